@@ -1,0 +1,61 @@
+/**
+ * The one error catalogue. Every failure the core reports is a WarrenError with a stable code; the protocols
+ * translate it: AMQP into channel.close / connection.close with `replyCode`, STOMP into an ERROR frame.
+ * `scope` says what the failure takes down (AMQP 0-9-1 section 1.2 "Error handling": soft errors close the
+ * channel, hard errors the connection).
+ */
+export type ErrorScope = 'channel' | 'connection';
+
+export const ERRORS = {
+  CONTENT_TOO_LARGE: { replyCode: 311, scope: 'channel' },
+  NO_ROUTE: { replyCode: 312, scope: 'channel' },
+  NO_CONSUMERS: { replyCode: 313, scope: 'channel' },
+  CONNECTION_FORCED: { replyCode: 320, scope: 'connection' },
+  INVALID_PATH: { replyCode: 402, scope: 'connection' },
+  ACCESS_REFUSED: { replyCode: 403, scope: 'channel' },
+  NOT_FOUND: { replyCode: 404, scope: 'channel' },
+  RESOURCE_LOCKED: { replyCode: 405, scope: 'channel' },
+  PRECONDITION_FAILED: { replyCode: 406, scope: 'channel' },
+  FRAME_ERROR: { replyCode: 501, scope: 'connection' },
+  SYNTAX_ERROR: { replyCode: 502, scope: 'connection' },
+  COMMAND_INVALID: { replyCode: 503, scope: 'connection' },
+  CHANNEL_ERROR: { replyCode: 504, scope: 'connection' },
+  UNEXPECTED_FRAME: { replyCode: 505, scope: 'connection' },
+  RESOURCE_ERROR: { replyCode: 506, scope: 'connection' },
+  NOT_ALLOWED: { replyCode: 530, scope: 'connection' },
+  NOT_IMPLEMENTED: { replyCode: 540, scope: 'connection' },
+  INTERNAL_ERROR: { replyCode: 541, scope: 'connection' },
+} as const satisfies Record<string, { replyCode: number; scope: ErrorScope }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class WarrenError extends Error {
+  readonly replyCode: number;
+  readonly scope: ErrorScope;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    scope?: ErrorScope,
+  ) {
+    super(message);
+    this.name = 'WarrenError';
+    this.replyCode = ERRORS[code].replyCode;
+    // A few codes change scope with context (ACCESS_REFUSED on connection.open is a connection error).
+    this.scope = scope ?? ERRORS[code].scope;
+  }
+
+  /** RabbitMQ's reply-text shape: "NOT_FOUND - no queue 'q' in vhost '/'". */
+  get replyText(): string {
+    return `${this.code} - ${this.message}`;
+  }
+}
+
+export function isWarrenError(e: unknown): e is WarrenError {
+  return e instanceof WarrenError;
+}
+
+/** Quotes a resource the way RabbitMQ's messages do: queue 'q' in vhost '/'. */
+export function describe(kind: 'queue' | 'exchange', name: string, vhost: string): string {
+  return `${kind} '${name}' in vhost '${vhost}'`;
+}

@@ -1,0 +1,5 @@
+export * from './field-table';
+export * from './properties';
+export * from './errors';
+export * from './limits';
+export * from './broker';

@@ -1,0 +1,58 @@
+/**
+ * Every bound the broker enforces, in one place, with its default. Protocol packages read theirs from here
+ * too, so an operator has one table to look at. All sizes are bytes, all times milliseconds.
+ */
+export interface Limits {
+  /** Largest message body accepted (RabbitMQ's max_message_size default is 128 MiB). */
+  maxMessageSize: number;
+  /** AMQP frame-max the server proposes (RabbitMQ: 131072). */
+  frameMax: number;
+  /** AMQP channel-max the server proposes (RabbitMQ: 2047). */
+  channelMax: number;
+  /** Heartbeat the server proposes, in seconds (RabbitMQ: 60). */
+  heartbeatSeconds: number;
+  /** Consumers on one channel. */
+  maxConsumersPerChannel: number;
+  /** Publishes + acks buffered in one transaction before tx operations are refused. */
+  maxTransactionOps: number;
+  /** Unacked deliveries on one channel when no prefetch is set (a safety net, not flow control). */
+  maxUnackedPerChannel: number;
+  /** Bytes queued for one socket before the broker stops delivering to it until 'drain'. */
+  maxOutboundBytes: number;
+  /** Ready message bodies held by the whole broker before publishers are blocked. */
+  memoryHighWatermark: number;
+  /** Deliveries dispatched in one go before yielding to I/O (setImmediate). */
+  dispatchBatch: number;
+  /** STOMP frame size (headers + body). */
+  stompMaxFrameSize: number;
+  /** STOMP headers in one frame. */
+  stompMaxHeaders: number;
+  /** Bytes of one STOMP header line. */
+  stompMaxHeaderLength: number;
+  /** Bytes a STOMP client may send before its CONNECT is complete. */
+  stompMaxPreConnectBytes: number;
+  /** Entries kept by a topic exchange's routing-key cache. */
+  topicCacheSize: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxMessageSize: 128 * 1024 * 1024,
+  frameMax: 131072,
+  channelMax: 2047,
+  heartbeatSeconds: 60,
+  maxConsumersPerChannel: 65535,
+  maxTransactionOps: 65536,
+  maxUnackedPerChannel: 1_000_000,
+  maxOutboundBytes: 4 * 1024 * 1024,
+  memoryHighWatermark: 1024 * 1024 * 1024,
+  dispatchBatch: 256,
+  stompMaxFrameSize: 4 * 1024 * 1024,
+  stompMaxHeaders: 1000,
+  stompMaxHeaderLength: 64 * 1024,
+  stompMaxPreConnectBytes: 64 * 1024,
+  topicCacheSize: 4096,
+});
+
+export function resolveLimits(overrides?: Partial<Limits>): Limits {
+  return { ...DEFAULT_LIMITS, ...overrides };
+}
