@@ -2,4 +2,5 @@ export * from './field-table';
 export * from './properties';
 export * from './errors';
 export * from './limits';
+export * from './logger';
 export * from './broker';
