@@ -1,1 +1,8 @@
-export {};
+export * from './config';
+export { loadConfig, CONFIG_FILE_ENV, CONFIG_FILE_FLAG, type ConfigSources } from './load-config';
+export { SETTINGS, type Setting } from './settings';
+export { createLogger } from './logger';
+export * from './listeners';
+export { startServer, type ServerHandle, type StartOptions } from './server';
+export { main } from './cli';
+export { VERSION } from './version';

@@ -1,0 +1,118 @@
+import yargs from 'yargs/yargs';
+import type { Logger } from 'pino';
+import { ConfigError, type WarrenConfig } from './config';
+import { CONFIG_FILE_ENV, CONFIG_FILE_FLAG, loadConfig } from './load-config';
+import { createLogger } from './logger';
+import { startServer } from './server';
+import { SETTINGS } from './settings';
+import { VERSION } from './version';
+
+/** BSD sysexits-style split: 2 says "fix the command line or config", 1 says "it broke at run time". */
+const EXIT_FAILURE = 1;
+const EXIT_USAGE = 2;
+
+type Flags = Record<string, string | undefined>;
+
+/** The `warren` command: `bin/warren.js` calls this with the arguments after the script name. */
+export function main(argv: readonly string[]): void {
+  const flags = parseCommandLine(argv);
+  let config: WarrenConfig;
+  try {
+    config = loadConfig({ flags });
+  } catch (err) {
+    if (err instanceof ConfigError) exitWithUsageError(err.message);
+    throw err;
+  }
+  start(config, createLogger(config.logLevel));
+}
+
+/**
+ * Reads the flags of `warren start`. Values stay strings: loadConfig validates flags, variables and the file
+ * alike, so an operator gets the same wording whichever source held the mistake. --help and --version print
+ * and exit 0 inside yargs; a usage error exits 2.
+ */
+function parseCommandLine(argv: readonly string[]): Flags {
+  const flagSettings = SETTINGS.flatMap((s) => (s.flag === undefined ? [] : [{ ...s, flag: s.flag }]));
+  const parser = yargs(argv)
+    .scriptName('warren')
+    .usage('Usage: $0 <command> [options]')
+    .command('start', 'Start the broker and its protocol listeners')
+    .demandCommand(1, 'Name a command, e.g. "warren start".')
+    .strict()
+    // The last of a repeated flag wins, as in most CLIs, instead of yargs' default of collecting an array.
+    .parserConfiguration({ 'duplicate-arguments-array': false })
+    .epilog('Precedence: flags > environment variables > config file > defaults.')
+    .fail((message: string | null, err: Error | undefined) => {
+      exitWithUsageError(message ?? err?.message ?? 'invalid command line');
+    });
+  for (const s of flagSettings) {
+    parser.option(s.flag, { type: 'string', requiresArg: true, describe: `${s.describe} [env ${s.env}]` });
+  }
+  const parsed = parser
+    .option(CONFIG_FILE_FLAG, {
+      type: 'string',
+      requiresArg: true,
+      describe: `JSON config file [env ${CONFIG_FILE_ENV}]`,
+    })
+    .version(VERSION)
+    .help()
+    .alias('help', 'h')
+    .wrap(Math.min(110, parser.terminalWidth()))
+    .parseSync();
+
+  const flags: Flags = {};
+  for (const name of [CONFIG_FILE_FLAG, ...flagSettings.map((s) => s.flag)]) {
+    const value = parsed[name];
+    if (typeof value === 'string') flags[name] = value;
+  }
+  return flags;
+}
+
+/**
+ * Runs the server until SIGINT or SIGTERM, then closes it and exits 0. A second signal while closing exits 1
+ * at once, for the operator who would rather lose in-flight work than wait for it.
+ */
+function start(config: WarrenConfig, logger: Logger): void {
+  // Without this, a crash would reach stderr as plain text and miss the JSON log stream operators watch.
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception');
+    process.exit(EXIT_FAILURE);
+  });
+
+  // A broker runs until told to stop, not until its last socket closes: this timer holds the event loop open
+  // even when no listener does (none is configured, or all are closing while the store flushes).
+  setInterval(() => {}, 2 ** 31 - 1);
+  const starting = startServer(config, { logger });
+  starting.catch((err: unknown) => {
+    logger.fatal({ err }, 'warren failed to start');
+    process.exit(EXIT_FAILURE);
+  });
+
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal during shutdown; exiting now');
+      process.exit(EXIT_FAILURE);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    starting
+      .then((server) => server.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(EXIT_FAILURE);
+        },
+      );
+  };
+  // Installed in the tick startServer begins, before it can open anything: a signal during startup waits
+  // for it to finish, then closes every listener that opened.
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+function exitWithUsageError(message: string): never {
+  process.stderr.write(`warren: ${message}\nRun "warren --help" for usage.\n`);
+  process.exit(EXIT_USAGE);
+}

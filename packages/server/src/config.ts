@@ -1,0 +1,63 @@
+import type { Limits } from '@warren/core';
+
+/**
+ * Where one listener binds. The default host '::' accepts IPv6 and, through IPv4-mapped addresses, IPv4 too
+ * (Linux sockets are dual-stack unless net.ipv6.bindv6only is set); use '0.0.0.0' on a host without IPv6.
+ */
+export interface Endpoint {
+  host: string;
+  /** 0 asks the OS for a free port; the listener reports the one it got. */
+  port: number;
+}
+
+export interface WebSocketEndpoint extends Endpoint {
+  /** The HTTP path a STOMP-over-WebSocket client upgrades on (RabbitMQ's Web STOMP uses /ws). */
+  path: string;
+}
+
+export interface UserCredentials {
+  name: string;
+  password: string;
+}
+
+/** pino's levels; 'silent' turns logging off. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface WarrenConfig {
+  amqp: Endpoint;
+  stomp: Endpoint;
+  ws: WebSocketEndpoint;
+  http: Endpoint;
+  /** Absolute once loaded, so every log line names the same directory whatever the cwd later is. */
+  dataDir: string;
+  logLevel: LogLevel;
+  /** Overrides of the core's bounds; anything left out keeps its DEFAULT_LIMITS value. */
+  limits: Partial<Limits>;
+  /** Created on first start when no users exist, as RabbitMQ creates guest/guest. */
+  defaultUser: UserCredentials;
+  /** Users allowed to log in only from the loopback interface (RabbitMQ's loopback_users). */
+  loopbackUsers: string[];
+}
+
+const ALL_INTERFACES = '::';
+
+/** A fresh copy of the built-in defaults; callers may mutate it. */
+export function defaultConfig(): WarrenConfig {
+  return {
+    amqp: { host: ALL_INTERFACES, port: 5672 },
+    stomp: { host: ALL_INTERFACES, port: 61613 },
+    ws: { host: ALL_INTERFACES, port: 15674, path: '/ws' },
+    http: { host: ALL_INTERFACES, port: 15672 },
+    dataDir: './data',
+    logLevel: 'info',
+    limits: {},
+    defaultUser: { name: 'guest', password: 'guest' },
+    loopbackUsers: ['guest'],
+  };
+}
+
+/** A configuration problem the operator must fix; the message names where the bad value came from. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}

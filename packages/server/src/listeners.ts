@@ -1,0 +1,33 @@
+import type { Broker, Logger } from '@warren/core';
+import type { WarrenConfig } from './config';
+
+export interface ListenerAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** One open server socket speaking one protocol. */
+export interface Listener {
+  /** The protocol, as it appears in logs: 'amqp', 'stomp', 'ws', 'http'. */
+  readonly name: string;
+  /** Where it actually listens: with port 0 in the config, the port the OS picked. */
+  readonly address: ListenerAddress;
+  /** Stops accepting, closes its connections, resolves when every socket is gone. */
+  close(): Promise<void>;
+}
+
+export interface ListenerContext {
+  /** Started: durable state is restored before any listener opens. */
+  readonly broker: Broker;
+  readonly config: WarrenConfig;
+  readonly logger: Logger;
+}
+
+/** Opens one listener; resolves once it accepts connections, rejects if it cannot bind. */
+export type ListenerFactory = (context: ListenerContext) => Promise<Listener>;
+
+/**
+ * The listeners `warren start` opens, in this order. A protocol joins by adding its factory here, one line:
+ * AMQP, STOMP and STOMP over WebSocket arrive with their packages.
+ */
+export const LISTENERS: readonly ListenerFactory[] = [];

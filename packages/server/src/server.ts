@@ -1,0 +1,81 @@
+import { mkdir } from 'node:fs/promises';
+import { Broker, silentLogger, type Logger } from '@warren/core';
+import type { WarrenConfig } from './config';
+import { LISTENERS, type Listener, type ListenerFactory } from './listeners';
+import { VERSION } from './version';
+
+export interface ServerHandle {
+  readonly broker: Broker;
+  /** In the order they opened. */
+  readonly listeners: readonly Listener[];
+  /** Closes the listeners, then the broker. Safe to call more than once: every call gets the same promise. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Defaults to silentLogger, so embedding warren in a test prints nothing. */
+  logger?: Logger;
+  /** Defaults to LISTENERS; tests pass their own to start only what they exercise. */
+  listeners?: readonly ListenerFactory[];
+}
+
+/**
+ * Brings a broker up: data directory, broker (which restores durable state), then the listeners, so no client
+ * can connect before the queues it expects exist. If any step fails, whatever already started is closed
+ * before the error is rethrown, so a failed start leaves no port bound.
+ */
+export async function startServer(config: WarrenConfig, options: StartOptions = {}): Promise<ServerHandle> {
+  const { logger = silentLogger, listeners: factories = LISTENERS } = options;
+
+  await mkdir(config.dataDir, { recursive: true });
+  const broker = new Broker({ limits: config.limits });
+  const listeners: Listener[] = [];
+  try {
+    await broker.start();
+    for (const open of factories) {
+      const listener = await open({ broker, config, logger });
+      listeners.push(listener);
+      const { host, port } = listener.address;
+      logger.info({ protocol: listener.name, host, port }, 'listening');
+    }
+  } catch (err) {
+    // The cause of the failed start matters more than any trouble cleaning up after it (which stop() logs).
+    await stop(listeners, broker, logger).catch(() => {});
+    throw err;
+  }
+  const { pid, version: node } = process;
+  logger.info({ pid, version: VERSION, node, dataDir: config.dataDir }, 'warren started');
+
+  let closing: Promise<void> | undefined;
+  return {
+    broker,
+    listeners,
+    close() {
+      closing ??= stop(listeners, broker, logger).then(() => logger.info({}, 'warren stopped'));
+      return closing;
+    },
+  };
+}
+
+/**
+ * Listeners close first and together: each one waits for its own clients, and none depends on another. The
+ * broker closes last, once nothing can publish into it, so its final store flush is really final. Every part
+ * is closed even when an earlier one fails.
+ */
+async function stop(listeners: readonly Listener[], broker: Broker, logger: Logger): Promise<void> {
+  const failures: unknown[] = [];
+  const results = await Promise.allSettled(listeners.map((listener) => listener.close()));
+  results.forEach((result, i) => {
+    if (result.status === 'rejected') {
+      failures.push(result.reason);
+      logger.error({ err: result.reason, protocol: listeners[i]?.name }, 'listener failed to close');
+    }
+  });
+  try {
+    await broker.close();
+  } catch (err) {
+    failures.push(err);
+    logger.error({ err }, 'broker failed to close');
+  }
+  if (failures.length > 0) throw new AggregateError(failures, 'warren did not stop cleanly');
+}
