@@ -1,0 +1,377 @@
+/*
+ * Incremental STOMP frame parser.
+ *
+ * Grammar (STOMP 1.2 "Augmented BNF"; where this parser is more lenient, the note says why):
+ *
+ *   NULL         = <octet 0>
+ *   LF           = <octet 10>
+ *   CR           = <octet 13>
+ *   EOL          = [CR] LF              ; 1.2 added CR LF; taken in every version, as it is harmless
+ *   frame-stream = 1*frame
+ *   frame        = command EOL
+ *                  *( header EOL )
+ *                  EOL
+ *                  *OCTET               ; content-length octets if that header is present, else up to the NULL
+ *                  NULL
+ *                  *( EOL )             ; heart-beats: skipped, each LF reported as liveness
+ *   command      = 1*<any OCTET except CR, LF, NULL>   ; unknown commands are for the session to refuse
+ *   header       = header-name ":" header-value        ; split at the FIRST colon
+ *   header-name  = 1*<any OCTET except CR, LF, ":">
+ *   header-value = *<any OCTET except CR, LF>          ; 1.2 also excludes ":", but 1.0 clients send colons
+ *                                                      ; in values (URLs, times) and RabbitMQ takes them
+ *
+ * Header text is UTF-8 and is unescaped per the negotiated version (see escape.ts). Line ends are found with
+ * Buffer#indexOf, never byte by byte in JavaScript. A frame inside one chunk is read in place; only a line split
+ * across chunks is joined, and the body is copied exactly once into memory of its own.
+ */
+import { DEFAULT_LIMITS, type Limits } from '@warren/core';
+import { unescapeHeader } from './escape';
+import { EMPTY_BODY, isEscapeExempt, type StompFrame, type StompHeaders, type StompVersion } from './frame';
+import { StompProtocolError, quoteBytes, quoteText } from './protocol-error';
+
+const NUL = 0x00;
+const LF = 0x0a;
+const CR = 0x0d;
+const COLON = 0x3a;
+
+// What the parser is waiting for.
+const IDLE = 0; // EOLs between frames, or the first octet of a command
+const HEAD = 1; // the command line and header lines, up to the blank line
+const COUNTED_BODY = 2; // content-length octets
+const TERMINATOR = 3; // the NULL after a counted body
+const SCANNED_BODY = 4; // octets up to the first NULL (no content-length)
+const DONE = 5; // failed or destroyed: input is ignored
+
+const CONTENT_LENGTH_VALUE = /^[0-9]+$/;
+
+export interface StompParserHandler {
+  /** A complete frame. The parser is already past it, so the handler may call markConnected() or destroy(). */
+  onFrame(frame: StompFrame): void;
+  /** One EOL outside a frame: a heart-beat (STOMP 1.1 "Heart-beating"). Liveness only. */
+  onHeartbeat(): void;
+  /** The input broke the grammar or a limit. Called once; the parser ignores all input after it. */
+  onError(error: StompProtocolError): void;
+}
+
+export type StompParserLimits = Pick<
+  Limits,
+  'stompMaxFrameSize' | 'stompMaxHeaders' | 'stompMaxHeaderLength' | 'stompMaxPreConnectBytes'
+>;
+
+export interface StompParserOptions {
+  /** Defaults to DEFAULT_LIMITS; a full Limits object may be passed as is. */
+  limits?: Partial<StompParserLimits>;
+}
+
+export class StompParser {
+  private readonly handler: StompParserHandler;
+  private readonly maxFrameSize: number;
+  private readonly maxHeaders: number;
+  private readonly maxHeaderLength: number;
+  private readonly maxPreConnectBytes: number;
+
+  private state = IDLE;
+  private version: StompVersion = '1.0';
+  private connected = false;
+  private preConnectBytes = 0;
+
+  // The frame being read. Fields are reset in startFrame(), so the object keeps one shape.
+  private command = '';
+  private headers: StompHeaders = new Map();
+  private unescape = false;
+  private headerCount = 0;
+  private frameBytes = 0;
+  private body: Buffer = EMPTY_BODY;
+  private bodyFilled = 0;
+
+  // A header line or an uncounted body that continues past the current chunk: views of earlier chunks, held
+  // only until the line or body ends (then joined into one copy) and bounded by the limits meanwhile.
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+
+  constructor(handler: StompParserHandler, options: StompParserOptions = {}) {
+    const limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.handler = handler;
+    this.maxFrameSize = limits.stompMaxFrameSize;
+    this.maxHeaders = limits.stompMaxHeaders;
+    this.maxHeaderLength = limits.stompMaxHeaderLength;
+    this.maxPreConnectBytes = limits.stompMaxPreConnectBytes;
+  }
+
+  /** The version header escapes are decoded for; 1.0 (none) until markConnected(). */
+  get negotiatedVersion(): StompVersion {
+    return this.version;
+  }
+
+  /** True once the parser has failed or been destroyed. */
+  get destroyed(): boolean {
+    return this.state === DONE;
+  }
+
+  /**
+   * The session accepted CONNECT: decode later frames for `version` and stop counting the pre-CONNECT budget.
+   * Safe to call from onFrame: the rest of the current chunk is read with the new settings.
+   */
+  markConnected(version: StompVersion): void {
+    this.version = version;
+    this.connected = true;
+  }
+
+  /** Stops parsing, also in the middle of a chunk (after DISCONNECT, or when the session closes). */
+  destroy(): void {
+    this.state = DONE;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.body = EMPTY_BODY;
+  }
+
+  /** Parses a TCP chunk or WebSocket message. Frames may span chunks; one chunk may hold many frames. */
+  feed(chunk: Buffer): void {
+    let pos = 0;
+    try {
+      while (pos < chunk.length) {
+        switch (this.state) {
+          case IDLE:
+            pos = this.skipEols(chunk, pos);
+            break;
+          case HEAD:
+            pos = this.readHead(chunk, pos);
+            break;
+          case COUNTED_BODY:
+            pos = this.readCountedBody(chunk, pos);
+            break;
+          case TERMINATOR:
+            pos = this.readTerminator(chunk, pos);
+            break;
+          case SCANNED_BODY:
+            pos = this.scanBody(chunk, pos);
+            break;
+          default:
+            return;
+        }
+      }
+    } catch (error) {
+      this.destroy();
+      // Only the parser's own errors are input errors. Anything else was thrown by a handler: it must surface,
+      // and the parser stops because the rest of the chunk is lost, so the stream can no longer be framed.
+      if (!(error instanceof StompProtocolError)) throw error;
+      this.handler.onError(error);
+    }
+  }
+
+  private skipEols(chunk: Buffer, pos: number): number {
+    while (pos < chunk.length) {
+      const octet = chunk[pos];
+      if (octet === LF) {
+        pos++;
+        this.chargePreConnect(1);
+        this.handler.onHeartbeat();
+        if (this.state === DONE) return chunk.length;
+      } else if (octet === CR) {
+        // The CR of a CR LF heart-beat; its LF is what gets reported.
+        pos++;
+        this.chargePreConnect(1);
+      } else {
+        this.startFrame();
+        return pos;
+      }
+    }
+    return pos;
+  }
+
+  private startFrame(): void {
+    this.state = HEAD;
+    this.command = '';
+    this.headers = new Map();
+    this.unescape = false;
+    this.headerCount = 0;
+    this.frameBytes = 0;
+    this.body = EMPTY_BODY;
+    this.bodyFilled = 0;
+  }
+
+  private readHead(chunk: Buffer, pos: number): number {
+    while (this.state === HEAD && pos < chunk.length) {
+      const lf = chunk.indexOf(LF, pos);
+      if (lf === -1) {
+        this.holdPartialLine(chunk, pos);
+        return chunk.length;
+      }
+      this.charge(lf + 1 - pos);
+      let line = chunk;
+      let start = pos;
+      let stop = lf;
+      if (this.pendingBytes > 0) {
+        // The line began in an earlier chunk: join it (a copy bounded by the header-line limit).
+        this.pending.push(chunk.subarray(pos, lf));
+        line = Buffer.concat(this.pending, this.pendingBytes + lf - pos);
+        start = 0;
+        stop = line.length;
+        this.pending = [];
+        this.pendingBytes = 0;
+      }
+      pos = lf + 1;
+      if (stop > start && line[stop - 1] === CR) stop--; // EOL = [CR] LF
+      if (stop - start > this.maxHeaderLength) {
+        throw new StompProtocolError(
+          'header-too-long',
+          `Header line exceeds ${this.maxHeaderLength} bytes`,
+          quoteBytes(line, start, stop),
+        );
+      }
+      if (this.command === '') this.readCommand(line, start, stop);
+      else if (stop === start) this.endHead();
+      else this.readHeader(line, start, stop);
+    }
+    return pos;
+  }
+
+  private holdPartialLine(chunk: Buffer, pos: number): void {
+    this.charge(chunk.length - pos);
+    this.pending.push(chunk.subarray(pos));
+    this.pendingBytes += chunk.length - pos;
+    // +1: the last octet held may be the CR of the line's EOL, which the limit does not count.
+    if (this.pendingBytes > this.maxHeaderLength + 1) {
+      const held = Buffer.concat(this.pending, Math.min(this.pendingBytes, 64));
+      throw new StompProtocolError(
+        'header-too-long',
+        `Header line exceeds ${this.maxHeaderLength} bytes`,
+        quoteBytes(held, 0, held.length),
+      );
+    }
+  }
+
+  private readCommand(line: Buffer, start: number, stop: number): void {
+    // skipEols leaves only a NULL able to start an empty command line: a stray frame terminator.
+    if (stop === start || line[start] === NUL) {
+      throw new StompProtocolError('empty-command', 'Frame has no command', quoteBytes(line, start, stop));
+    }
+    this.command = line.toString('utf8', start, stop);
+    // STOMP 1.2 "Value Encoding": CONNECT and CONNECTED frames are never escaped.
+    this.unescape = this.version !== '1.0' && !isEscapeExempt(this.command);
+  }
+
+  private readHeader(line: Buffer, start: number, stop: number): void {
+    if (++this.headerCount > this.maxHeaders) {
+      throw new StompProtocolError('too-many-headers', `Frame has more than ${this.maxHeaders} headers`);
+    }
+    const colon = line.indexOf(COLON, start);
+    if (colon === -1 || colon >= stop) {
+      throw new StompProtocolError('missing-colon', 'Header line has no colon', quoteBytes(line, start, stop));
+    }
+    if (colon === start) {
+      throw new StompProtocolError('empty-header-name', 'Header name is empty', quoteBytes(line, start, stop));
+    }
+    let name = line.toString('utf8', start, colon);
+    let value = line.toString('utf8', colon + 1, stop);
+    if (this.unescape) {
+      if (name.includes('\\')) name = unescapeHeader(name, this.version);
+      if (value.includes('\\')) value = unescapeHeader(value, this.version);
+    }
+    // STOMP 1.2 "Repeated Header Entries": only the first occurrence is used.
+    if (!this.headers.has(name)) this.headers.set(name, value);
+  }
+
+  private endHead(): void {
+    const declared = this.headers.get('content-length');
+    if (declared === undefined) {
+      this.state = SCANNED_BODY;
+      return;
+    }
+    // STOMP 1.2 "Header content-length": an octet count, so digits only (RabbitMQ refuses anything else too).
+    if (!CONTENT_LENGTH_VALUE.test(declared)) {
+      throw new StompProtocolError('bad-content-length', 'Invalid content-length', quoteText(declared));
+    }
+    const length = Number(declared);
+    // Refused before allocating: the declared size alone must fit the frame limit (+1 for the NULL).
+    if (this.frameBytes + length + 1 > this.maxFrameSize) this.frameTooLarge();
+    if (!this.connected && this.preConnectBytes + length + 1 > this.maxPreConnectBytes) this.preConnectTooLarge();
+    if (length === 0) {
+      this.state = TERMINATOR;
+      return;
+    }
+    // allocUnsafeSlow: memory of its own. allocUnsafe would carve small bodies out of Node's shared 8 KiB pool,
+    // and one message sitting in a queue would keep the whole slab alive. Every octet is overwritten below.
+    this.body = Buffer.allocUnsafeSlow(length);
+    this.bodyFilled = 0;
+    this.state = COUNTED_BODY;
+  }
+
+  private readCountedBody(chunk: Buffer, pos: number): number {
+    const take = Math.min(this.body.length - this.bodyFilled, chunk.length - pos);
+    this.charge(take);
+    chunk.copy(this.body, this.bodyFilled, pos, pos + take);
+    this.bodyFilled += take;
+    if (this.bodyFilled === this.body.length) this.state = TERMINATOR;
+    return pos + take;
+  }
+
+  private readTerminator(chunk: Buffer, pos: number): number {
+    // STOMP 1.2 "Header content-length": the frame still ends with a NULL after the counted octets.
+    if (chunk[pos] !== NUL) {
+      throw new StompProtocolError(
+        'missing-nul',
+        'Frame not terminated by NULL after content-length octets',
+        quoteBytes(chunk, pos, chunk.length),
+      );
+    }
+    this.charge(1);
+    this.emit(this.body);
+    return pos + 1;
+  }
+
+  private scanBody(chunk: Buffer, pos: number): number {
+    const nul = chunk.indexOf(NUL, pos);
+    if (nul === -1) {
+      this.charge(chunk.length - pos);
+      this.pending.push(chunk.subarray(pos));
+      this.pendingBytes += chunk.length - pos;
+      return chunk.length;
+    }
+    this.charge(nul + 1 - pos);
+    let body = EMPTY_BODY;
+    const length = this.pendingBytes + nul - pos;
+    if (length > 0) {
+      body = Buffer.allocUnsafeSlow(length); // see endHead for why not the pool
+      let filled = 0;
+      for (const piece of this.pending) filled += piece.copy(body, filled);
+      chunk.copy(body, filled, pos, nul);
+      this.pending = [];
+      this.pendingBytes = 0;
+    }
+    this.emit(body);
+    return nul + 1;
+  }
+
+  private emit(body: Buffer): void {
+    const frame: StompFrame = { command: this.command, headers: this.headers, body };
+    this.body = EMPTY_BODY;
+    // Before the callback, which may destroy the parser or change its version.
+    this.state = IDLE;
+    this.handler.onFrame(frame);
+  }
+
+  /** Counts octets of the current frame against the frame limit and, before CONNECT, the pre-CONNECT budget. */
+  private charge(octets: number): void {
+    this.frameBytes += octets;
+    if (this.frameBytes > this.maxFrameSize) this.frameTooLarge();
+    this.chargePreConnect(octets);
+  }
+
+  private chargePreConnect(octets: number): void {
+    if (this.connected) return;
+    this.preConnectBytes += octets;
+    if (this.preConnectBytes > this.maxPreConnectBytes) this.preConnectTooLarge();
+  }
+
+  private frameTooLarge(): never {
+    throw new StompProtocolError('frame-too-large', `Frame exceeds ${this.maxFrameSize} bytes`);
+  }
+
+  private preConnectTooLarge(): never {
+    throw new StompProtocolError(
+      'pre-connect-budget',
+      `More than ${this.maxPreConnectBytes} bytes sent before CONNECT completed`,
+    );
+  }
+}
