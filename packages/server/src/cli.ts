@@ -82,11 +82,6 @@ function start(config: WarrenConfig, logger: Logger): void {
   // A broker runs until told to stop, not until its last socket closes: this timer holds the event loop open
   // even when no listener does (none is configured, or all are closing while the store flushes).
   setInterval(() => {}, 2 ** 31 - 1);
-  const starting = startServer(config, { logger });
-  starting.catch((err: unknown) => {
-    logger.fatal({ err }, 'warren failed to start');
-    process.exit(EXIT_FAILURE);
-  });
 
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -106,10 +101,16 @@ function start(config: WarrenConfig, logger: Logger): void {
         },
       );
   };
-  // Installed in the tick startServer begins, before it can open anything: a signal during startup waits
-  // for it to finish, then closes every listener that opened.
+  // Installed before startServer creates or opens anything. A signal during startup waits for it to finish
+  // (onSignal runs on a later tick, by when `starting` is set), then closes every listener that opened.
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+
+  const starting = startServer(config, { logger });
+  starting.catch((err: unknown) => {
+    logger.fatal({ err }, 'warren failed to start');
+    process.exit(EXIT_FAILURE);
+  });
 }
 
 function exitWithUsageError(message: string): never {

@@ -100,6 +100,8 @@ function quote(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
+// Duck-typed rather than `instanceof Error`: errors from another realm (a vm context, jest's sandbox) fail it.
 function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  const hasMessage = typeof err === 'object' && err !== null && 'message' in err;
+  return hasMessage && typeof err.message === 'string' ? err.message : String(err);
 }

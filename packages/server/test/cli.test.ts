@@ -1,0 +1,147 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assertBuilt, spawnWarren, type WarrenProcess } from './warren-process';
+
+const ALL_PORTS_FREE = ['--amqp-port', '0', '--stomp-port', '0', '--ws-port', '0', '--http-port', '0'];
+
+let dir: string;
+const running: WarrenProcess[] = [];
+
+function warren(args: readonly string[], env?: Record<string, string>): WarrenProcess {
+  const proc = spawnWarren(args, env);
+  running.push(proc);
+  return proc;
+}
+
+beforeAll(assertBuilt);
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'warren-cli-'));
+});
+afterEach(async () => {
+  // A failed assertion must not leave a broker running behind the test run.
+  for (const proc of running.splice(0)) {
+    if (proc.child.exitCode === null && proc.child.signalCode === null) {
+      proc.child.kill('SIGKILL');
+      await proc.exited;
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('warren start', () => {
+  test.each(['SIGTERM', 'SIGINT'] as const)(
+    'creates its data directory, logs "warren started", and on %s stops cleanly with status 0',
+    async (signal) => {
+      const dataDir = join(dir, 'data');
+      const proc = warren(['start', ...ALL_PORTS_FREE, '--data-dir', dataDir]);
+
+      const started = await proc.waitForLine('warren started');
+      expect(started).toMatchObject({ pid: proc.child.pid, dataDir, version: expect.any(String) });
+      expect(existsSync(dataDir)).toBe(true);
+
+      proc.child.kill(signal);
+      expect(await proc.exited).toBe(0);
+      expect(proc.lines.map((l) => l.msg).slice(-2)).toEqual(['shutting down', 'warren stopped']);
+      expect(proc.stderr()).toBe('');
+    },
+  );
+
+  test('reads its settings from the environment and a config file', async () => {
+    const dataDir = join(dir, 'from-file');
+    const file = join(dir, 'warren.json');
+    writeFileSync(file, JSON.stringify({ dataDir, logLevel: 'debug' }));
+    const proc = warren(['start', ...ALL_PORTS_FREE], { WARREN_CONFIG: file });
+
+    expect(await proc.waitForLine('warren started')).toMatchObject({ dataDir });
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited).toBe(0);
+  });
+
+  test('a failure during startup is logged as fatal and exits with status 1', async () => {
+    const notADirectory = join(dir, 'file');
+    writeFileSync(notADirectory, '');
+    const proc = warren(['start', ...ALL_PORTS_FREE, '--data-dir', join(notADirectory, 'data')]);
+
+    expect(await proc.exited).toBe(1);
+    const fatal = proc.lines.find((l) => l.msg === 'warren failed to start');
+    expect(fatal).toMatchObject({ level: 60, err: { code: 'ENOTDIR' } });
+    expect(proc.lines.some((l) => l.msg === 'warren started')).toBe(false);
+  });
+
+  test('a log level of "warn" keeps the started and stopped lines out of the log', async () => {
+    const dataDir = join(dir, 'data');
+    const proc = warren(['start', ...ALL_PORTS_FREE, '--data-dir', dataDir, '--log-level', 'warn']);
+    // Nothing is logged at warn, so the data directory is the sign that startup is under way (the signal
+    // handlers are installed before it is created).
+    await pollUntil(() => existsSync(dataDir));
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited).toBe(0);
+    expect(proc.lines).toEqual([]);
+  });
+});
+
+async function pollUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('usage errors exit with status 2 and a message on stderr', () => {
+  test.each([
+    [
+      ['start', '--amqp-port', 'banana'],
+      '--amqp-port: expected an integer port from 0 to 65535, got "banana"',
+    ],
+    [['start', '--log-level', 'loud'], '--log-level: expected one of fatal, error, warn, info'],
+    [['start', '--amqp-port'], 'Not enough arguments following: amqp-port'],
+    [['start', '--amqp-prot', '1'], 'Unknown argument'],
+    [['stop'], 'Unknown argument: stop'],
+    [[], 'Name a command'],
+  ])('warren %j', async (args, message) => {
+    const proc = warren(args);
+    expect(await proc.exited).toBe(2);
+    expect(proc.stderr()).toContain(`warren: ${message}`);
+    expect(proc.stderr()).toContain('warren --help');
+    expect(proc.lines).toEqual([]);
+  });
+
+  test('a bad environment variable is named in the message', async () => {
+    const proc = warren(['start'], { WARREN_STOMP_PORT: '70000' });
+    expect(await proc.exited).toBe(2);
+    expect(proc.stderr()).toContain('environment variable WARREN_STOMP_PORT: expected an integer port');
+  });
+
+  test('a config file that is not JSON is named in the message', async () => {
+    const file = join(dir, 'broken.json');
+    writeFileSync(file, '{ amqp: }');
+    const proc = warren(['start', '--config', file]);
+    expect(await proc.exited).toBe(2);
+    expect(proc.stderr()).toContain(`warren: config file ${file}: not valid JSON`);
+  });
+});
+
+describe('help and version', () => {
+  test('--help lists the start command and every option, and exits 0', async () => {
+    const proc = warren(['--help']);
+    expect(await proc.exited).toBe(0);
+    const help = proc.stdout();
+    for (const word of ['start', '--amqp-port', '--stomp-port', '--ws-port', '--http-port', '--data-dir']) {
+      expect(help).toContain(word);
+    }
+    for (const word of ['--log-level', '--config', '--help', '--version', 'WARREN_AMQP_PORT']) {
+      expect(help).toContain(word);
+    }
+  });
+
+  test('--version prints the package version', async () => {
+    const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    const proc = warren(['--version']);
+    expect(await proc.exited).toBe(0);
+    expect(proc.stdout().trim()).toBe(pkg.version);
+  });
+});

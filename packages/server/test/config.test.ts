@@ -1,0 +1,199 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, defaultConfig, loadConfig, LOG_LEVELS } from '../src';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'warren-config-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function writeConfigFile(contents: unknown, name = 'warren.json'): string {
+  const file = join(dir, name);
+  writeFileSync(file, typeof contents === 'string' ? contents : JSON.stringify(contents));
+  return file;
+}
+
+/** Loads with an empty environment, so variables set on the machine running the tests cannot leak in. */
+function load(flags: Record<string, string> = {}, env: Record<string, string> = {}) {
+  return loadConfig({ flags, env, cwd: dir });
+}
+
+function loadError(flags: Record<string, string> = {}, env: Record<string, string> = {}): string {
+  try {
+    load(flags, env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).message;
+  }
+  throw new Error('expected loadConfig to throw');
+}
+
+describe('precedence', () => {
+  test('with no file, variables or flags, the defaults apply and dataDir is made absolute', () => {
+    expect(load()).toEqual({ ...defaultConfig(), dataDir: join(dir, 'data') });
+  });
+
+  test('the defaults listen on every interface on the RabbitMQ ports', () => {
+    const config = defaultConfig();
+    expect(config.amqp).toEqual({ host: '::', port: 5672 });
+    expect(config.stomp).toEqual({ host: '::', port: 61613 });
+    expect(config.ws).toEqual({ host: '::', port: 15674, path: '/ws' });
+    expect(config.http).toEqual({ host: '::', port: 15672 });
+    expect(config.defaultUser).toEqual({ name: 'guest', password: 'guest' });
+    expect(config.loopbackUsers).toEqual(['guest']);
+  });
+
+  test('the config file overrides defaults and leaves the rest alone', () => {
+    const file = writeConfigFile({ amqp: { port: 5673 }, limits: { frameMax: 65536 }, logLevel: 'debug' });
+    const config = load({ config: file });
+    expect(config.amqp).toEqual({ host: '::', port: 5673 });
+    expect(config.stomp.port).toBe(61613);
+    expect(config.limits).toEqual({ frameMax: 65536 });
+    expect(config.logLevel).toBe('debug');
+  });
+
+  test('environment variables override the config file', () => {
+    const file = writeConfigFile({ amqp: { port: 5673 }, stomp: { port: 61614 } });
+    const config = load({ config: file }, { WARREN_AMQP_PORT: '5674' });
+    expect(config.amqp.port).toBe(5674);
+    expect(config.stomp.port).toBe(61614);
+  });
+
+  test('flags override environment variables', () => {
+    const file = writeConfigFile({ amqp: { port: 5673 } });
+    const config = load({ config: file, 'amqp-port': '5675' }, { WARREN_AMQP_PORT: '5674' });
+    expect(config.amqp.port).toBe(5675);
+  });
+
+  test('WARREN_CONFIG names the config file when --config is absent', () => {
+    const file = writeConfigFile({ http: { port: 8080 } });
+    expect(load({}, { WARREN_CONFIG: file }).http.port).toBe(8080);
+  });
+
+  test('--config wins over WARREN_CONFIG', () => {
+    const fromEnv = writeConfigFile({ http: { port: 8080 } }, 'env.json');
+    const fromFlag = writeConfigFile({ http: { port: 8081 } }, 'flag.json');
+    expect(load({ config: fromFlag }, { WARREN_CONFIG: fromEnv }).http.port).toBe(8081);
+  });
+
+  test('a relative config file and data directory resolve against the working directory', () => {
+    writeConfigFile({ dataDir: 'state' });
+    expect(load({ config: 'warren.json' }).dataDir).toBe(join(dir, 'state'));
+    expect(load({ 'data-dir': '/var/lib/warren' }).dataDir).toBe('/var/lib/warren');
+  });
+
+  test('every setting can come from an environment variable', () => {
+    const config = load(
+      {},
+      {
+        WARREN_AMQP_HOST: '127.0.0.1',
+        WARREN_STOMP_PORT: '0',
+        WARREN_WS_PORT: '15675',
+        WARREN_WS_PATH: '/stomp',
+        WARREN_HTTP_PORT: '65535',
+        WARREN_DATA_DIR: 'd',
+        WARREN_LOG_LEVEL: 'warn',
+        WARREN_DEFAULT_USER: 'admin',
+        WARREN_DEFAULT_PASSWORD: 's3cret',
+        WARREN_LOOPBACK_USERS: 'admin, ops',
+        WARREN_LIMITS_MAX_MESSAGE_SIZE: '1048576',
+      },
+    );
+    expect(config).toEqual({
+      amqp: { host: '127.0.0.1', port: 5672 },
+      stomp: { host: '::', port: 0 },
+      ws: { host: '::', port: 15675, path: '/stomp' },
+      http: { host: '::', port: 65535 },
+      dataDir: join(dir, 'd'),
+      logLevel: 'warn',
+      limits: { maxMessageSize: 1048576 },
+      defaultUser: { name: 'admin', password: 's3cret' },
+      loopbackUsers: ['admin', 'ops'],
+    });
+  });
+
+  test('an empty WARREN_LOOPBACK_USERS lets every user connect from anywhere', () => {
+    expect(load({}, { WARREN_LOOPBACK_USERS: '' }).loopbackUsers).toEqual([]);
+  });
+
+  test('each call returns a fresh object, so changing one config never changes the defaults', () => {
+    load().amqp.port = 1;
+    expect(load().amqp.port).toBe(5672);
+  });
+});
+
+describe('validation errors name their source', () => {
+  const PORT = 'expected an integer port from 0 to 65535';
+
+  test.each([
+    [{ 'amqp-port': 'banana' }, `--amqp-port: ${PORT}, got "banana"`],
+    [{ 'stomp-port': '65536' }, `--stomp-port: ${PORT}, got "65536"`],
+    [{ 'ws-port': '-1' }, `--ws-port: ${PORT}, got "-1"`],
+    [{ 'http-port': '0x50' }, `--http-port: ${PORT}, got "0x50"`],
+    [{ 'http-port': '' }, `--http-port: ${PORT}, got ""`],
+    [{ 'log-level': 'loud' }, `--log-level: expected one of ${LOG_LEVELS.join(', ')}, got "loud"`],
+    [{ 'data-dir': '' }, '--data-dir: expected a non-empty string, got ""'],
+    [{ config: '' }, '--config: expected a config file path, got ""'],
+  ])('flags %j', (flags, message) => {
+    expect(loadError(flags)).toBe(message);
+  });
+
+  test.each([
+    [{ WARREN_AMQP_PORT: '5672.5' }, `environment variable WARREN_AMQP_PORT: ${PORT}, got "5672.5"`],
+    [{ WARREN_STOMP_PORT: ' 61613' }, `environment variable WARREN_STOMP_PORT: ${PORT}, got " 61613"`],
+    [{ WARREN_LOG_LEVEL: 'INFO' }, `environment variable WARREN_LOG_LEVEL: expected one of`],
+    [
+      { WARREN_WS_PATH: 'ws' },
+      'environment variable WARREN_WS_PATH: expected a path starting with "/", got "ws"',
+    ],
+    [
+      { WARREN_LIMITS_FRAME_MAX: '-5' },
+      'environment variable WARREN_LIMITS_FRAME_MAX: expected a non-negative',
+    ],
+    [
+      { WARREN_LOOPBACK_USERS: 'a,,b' },
+      'environment variable WARREN_LOOPBACK_USERS: expected a non-empty string',
+    ],
+  ])('environment %j', (env, message) => {
+    expect(loadError({}, env)).toContain(message);
+  });
+
+  test.each([
+    [{ amqp: { port: '5672' } }, `"amqp.port": ${PORT}, got "5672"`],
+    [{ amqp: { port: 1.5 } }, `"amqp.port": ${PORT}, got 1.5`],
+    [{ amqp: { prot: 5672 } }, 'unknown key "amqp.prot"'],
+    [{ amqpPort: 5672 }, 'unknown key "amqpPort"'],
+    [{ limits: { frameMaxx: 1 } }, 'unknown key "limits.frameMaxx"'],
+    [{ amqp: 5672 }, '"amqp" must be a JSON object, got 5672'],
+    [[], 'the top level must be a JSON object, got []'],
+    [{ logLevel: 3 }, '"logLevel": expected one of fatal'],
+    [{ loopbackUsers: 'guest' }, '"loopbackUsers": expected an array of non-empty strings, got "guest"'],
+    [{ defaultUser: { name: '' } }, '"defaultUser.name": expected a non-empty string, got ""'],
+    [{ limits: { frameMax: 'big' } }, '"limits.frameMax": expected a non-negative integer, got "big"'],
+  ])('config file %j', (contents, message) => {
+    const file = writeConfigFile(contents);
+    expect(loadError({ config: file })).toContain(`config file ${file}: ${message}`);
+  });
+
+  test('a config file that is not JSON', () => {
+    const file = writeConfigFile('{ "amqp": { port: 5672 } }');
+    expect(loadError({ config: file })).toMatch(new RegExp(`^config file ${file}: not valid JSON \\(.+\\)$`));
+  });
+
+  test('a config file that does not exist', () => {
+    const file = join(dir, 'missing.json');
+    expect(loadError({}, { WARREN_CONFIG: file })).toMatch(
+      new RegExp(`^config file ${file}: cannot read it \\(ENOENT.*\\)$`),
+    );
+  });
+
+  test('a long bad value is cut short in the message', () => {
+    const message = loadError({ 'log-level': 'x'.repeat(500) });
+    expect(message.length).toBeLessThan(150);
+    expect(message).toMatch(/\.\.\.$/);
+  });
+});

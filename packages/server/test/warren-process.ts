@@ -1,0 +1,89 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+
+/** The CLI tests run the built `warren` exactly as an operator would: `npm test` builds it first (tsc -b). */
+export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
+const BIN = join('packages', 'server', 'bin', 'warren.js');
+const BUILT_CLI = join(REPO_ROOT, 'packages', 'server', 'dist', 'cli.js');
+
+export function assertBuilt(): void {
+  if (!existsSync(BUILT_CLI)) throw new Error(`${BUILT_CLI} is missing: run "npx tsc -b" first`);
+}
+
+export interface LogLine {
+  msg?: string;
+  [key: string]: unknown;
+}
+
+export interface WarrenProcess {
+  readonly child: ChildProcess;
+  /** Every JSON line read from stdout so far. */
+  readonly lines: LogLine[];
+  /** All of stdout so far, as text: what --help and --version print. */
+  stdout(): string;
+  /** Resolves with the first line (already read or still to come) whose msg is `msg`. */
+  waitForLine(msg: string, timeoutMs?: number): Promise<LogLine>;
+  /** Resolves with the exit code once the process has exited (null if a signal killed it). */
+  exited: Promise<number | null>;
+  stderr(): string;
+}
+
+/**
+ * Spawns `node packages/server/bin/warren.js ...args` from the repo root with no WARREN_* variables from the
+ * machine running the tests, so only what a test passes counts.
+ */
+export function spawnWarren(args: readonly string[], env: Record<string, string> = {}): WarrenProcess {
+  const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('WARREN_')));
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: REPO_ROOT,
+    env: { ...cleanEnv, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: LogLine[] = [];
+  const waiters: { msg: string; resolve: (line: LogLine) => void }[] = [];
+  let stdout = '';
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolveExit) => child.once('exit', resolveExit));
+  // Resolves only once stdout has been read to its end, so no line is lost to a race with 'exit'.
+  const stdoutDone = new Promise<void>((resolveDone) => {
+    const reader = createInterface({ input: child.stdout });
+    reader.on('line', (text) => {
+      stdout += `${text}\n`;
+      if (!text.startsWith('{')) return;
+      const line = JSON.parse(text) as LogLine;
+      lines.push(line);
+      for (const waiter of waiters.filter((w) => w.msg === line.msg)) waiter.resolve(line);
+    });
+    reader.on('close', resolveDone);
+  });
+
+  return {
+    child,
+    lines,
+    exited: Promise.all([exited, stdoutDone]).then(([code]) => code),
+    stdout: () => stdout,
+    stderr: () => stderr,
+    waitForLine(msg, timeoutMs = 10_000) {
+      const seen = lines.find((l) => l.msg === msg);
+      if (seen) return Promise.resolve(seen);
+      return new Promise<LogLine>((resolveLine, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no "${msg}" line within ${timeoutMs} ms; stderr: ${stderr}`)),
+          timeoutMs,
+        );
+        const settle = (line: LogLine): void => {
+          clearTimeout(timer);
+          resolveLine(line);
+        };
+        waiters.push({ msg, resolve: settle });
+        void stdoutDone.then(() => {
+          clearTimeout(timer);
+          reject(new Error(`warren exited before logging "${msg}"; stderr: ${stderr}`));
+        });
+      });
+    },
+  };
+}
