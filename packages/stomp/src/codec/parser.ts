@@ -171,6 +171,9 @@ export class StompParser {
         // The CR of a CR LF heart-beat; its LF is what gets reported.
         pos++;
         this.chargePreConnect(1);
+      } else if (octet === NUL) {
+        // A NULL where a command should start: a frame with an empty command (a stray terminator).
+        throw new StompProtocolError('empty-command', 'Frame has no command', quoteBytes(chunk, pos, chunk.length));
       } else {
         this.startFrame();
         return pos;
@@ -242,10 +245,7 @@ export class StompParser {
   }
 
   private readCommand(line: Buffer, start: number, stop: number): void {
-    // skipEols leaves only a NULL able to start an empty command line: a stray frame terminator.
-    if (stop === start || line[start] === NUL) {
-      throw new StompProtocolError('empty-command', 'Frame has no command', quoteBytes(line, start, stop));
-    }
+    // Never empty: skipEols starts a frame only at an octet other than CR, LF and NULL.
     this.command = line.toString('utf8', start, stop);
     // STOMP 1.2 "Value Encoding": CONNECT and CONNECTED frames are never escaped.
     this.unescape = this.version !== '1.0' && !isEscapeExempt(this.command);
