@@ -1,20 +1,232 @@
+import { Connection, type ConnectionInfo } from './connection';
+import { WarrenError } from './errors';
+import type { Exchange } from './exchanges/exchange';
 import { resolveLimits, type Limits } from './limits';
+import { silentLogger, type Logger } from './logger';
+import { MemoryMonitor } from './memory-monitor';
+import { MemoryStore } from './memory-store';
+import { Message } from './message';
+import { Persistence } from './persistence';
+import { queueKey, type MessageStore, type TopologyRecord } from './store';
+import { UserRegistry, type User } from './users';
+import { Vhost } from './vhost';
 
 export interface BrokerOptions {
   limits?: Partial<Limits>;
+  /** Where durable state lives; an in-memory store when omitted. */
+  store?: MessageStore;
+  logger?: Logger;
+  /** Created with full permissions on the default vhost when the store is empty; null for none. */
+  defaultUser?: { name: string; password: string } | null;
+  /** Users that may connect only from loopback addresses (RabbitMQ's loopback_users). */
+  loopbackUsers?: string[];
+  /** Milliseconds since the epoch; replaceable for tests. */
+  clock?: () => number;
 }
 
-/** The root of the routing core. (Filled in by the core commits that follow.) */
+export const DEFAULT_VHOST = '/';
+const ALL: { configure: string; write: string; read: string } = { configure: '.*', write: '.*', read: '.*' };
+
+/** The root of the routing core: vhosts, users, connections, the store and the memory alarm. */
 export class Broker {
   readonly limits: Limits;
+  readonly users: UserRegistry;
+  readonly vhosts = new Map<string, Vhost>();
+  readonly connections = new Map<number, Connection>();
+  readonly persistence: Persistence;
+  readonly memory: MemoryMonitor;
+  readonly logger: Logger;
+  readonly now: () => number;
+  private readonly store: MessageStore;
+  private messageSeq = 0;
+  private connectionSeq = 0;
+  private started = false;
+  private closed = false;
 
-  constructor(options: BrokerOptions = {}) {
+  constructor(private readonly options: BrokerOptions = {}) {
     this.limits = resolveLimits(options.limits);
+    this.logger = options.logger ?? silentLogger;
+    this.now = options.clock ?? Date.now;
+    this.store = options.store ?? new MemoryStore();
+    this.persistence = new Persistence(this.store);
+    this.memory = new MemoryMonitor(this.limits.memoryHighWatermark);
+    this.users = new UserRegistry(options.loopbackUsers ?? ['guest']);
   }
 
   /** Restores durable state from the store; resolves before any listener should open. */
-  async start(): Promise<void> {}
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const state = await this.store.recover();
+    this.messageSeq = state.maxMessageId;
+    if (state.topology.length === 0) {
+      this.users.onChange = (name) => this.persistUser(name);
+      this.addVhost(DEFAULT_VHOST);
+      const def =
+        this.options.defaultUser === undefined
+          ? { name: 'guest', password: 'guest' }
+          : this.options.defaultUser;
+      if (def !== null) {
+        this.users.add(def.name, def.password, ['administrator']);
+        this.users.setPermissions(def.name, DEFAULT_VHOST, ALL);
+      }
+    } else {
+      this.restoreTopology(state.topology);
+      this.users.onChange = (name) => this.persistUser(name);
+    }
+    let restored = 0;
+    const shared = new Map<number, Message>();
+    for (const [key, list] of state.messages) {
+      const queue = this.findQueueByKey(key);
+      if (queue === undefined) continue;
+      for (const { message: m, delivered } of list) {
+        let msg = shared.get(m.id);
+        if (msg === undefined) {
+          msg = Message.fromProperties(m.exchange, m.routingKey, m.properties, m.body);
+          msg.id = m.id;
+          msg.stored = true;
+          shared.set(m.id, msg);
+        }
+        queue.restore(msg, delivered);
+        restored++;
+      }
+    }
+    this.logger.info({ vhosts: this.vhosts.size, messages: restored }, 'broker state restored');
+  }
 
-  /** Closes every connection and flushes the store. */
-  async close(): Promise<void> {}
+  nextMessageId(): number {
+    return ++this.messageSeq;
+  }
+
+  getVhost(name: string): Vhost | undefined {
+    return this.vhosts.get(name);
+  }
+
+  addVhost(name: string): Vhost {
+    let v = this.vhosts.get(name);
+    if (v === undefined) {
+      v = new Vhost(this, name);
+      this.vhosts.set(name, v);
+      this.persistence.put({ kind: 'vhost', name });
+    }
+    return v;
+  }
+
+  deleteVhost(name: string): boolean {
+    const v = this.vhosts.get(name);
+    if (v === undefined) return false;
+    for (const c of [...this.connections.values()]) if (c.vhost === v) c.close();
+    for (const q of [...v.queues.values()]) v.removeQueue(q);
+    for (const x of [...v.exchanges.values()])
+      if (x.name !== '' && !x.name.startsWith('amq.')) v.deleteExchange(x.name, false);
+    this.vhosts.delete(name);
+    this.persistence.delete({ kind: 'vhost', name });
+    return true;
+  }
+
+  /** Checks a login (see UserRegistry.authenticate). */
+  authenticate(name: string, password: string, fromLoopback: boolean): User {
+    return this.users.authenticate(name, password, fromLoopback);
+  }
+
+  /** Opens a connection on a vhost; NOT_ALLOWED (connection scope) when the vhost is absent or refused. */
+  connect(user: User, vhostName: string, info: ConnectionInfo): Connection {
+    if (this.closed) throw new WarrenError('CONNECTION_FORCED', 'broker is shutting down');
+    const vhost = this.vhosts.get(vhostName);
+    if (vhost === undefined) throw new WarrenError('NOT_ALLOWED', `vhost ${vhostName} not found`);
+    if (!this.users.canAccessVhost(user.name, vhostName)) {
+      throw new WarrenError('NOT_ALLOWED', `access to vhost '${vhostName}' refused for user '${user.name}'`);
+    }
+    const c = new Connection(++this.connectionSeq, user, vhost, info, (closed) =>
+      this.connections.delete(closed.id),
+    );
+    this.connections.set(c.id, c);
+    return c;
+  }
+
+  /** Closes every connection and flushes the store. Protocols close their sockets first. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const c of [...this.connections.values()]) c.close();
+    await this.persistence.flush();
+    await this.store.close();
+  }
+
+  private persistUser(name: string): void {
+    const user = this.users.get(name);
+    if (user === undefined) {
+      this.persistence.delete({ kind: 'user', name, passwordHash: '', tags: [] });
+    } else {
+      this.persistence.put({ kind: 'user', name, passwordHash: user.passwordHash, tags: user.tags });
+    }
+    for (const { user: u, vhost, permission } of this.users.listPermissions()) {
+      if (u === name) this.persistence.put({ kind: 'permission', user: u, vhost, ...permission });
+    }
+  }
+
+  private restoreTopology(records: TopologyRecord[]): void {
+    const order: TopologyRecord['kind'][] = ['vhost', 'user', 'permission', 'exchange', 'queue', 'binding'];
+    for (const kind of order) {
+      for (const r of records) {
+        if (r.kind !== kind) continue;
+        try {
+          this.restoreRecord(r);
+        } catch (e) {
+          // One bad record must not keep the broker down; it is reported and skipped.
+          this.logger.error({ record: r, err: e }, 'skipped an unrestorable topology record');
+        }
+      }
+    }
+  }
+
+  private restoreRecord(r: TopologyRecord): void {
+    switch (r.kind) {
+      case 'vhost':
+        this.vhosts.set(r.name, new Vhost(this, r.name));
+        return;
+      case 'user':
+        this.users.addHashed(r.name, r.passwordHash, r.tags);
+        return;
+      case 'permission':
+        this.users.setPermissions(r.user, r.vhost, { configure: r.configure, write: r.write, read: r.read });
+        return;
+      case 'exchange': {
+        const v = this.vhosts.get(r.vhost);
+        if (v === undefined || v.exchanges.has(r.name)) return;
+        v.declareExchange(r.name, r.type, {
+          durable: true,
+          autoDelete: r.autoDelete,
+          internal: r.internal,
+          arguments: r.arguments,
+        });
+        return;
+      }
+      case 'queue':
+        this.vhosts
+          .get(r.vhost)
+          ?.declareQueue(
+            r.name,
+            { durable: true, exclusive: false, autoDelete: r.autoDelete, arguments: r.arguments },
+            undefined,
+          );
+        return;
+      case 'binding': {
+        const v = this.vhosts.get(r.vhost);
+        if (v === undefined) return;
+        const dest: Exchange | import('./queue').Queue | undefined =
+          r.destinationKind === 'queue' ? v.queues.get(r.destination) : v.exchanges.get(r.destination);
+        if (dest !== undefined && v.exchanges.has(r.source))
+          v.bind(r.source, dest, r.routingKey, r.arguments);
+        return;
+      }
+    }
+  }
+
+  private findQueueByKey(key: string) {
+    for (const v of this.vhosts.values()) {
+      for (const q of v.queues.values()) if (queueKey(v.name, q.name) === key) return q;
+    }
+    return undefined;
+  }
 }

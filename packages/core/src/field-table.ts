@@ -4,16 +4,7 @@
  * RabbitMQ type that holds a number (and keeps raw bytes when it can, so AMQP-to-AMQP forwarding is exact).
  */
 export type FieldValue =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | Buffer
-  | Date
-  | Decimal
-  | FieldValue[]
-  | FieldTable;
+  null | boolean | number | bigint | string | Buffer | Date | Decimal | FieldValue[] | FieldTable;
 
 export interface FieldTable {
   [key: string]: FieldValue;
@@ -47,7 +38,7 @@ export function fieldValuesEqual(a: FieldValue | undefined, b: FieldValue | unde
   if (a === b) return true;
   if (a === undefined || b === undefined || a === null || b === null) return false;
   if ((typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint')) {
-    // eslint-disable-next-line eqeqeq -- loose equality is exactly the number/bigint comparison wanted here
+    // Loose equality is exactly the number/bigint comparison wanted here (1 == 1n).
     return a == b;
   }
   if (typeof a !== typeof b) return false;

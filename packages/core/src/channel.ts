@@ -1,0 +1,419 @@
+import { randomBytes } from 'node:crypto';
+import { ConfirmTracker, type ConfirmSink } from './confirm-tracker';
+import type { Connection } from './connection';
+import { Consumer, type ConsumeOptions, type ConsumerSink } from './consumer';
+import { WarrenError } from './errors';
+import type { Exchange, ExchangeOptions } from './exchanges/exchange';
+import { fieldInteger, type FieldTable } from './field-table';
+import type { Message } from './message';
+import type { Queue, QueueOptions } from './queue';
+import type { QueueEntry } from './queue-entry';
+import { Transaction } from './transaction';
+import type { PermissionKind } from './users';
+import type { PublishResult, Vhost } from './vhost';
+
+/** Implemented by a protocol: what a channel sends back that is not a reply to a call. */
+export interface ChannelEvents {
+  /** A mandatory message that reached no queue (AMQP basic.return, 312 NO_ROUTE). */
+  returned(msg: Message, replyCode: number, replyText: string): void;
+  /** Publisher confirms, in confirm mode. */
+  confirmed: ConfirmSink;
+}
+
+export interface DeclaredQueue {
+  queue: string;
+  messageCount: number;
+  consumerCount: number;
+}
+
+export interface GetResult {
+  delivery: QueueEntry;
+  /** Ready messages left in the queue. */
+  messageCount: number;
+}
+
+/**
+ * A channel: the unit every protocol session drives (an AMQP channel, a STOMP connection). It checks
+ * permissions, numbers deliveries, holds the unacked ones, enforces prefetch, and runs confirms and
+ * transactions; the vhost does the routing and the queues the dispatching.
+ */
+export class Channel {
+  readonly unacked = new Map<number, QueueEntry>();
+  readonly consumers = new Map<string, Consumer>();
+  closed = false;
+  /** channel.flow: false stops deliveries to this channel's consumers. */
+  flowActive = true;
+  /** Prefetch given to consumers created from now on (basic.qos global=false). */
+  consumerPrefetch = 0;
+  /** Unacked deliveries allowed across the whole channel (basic.qos global=true); 0 = unlimited. */
+  globalPrefetch = 0;
+  private nextTag = 0;
+  private confirms: ConfirmTracker | undefined = undefined;
+  private tx: Transaction | undefined = undefined;
+  /** The last queue declared on this channel: AMQP lets an empty queue name mean it. */
+  private lastQueue: string | undefined = undefined;
+  private readonly result: PublishResult = { routed: 0, rejected: 0 };
+  private syncBatch: number[] | undefined = undefined;
+  private syncBatchId = -1;
+
+  constructor(
+    readonly connection: Connection,
+    readonly id: number,
+    private readonly events: ChannelEvents,
+  ) {}
+
+  get vhost(): Vhost {
+    return this.connection.vhost;
+  }
+
+  get confirmMode(): boolean {
+    return this.confirms !== undefined;
+  }
+
+  get transactional(): boolean {
+    return this.tx !== undefined;
+  }
+
+  // ---- flow control (read by consumers) -----------------------------------------------------------------
+
+  isFlowing(): boolean {
+    return !this.closed && this.flowActive && this.connection.writable;
+  }
+
+  hasGlobalCredit(): boolean {
+    return this.globalPrefetch === 0 || this.unacked.size < this.globalPrefetch;
+  }
+
+  /** Re-runs dispatch on every queue this channel consumes from (credit or writability came back). */
+  kick(): void {
+    for (const c of this.consumers.values()) c.queue.dispatch();
+  }
+
+  // ---- exchanges ------------------------------------------------------------------------------------
+
+  exchangeDeclare(name: string, type: string, options: ExchangeOptions, passive = false): Exchange {
+    if (!passive) this.check('configure', 'exchange', name);
+    return this.vhost.declareExchange(name, type, options, passive);
+  }
+
+  exchangeDelete(name: string, ifUnused = false): void {
+    this.check('configure', 'exchange', name);
+    this.vhost.deleteExchange(name, ifUnused);
+  }
+
+  exchangeBind(destination: string, source: string, routingKey: string, args: FieldTable = {}): void {
+    this.check('write', 'exchange', destination);
+    this.check('read', 'exchange', source);
+    this.vhost.bind(source, this.vhost.getExchange(destination), routingKey, args);
+  }
+
+  exchangeUnbind(destination: string, source: string, routingKey: string, args: FieldTable = {}): void {
+    this.check('write', 'exchange', destination);
+    this.check('read', 'exchange', source);
+    const d = this.vhost.exchanges.get(destination);
+    if (d !== undefined) this.vhost.unbind(source, d, routingKey, args);
+  }
+
+  // ---- queues ---------------------------------------------------------------------------------------
+
+  /** queue.declare; an empty name asks for a server-named queue (amq.gen-...). */
+  queueDeclare(name: string, options: QueueOptions, passive = false): DeclaredQueue {
+    const queueName = name === '' ? serverName('amq.gen-') : name;
+    if (!passive) this.check('configure', 'queue', queueName);
+    const q = this.vhost.declareQueue(queueName, options, this.connection, passive);
+    if (options.exclusive && !passive && q.owner === this.connection) this.connection.ownQueue(q);
+    this.lastQueue = q.name;
+    return { queue: q.name, messageCount: q.messageCount, consumerCount: q.consumerCount };
+  }
+
+  queueBind(queue: string, exchange: string, routingKey: string, args: FieldTable = {}): void {
+    const name = this.queueName(queue);
+    // AMQP: an empty queue name and an empty routing key both mean the last declared queue.
+    const key = queue === '' && routingKey === '' ? name : routingKey;
+    this.check('write', 'queue', name);
+    this.check('read', 'exchange', exchange);
+    this.vhost.bind(exchange, this.vhost.useQueue(name, this.connection), key, args);
+  }
+
+  queueUnbind(queue: string, exchange: string, routingKey: string, args: FieldTable = {}): void {
+    const name = this.queueName(queue);
+    this.check('write', 'queue', name);
+    this.check('read', 'exchange', exchange);
+    this.vhost.unbind(exchange, this.vhost.useQueue(name, this.connection), routingKey, args);
+  }
+
+  queuePurge(queue: string): number {
+    const name = this.queueName(queue);
+    this.check('read', 'queue', name);
+    return this.vhost.useQueue(name, this.connection).purge();
+  }
+
+  queueDelete(queue: string, ifUnused = false, ifEmpty = false): number {
+    const name = this.queueName(queue);
+    this.check('configure', 'queue', name);
+    return this.vhost.deleteQueue(name, this.connection, ifUnused, ifEmpty);
+  }
+
+  // ---- consuming ------------------------------------------------------------------------------------
+
+  /** basic.qos. prefetch-size is not supported by RabbitMQ either; the protocol refuses it before here. */
+  qos(prefetchCount: number, global: boolean): void {
+    if (global) this.globalPrefetch = prefetchCount;
+    else this.consumerPrefetch = prefetchCount;
+    this.kick();
+  }
+
+  consume(queue: string, options: ConsumeOptions, sink: ConsumerSink): Consumer {
+    const name = this.queueName(queue);
+    this.check('read', 'queue', name);
+    const q = this.vhost.useQueue(name, this.connection);
+    const tag =
+      options.consumerTag !== undefined && options.consumerTag !== ''
+        ? options.consumerTag
+        : serverName('amq.ctag-');
+    if (this.consumers.has(tag))
+      throw new WarrenError('NOT_ALLOWED', `attempt to reuse consumer tag '${tag}'`);
+    if (this.consumers.size >= this.vhost.broker.limits.maxConsumersPerChannel) {
+      throw new WarrenError('RESOURCE_ERROR', `too many consumers on channel ${this.id}`);
+    }
+    const args = options.arguments ?? {};
+    const priority = fieldInteger(args['x-priority']) ?? 0;
+    const consumer = new Consumer(
+      tag,
+      q,
+      this,
+      options.noAck === true,
+      options.exclusive === true,
+      priority,
+      this.consumerPrefetch,
+      args,
+      sink,
+    );
+    this.consumers.set(tag, consumer);
+    try {
+      q.addConsumer(consumer);
+    } catch (e) {
+      this.consumers.delete(tag);
+      throw e;
+    }
+    return consumer;
+  }
+
+  /** basic.cancel. Unknown tags are fine (RabbitMQ answers cancel-ok). Returns whether one was cancelled. */
+  cancel(consumerTag: string): boolean {
+    const c = this.consumers.get(consumerTag);
+    if (c === undefined) return false;
+    this.consumers.delete(consumerTag);
+    c.queue.removeConsumer(c);
+    return true;
+  }
+
+  /** Called by a queue being deleted: the consumer is gone without a client cancel. */
+  forgetConsumer(c: Consumer): void {
+    if (this.consumers.get(c.tag) === c) this.consumers.delete(c.tag);
+  }
+
+  /** basic.get. */
+  get(queue: string, noAck: boolean): GetResult | undefined {
+    const name = this.queueName(queue);
+    this.check('read', 'queue', name);
+    const q = this.vhost.useQueue(name, this.connection);
+    const entry = q.take();
+    if (entry === undefined) return undefined;
+    entry.tag = ++this.nextTag;
+    if (noAck) q.settle(entry);
+    else this.unacked.set(entry.tag, entry);
+    return { delivery: entry, messageCount: q.messageCount };
+  }
+
+  /** Called by a queue: hands `entry` to `consumer` with this channel's next delivery tag. */
+  deliver(consumer: Consumer, entry: QueueEntry): void {
+    entry.tag = ++this.nextTag;
+    if (consumer.noAck) {
+      consumer.sink.deliver(entry, consumer);
+      entry.queue.settle(entry);
+      return;
+    }
+    entry.consumer = consumer;
+    consumer.unacked++;
+    this.unacked.set(entry.tag, entry);
+    consumer.sink.deliver(entry, consumer);
+  }
+
+  // ---- acknowledgements -----------------------------------------------------------------------------
+
+  ack(tag: number, multiple = false): void {
+    const entries = this.collect(tag, multiple);
+    if (this.tx !== undefined) return this.tx.settle(entries, 'ack');
+    this.settle(entries, 'ack');
+  }
+
+  nack(tag: number, multiple = false, requeue = true): void {
+    const entries = this.collect(tag, multiple);
+    const kind = requeue ? 'requeue' : 'reject';
+    if (this.tx !== undefined) return this.tx.settle(entries, kind);
+    this.settle(entries, kind);
+  }
+
+  reject(tag: number, requeue = true): void {
+    this.nack(tag, false, requeue);
+  }
+
+  /** basic.recover with requeue=true: every unacked delivery goes back to its queue, redelivered. */
+  recover(): void {
+    this.settle([...this.unacked.values()], 'requeue');
+  }
+
+  /** Applies settlements now (outside a transaction, or at commit). */
+  settle(entries: QueueEntry[], kind: 'ack' | 'requeue' | 'reject'): void {
+    const touched = new Set<Queue>();
+    for (const e of entries) {
+      if (this.unacked.get(e.tag) !== e) continue;
+      this.unacked.delete(e.tag);
+      e.settling = false;
+      if (e.consumer !== undefined) e.consumer.unacked--;
+      if (kind === 'ack') e.queue.settle(e);
+      else if (kind === 'requeue') e.queue.requeue(e);
+      else e.queue.reject(e);
+      touched.add(e.queue);
+    }
+    for (const q of touched) q.dispatch();
+    // Channel-wide prefetch frees credit for every queue this channel consumes from.
+    if (this.globalPrefetch > 0) this.kick();
+  }
+
+  // ---- publishing -----------------------------------------------------------------------------------
+
+  /**
+   * basic.publish. In a transaction the message waits for commit; in confirm mode it is numbered and
+   * confirmed once every queue has it (and the store, for a persistent message in a durable queue).
+   */
+  publish(exchange: string, msg: Message, mandatory = false): void {
+    this.check('write', 'exchange', exchange);
+    if (this.tx !== undefined) {
+      this.vhost.getExchange(exchange); // an unknown exchange fails now, not at commit
+      this.tx.publish(exchange, msg, mandatory);
+      return;
+    }
+    const seq = this.confirms === undefined ? 0 : this.confirms.next();
+    try {
+      this.route(exchange, msg, mandatory, seq);
+    } catch (e) {
+      if (seq !== 0) this.confirms?.complete(seq, false);
+      throw e;
+    }
+  }
+
+  /** Routes now; used by publish and by commit. */
+  route(exchange: string, msg: Message, mandatory: boolean, seq: number): void {
+    const r = this.result;
+    this.vhost.publish(exchange, msg, r);
+    if (mandatory && r.routed === 0 && r.rejected === 0) this.events.returned(msg, 312, 'NO_ROUTE');
+    if (seq === 0 || this.confirms === undefined) return;
+    if (r.rejected > 0) this.confirms.complete(seq, false);
+    else if (msg.stored) this.confirmWhenDurable(seq);
+    else this.confirms.complete(seq, true);
+  }
+
+  confirmSelect(): void {
+    if (this.tx !== undefined) {
+      throw new WarrenError('PRECONDITION_FAILED', 'cannot switch from tx to confirm mode');
+    }
+    this.confirms ??= new ConfirmTracker(this.events.confirmed);
+  }
+
+  // ---- transactions ---------------------------------------------------------------------------------
+
+  txSelect(): void {
+    if (this.confirms !== undefined) {
+      throw new WarrenError('PRECONDITION_FAILED', 'cannot switch from confirm to tx mode');
+    }
+    this.tx ??= new Transaction(this, this.vhost.broker.limits.maxTransactionOps);
+  }
+
+  txCommit(): void {
+    this.requireTx().commit();
+  }
+
+  txRollback(): void {
+    this.requireTx().rollback();
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------------------
+
+  /**
+   * Closes the channel: its transaction is dropped, its unacked deliveries go back to their queues at once
+   * (a dying worker's messages go to the others: seed 001), its consumers are cancelled.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.tx?.rollback();
+    const entries = [...this.unacked.values()];
+    const consumers = [...this.consumers.values()];
+    this.consumers.clear();
+    this.settle(entries, 'requeue');
+    for (const c of consumers) c.queue.removeConsumer(c);
+    this.connection.forgetChannel(this);
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------------
+
+  private collect(tag: number, multiple: boolean): QueueEntry[] {
+    if (multiple) {
+      // RabbitMQ: multiple with tag 0 settles everything outstanding; otherwise the tag itself must exist.
+      if (tag !== 0 && !this.isOpen(tag)) throw unknownTag(tag);
+      const out: QueueEntry[] = [];
+      for (const [t, e] of this.unacked) {
+        if (tag !== 0 && t > tag) break; // Map order is tag order: tags only grow
+        if (!e.settling) out.push(e);
+      }
+      return out;
+    }
+    if (!this.isOpen(tag)) throw unknownTag(tag);
+    return [this.unacked.get(tag) as QueueEntry];
+  }
+
+  private isOpen(tag: number): boolean {
+    const e = this.unacked.get(tag);
+    return e !== undefined && !e.settling;
+  }
+
+  private confirmWhenDurable(seq: number): void {
+    const persistence = this.vhost.broker.persistence;
+    // One callback per store batch, not per message.
+    if (this.syncBatch === undefined || this.syncBatchId !== persistence.batchId) {
+      const batch: number[] = [];
+      this.syncBatch = batch;
+      this.syncBatchId = persistence.batchId;
+      persistence.afterSync(() => {
+        for (const s of batch) this.confirms?.complete(s, true);
+      });
+    }
+    this.syncBatch.push(seq);
+  }
+
+  private requireTx(): Transaction {
+    if (this.tx === undefined) throw new WarrenError('PRECONDITION_FAILED', 'channel is not transactional');
+    return this.tx;
+  }
+
+  private queueName(name: string): string {
+    if (name !== '') return name;
+    if (this.lastQueue === undefined) throw new WarrenError('NOT_FOUND', 'no previously declared queue');
+    return this.lastQueue;
+  }
+
+  private check(kind: PermissionKind, resource: 'queue' | 'exchange', name: string): void {
+    this.vhost.broker.users.check(this.connection.user.name, this.vhost.name, kind, resource, name);
+  }
+}
+
+function unknownTag(tag: number): WarrenError {
+  return new WarrenError('PRECONDITION_FAILED', `unknown delivery tag ${tag}`);
+}
+
+/** amq.gen-/amq.ctag- names: 16 random bytes, base64url, as unguessable as RabbitMQ's. */
+function serverName(prefix: string): string {
+  return prefix + randomBytes(16).toString('base64url');
+}

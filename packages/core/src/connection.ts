@@ -1,0 +1,64 @@
+import { Channel, type ChannelEvents } from './channel';
+import type { Queue, QueueOwner } from './queue';
+import type { User } from './users';
+import type { Vhost } from './vhost';
+
+export interface ConnectionInfo {
+  /** 'amqp', 'stomp', 'stomp-ws': shown in the management API. */
+  protocol: string;
+  remoteAddress: string;
+  remotePort: number;
+  clientProperties?: Record<string, unknown>;
+}
+
+/**
+ * A client connection as the core sees it: an authenticated user on a vhost, with channels and the exclusive
+ * queues it owns. Closing it closes its channels (requeueing their unacked deliveries) and deletes its
+ * exclusive queues.
+ */
+export class Connection implements QueueOwner {
+  readonly channels = new Map<number, Channel>();
+  private readonly exclusiveQueues = new Set<Queue>();
+  /** False while the socket needs 'drain': queues stop delivering to this connection's consumers. */
+  writable = true;
+  closed = false;
+  readonly connectedAt = Date.now();
+
+  constructor(
+    readonly id: number,
+    readonly user: User,
+    readonly vhost: Vhost,
+    readonly info: ConnectionInfo,
+    private readonly onClose: (c: Connection) => void,
+  ) {}
+
+  openChannel(id: number, events: ChannelEvents): Channel {
+    const ch = new Channel(this, id, events);
+    this.channels.set(id, ch);
+    return ch;
+  }
+
+  forgetChannel(ch: Channel): void {
+    if (this.channels.get(ch.id) === ch) this.channels.delete(ch.id);
+  }
+
+  ownQueue(q: Queue): void {
+    this.exclusiveQueues.add(q);
+  }
+
+  /** Socket back-pressure: call with false when write() returns false, with true on 'drain'. */
+  setWritable(writable: boolean): void {
+    if (this.writable === writable) return;
+    this.writable = writable;
+    if (writable) for (const ch of this.channels.values()) ch.kick();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const ch of [...this.channels.values()]) ch.close();
+    for (const q of this.exclusiveQueues) this.vhost.removeQueue(q);
+    this.exclusiveQueues.clear();
+    this.onClose(this);
+  }
+}

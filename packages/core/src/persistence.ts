@@ -1,0 +1,117 @@
+import type { Message } from './message';
+import type { QueueEntry } from './queue-entry';
+import { queueKey, topologyKey, type MessageStore, type StoreOp, type TopologyRecord } from './store';
+
+/**
+ * Gathers every store operation of one event-loop turn into one batch (group commit): the store sees one
+ * `write` per turn, a journal makes that one write + one fsync, and the confirms and receipts waiting on the
+ * batch are released together when it is durable.
+ */
+export class Persistence {
+  private ops: StoreOp[] = [];
+  private waiting: (() => void)[] = [];
+  private scheduled = false;
+  private inFlight = 0;
+  /** Waiters of the newest batch handed to the store; stores complete batches in order. */
+  private lastWaiting: (() => void)[] = [];
+  /** Increments each time a batch is handed to the store; lets callers tell batches apart. */
+  batchId = 0;
+
+  constructor(private readonly store: MessageStore) {}
+
+  put(record: TopologyRecord): void {
+    this.push({ op: 'put', key: topologyKey(record), record });
+  }
+
+  delete(record: TopologyRecord): void {
+    this.push({ op: 'delete', key: topologyKey(record) });
+  }
+
+  enqueue(entry: QueueEntry): void {
+    const msg = entry.msg;
+    this.push({
+      op: 'enqueue',
+      queue: queueKey(entry.queue.vhost.name, entry.queue.name),
+      id: msg.id,
+      message: this.firstWrite(msg),
+    });
+  }
+
+  settle(entry: QueueEntry): void {
+    this.push({ op: 'settle', queue: queueKey(entry.queue.vhost.name, entry.queue.name), id: entry.msg.id });
+  }
+
+  /** Only the first delivery is recorded; later ones change nothing a restart needs to know. */
+  delivered(entry: QueueEntry): void {
+    if (entry.deliveryCount !== 1 || !entry.msg.persistent || !entry.queue.persists) return;
+    this.push({
+      op: 'delivered',
+      queue: queueKey(entry.queue.vhost.name, entry.queue.name),
+      id: entry.msg.id,
+    });
+  }
+
+  dropQueue(vhost: string, name: string): void {
+    this.push({ op: 'drop-queue', queue: queueKey(vhost, name) });
+  }
+
+  /** Whether operations are waiting for this turn's batch. */
+  get pending(): boolean {
+    return this.ops.length > 0;
+  }
+
+  /** Calls `fn` once everything recorded so far (including this turn) is durable. */
+  afterSync(fn: () => void): void {
+    if (this.ops.length === 0 && this.inFlight === 0) {
+      queueMicrotask(fn);
+      return;
+    }
+    // Nothing new this turn: durable once the newest batch already handed out is.
+    (this.ops.length === 0 ? this.lastWaiting : this.waiting).push(fn);
+  }
+
+  /** Resolves when every batch handed out so far is durable. */
+  flush(): Promise<void> {
+    return new Promise((resolve) => {
+      this.writeNow();
+      this.afterSync(resolve);
+    });
+  }
+
+  private firstWrite(msg: Message) {
+    if (msg.stored) return undefined;
+    msg.stored = true;
+    return {
+      id: msg.id,
+      exchange: msg.exchange,
+      routingKey: msg.routingKey,
+      properties: msg.properties,
+      body: msg.body,
+    };
+  }
+
+  private push(op: StoreOp): void {
+    this.ops.push(op);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      // A microtask runs after the current socket 'data' handler: the whole chunk's work is one batch.
+      queueMicrotask(() => this.writeNow());
+    }
+  }
+
+  private writeNow(): void {
+    this.scheduled = false;
+    if (this.ops.length === 0) return;
+    const ops = this.ops;
+    const waiting = this.waiting;
+    this.ops = [];
+    this.waiting = [];
+    this.lastWaiting = waiting;
+    this.batchId++;
+    this.inFlight++;
+    this.store.write(ops, () => {
+      this.inFlight--;
+      for (const fn of waiting) fn();
+    });
+  }
+}

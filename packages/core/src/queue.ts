@@ -1,0 +1,383 @@
+import type { Consumer } from './consumer';
+import { deadLetterMessage, type DeathReason } from './dead-letter';
+import { describe, WarrenError } from './errors';
+import type { FieldTable } from './field-table';
+import type { Message } from './message';
+import type { QueueSettings } from './queue-arguments';
+import { QueueEntry } from './queue-entry';
+import { ReadyList } from './ready-list';
+import type { Vhost } from './vhost';
+
+export interface QueueOptions {
+  durable: boolean;
+  exclusive: boolean;
+  autoDelete: boolean;
+  arguments: FieldTable;
+}
+
+/** Who owns an exclusive queue: a connection. */
+export interface QueueOwner {
+  readonly id: number;
+}
+
+/**
+ * A classic queue: a ready list (per priority level when x-max-priority is set), consumers served
+ * round-robin within the highest priority that has credit, and the RabbitMQ queue arguments.
+ * Unacked deliveries are held by their channels; the queue counts them.
+ */
+export class Queue {
+  readonly kind = 'queue';
+  readonly ready: ReadyList;
+  readonly consumers: Consumer[] = [];
+  /** Entries handed out and not yet settled (held by channels). */
+  unackedCount = 0;
+  deleted = false;
+  /** Bindings in which this queue is the destination (kept for deletion and listing). */
+  readonly bindings = new Set<import('./exchanges/exchange').Binding>();
+  /** Totals for the management API and metrics. */
+  readonly stats = { published: 0, delivered: 0, acked: 0, redelivered: 0, deadLettered: 0, expired: 0 };
+
+  private seq = 0;
+  private rr = 0;
+  private hadConsumer = false;
+  private dispatching = false;
+  private dispatchScheduled = false;
+  private expiryTimer: NodeJS.Timeout | undefined = undefined;
+  private expiryAt = 0;
+  private unusedTimer: NodeJS.Timeout | undefined = undefined;
+
+  constructor(
+    readonly vhost: Vhost,
+    readonly name: string,
+    readonly options: QueueOptions,
+    readonly settings: QueueSettings,
+    /** The connection owning an exclusive queue. */
+    readonly owner: QueueOwner | undefined,
+  ) {
+    this.ready = new ReadyList(settings.maxPriority);
+    this.touch();
+  }
+
+  get durable(): boolean {
+    return this.options.durable;
+  }
+
+  get messageCount(): number {
+    return this.ready.length;
+  }
+
+  get consumerCount(): number {
+    return this.consumers.length;
+  }
+
+  /** Whether persistent messages in this queue go to the store. */
+  get persists(): boolean {
+    return this.options.durable;
+  }
+
+  get where(): string {
+    return describe('queue', this.name, this.vhost.name);
+  }
+
+  /**
+   * Accepts a routed message. Returns false when x-overflow=reject-publish(-dlx) refuses it (the publisher
+   * gets a nack if it asked for confirms).
+   */
+  enqueue(msg: Message): boolean {
+    const s = this.settings;
+    if (s.overflow !== 'drop-head' && this.isFull(msg)) {
+      if (s.overflow === 'reject-publish-dlx') this.deadLetterNew(msg, 'maxlen');
+      return false;
+    }
+    const now = this.vhost.broker.now();
+    let ttl = s.messageTtl ?? -1;
+    if (msg.ttl >= 0 && (ttl < 0 || msg.ttl < ttl)) ttl = msg.ttl;
+    const entry = new QueueEntry(this, msg, ++this.seq, ttl >= 0 ? now + ttl : 0);
+    this.hold(entry);
+    this.stats.published++;
+
+    // An idle consumer takes it at once, before TTL or length limits apply: RabbitMQ's x-message-ttl=0
+    // means "deliver now or never".
+    if (this.ready.length === 0 && !this.dispatching) {
+      const consumer = this.pickConsumer();
+      if (consumer !== undefined) {
+        this.deliverTo(consumer, entry);
+        return true;
+      }
+    }
+    this.ready.push(entry);
+    this.enforceMaxLength();
+    this.dispatch();
+    return true;
+  }
+
+  addConsumer(consumer: Consumer): void {
+    if (this.consumers.some((c) => c.exclusive) || (consumer.exclusive && this.consumers.length > 0)) {
+      throw new WarrenError('ACCESS_REFUSED', `${this.where} in exclusive use`);
+    }
+    this.consumers.push(consumer);
+    this.hadConsumer = true;
+    this.clearUnusedTimer();
+    this.dispatch();
+  }
+
+  /** Removes a consumer; its unacked deliveries stay with its channel. May auto-delete the queue. */
+  removeConsumer(consumer: Consumer): void {
+    const i = this.consumers.indexOf(consumer);
+    if (i < 0) return;
+    this.consumers.splice(i, 1);
+    consumer.cancelled = true;
+    if (this.rr > i) this.rr--;
+    if (this.consumers.length === 0) {
+      if (this.options.autoDelete && this.hadConsumer) {
+        this.vhost.removeQueue(this);
+        return;
+      }
+      this.touch();
+    } else {
+      // Under single-active-consumer the next consumer becomes active and must get the backlog.
+      this.dispatch();
+    }
+  }
+
+  /** basic.get: the next live message, or undefined. The caller tracks or settles it. */
+  take(): QueueEntry | undefined {
+    this.touch();
+    const entry = this.shiftLive(this.vhost.broker.now());
+    if (entry !== undefined) {
+      entry.deliveryCount++;
+      if (entry.deliveryCount > 1) this.stats.redelivered++;
+      this.stats.delivered++;
+      this.unackedCount++;
+      this.vhost.broker.persistence.delivered(entry);
+    }
+    this.armExpiry();
+    return entry;
+  }
+
+  /** Delivers what it can: ready messages to consumers with credit. Safe to call at any time. */
+  dispatch(): void {
+    if (this.dispatching || this.deleted) return;
+    this.dispatching = true;
+    try {
+      const now = this.vhost.broker.now();
+      let budget = this.vhost.broker.limits.dispatchBatch;
+      while (this.ready.length > 0) {
+        const consumer = this.pickConsumer();
+        if (consumer === undefined) break;
+        const entry = this.shiftLive(now);
+        if (entry === undefined) break;
+        this.deliverTo(consumer, entry);
+        if (--budget === 0) {
+          // Yield to I/O so one deep queue cannot starve every socket; carry on next turn.
+          if (this.ready.length > 0) this.scheduleDispatch();
+          break;
+        }
+      }
+      this.expireDue(now);
+    } finally {
+      this.dispatching = false;
+    }
+    this.armExpiry();
+  }
+
+  /** Settles an unacked entry for good (ack, or reject without dead-letter exchange). */
+  settle(entry: QueueEntry): void {
+    this.unackedCount--;
+    this.stats.acked++;
+    this.release(entry);
+  }
+
+  /** Puts an unacked entry back at its original position, marked redelivered. */
+  requeue(entry: QueueEntry): void {
+    this.unackedCount--;
+    entry.tag = 0;
+    entry.consumer = undefined;
+    if (this.deleted) return this.release(entry);
+    this.ready.requeue(entry);
+    this.enforceMaxLength();
+  }
+
+  /** Rejected without requeue: to the dead-letter exchange if there is one, else dropped. */
+  reject(entry: QueueEntry): void {
+    this.unackedCount--;
+    this.deadLetter(entry, 'rejected');
+  }
+
+  purge(): number {
+    const entries = this.ready.drain();
+    for (const e of entries) this.release(e);
+    this.armExpiry();
+    return entries.length;
+  }
+
+  /** Called by the vhost when the queue is deleted: consumers are told, ready messages released. */
+  destroy(notifyConsumers: boolean): number {
+    this.deleted = true;
+    this.clearUnusedTimer();
+    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
+    const count = this.ready.length;
+    for (const e of this.ready.drain()) this.release(e);
+    for (const c of this.consumers.splice(0)) {
+      c.cancelled = true;
+      c.channel.forgetConsumer(c);
+      if (notifyConsumers) c.sink.cancelledByBroker(c);
+    }
+    return count;
+  }
+
+  /** Resets the x-expires clock: a redeclare, a basic.get, or the last consumer leaving. */
+  touch(): void {
+    const expires = this.settings.expires;
+    if (expires === undefined || this.deleted || this.consumers.length > 0) return;
+    this.clearUnusedTimer();
+    this.unusedTimer = setTimeout(() => {
+      if (this.consumers.length === 0 && !this.deleted) this.vhost.removeQueue(this);
+    }, expires);
+    this.unusedTimer.unref();
+  }
+
+  /** Restores a message from the store at startup, in order, without writing it again. */
+  restore(msg: Message, delivered: boolean): void {
+    const ttl = this.settings.messageTtl ?? -1;
+    const entry = new QueueEntry(this, msg, ++this.seq, ttl >= 0 ? this.vhost.broker.now() + ttl : 0);
+    entry.deliveryCount = delivered ? 1 : 0;
+    msg.refs++;
+    this.vhost.broker.memory.add(msg);
+    this.ready.push(entry);
+  }
+
+  private deliverTo(consumer: Consumer, entry: QueueEntry): void {
+    entry.deliveryCount++;
+    if (entry.deliveryCount > 1) this.stats.redelivered++;
+    this.stats.delivered++;
+    consumer.delivered++;
+    this.unackedCount++;
+    this.vhost.broker.persistence.delivered(entry);
+    consumer.channel.deliver(consumer, entry);
+  }
+
+  /**
+   * The consumer for the next message: under single-active-consumer only the first; otherwise round-robin
+   * among the highest-priority consumers that have credit.
+   */
+  private pickConsumer(): Consumer | undefined {
+    const list = this.consumers;
+    const n = list.length;
+    if (n === 0) return undefined;
+    if (this.settings.singleActiveConsumer) {
+      const active = list[0] as Consumer;
+      return active.hasCredit() ? active : undefined;
+    }
+    let best: Consumer | undefined;
+    let bestIndex = -1;
+    for (let k = 0; k < n; k++) {
+      const i = (this.rr + k) % n;
+      const c = list[i] as Consumer;
+      if ((best === undefined || c.priority > best.priority) && c.hasCredit()) {
+        best = c;
+        bestIndex = i;
+      }
+    }
+    if (best !== undefined) this.rr = (bestIndex + 1) % n;
+    return best;
+  }
+
+  private isFull(msg: Message): boolean {
+    const { maxLength, maxLengthBytes } = this.settings;
+    return (
+      (maxLength !== undefined && this.ready.length >= maxLength) ||
+      (maxLengthBytes !== undefined && this.ready.bytes + msg.size > maxLengthBytes)
+    );
+  }
+
+  /** x-overflow=drop-head: oldest ready messages go (dead-lettered with reason maxlen) until within bounds. */
+  private enforceMaxLength(): void {
+    const { maxLength, maxLengthBytes } = this.settings;
+    if (maxLength === undefined && maxLengthBytes === undefined) return;
+    while (
+      this.ready.length > 0 &&
+      ((maxLength !== undefined && this.ready.length > maxLength) ||
+        (maxLengthBytes !== undefined && this.ready.bytes > maxLengthBytes))
+    ) {
+      this.deadLetter(this.ready.shift() as QueueEntry, 'maxlen');
+    }
+  }
+
+  /** The next ready entry that has not expired; expired heads on the way are dead-lettered. */
+  private shiftLive(now: number): QueueEntry | undefined {
+    for (;;) {
+      const expired = this.ready.shiftExpired(now);
+      if (expired === undefined) break;
+      this.stats.expired++;
+      this.deadLetter(expired, 'expired');
+    }
+    return this.ready.shift();
+  }
+
+  private expireDue(now: number): void {
+    for (;;) {
+      const expired = this.ready.shiftExpired(now);
+      if (expired === undefined) return;
+      this.stats.expired++;
+      this.deadLetter(expired, 'expired');
+    }
+  }
+
+  /** Keeps one timer for the earliest head expiry, so expired messages leave even when nobody consumes. */
+  private armExpiry(): void {
+    if (this.deleted) return;
+    const at = this.ready.nextExpiry();
+    if (at === 0 || (this.expiryTimer !== undefined && this.expiryAt <= at)) return;
+    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
+    this.expiryAt = at;
+    this.expiryTimer = setTimeout(
+      () => {
+        this.expiryTimer = undefined;
+        this.dispatch();
+      },
+      Math.max(0, at - this.vhost.broker.now()),
+    );
+    this.expiryTimer.unref();
+  }
+
+  private scheduleDispatch(): void {
+    if (this.dispatchScheduled) return;
+    this.dispatchScheduled = true;
+    setImmediate(() => {
+      this.dispatchScheduled = false;
+      this.dispatch();
+    });
+  }
+
+  private deadLetter(entry: QueueEntry, reason: DeathReason): void {
+    this.deadLetterNew(entry.msg, reason);
+    this.release(entry);
+  }
+
+  private deadLetterNew(msg: Message, reason: DeathReason): void {
+    const dlx = this.settings.deadLetterExchange;
+    if (dlx === undefined) return;
+    this.stats.deadLettered++;
+    const now = this.vhost.broker.now();
+    const dead = deadLetterMessage(msg, this.name, reason, dlx, this.settings.deadLetterRoutingKey, now);
+    this.vhost.publishDeadLetter(dead);
+  }
+
+  private hold(entry: QueueEntry): void {
+    if (entry.msg.refs++ === 0) this.vhost.broker.memory.add(entry.msg);
+    if (this.persists && entry.msg.persistent) this.vhost.broker.persistence.enqueue(entry);
+  }
+
+  /** The entry leaves this queue for good: store record settled, memory released with the last reference. */
+  private release(entry: QueueEntry): void {
+    const msg = entry.msg;
+    if (this.persists && msg.persistent && !this.deleted) this.vhost.broker.persistence.settle(entry);
+    if (--msg.refs === 0) this.vhost.broker.memory.remove(msg);
+  }
+
+  private clearUnusedTimer(): void {
+    if (this.unusedTimer !== undefined) clearTimeout(this.unusedTimer);
+    this.unusedTimer = undefined;
+  }
+}

@@ -1,0 +1,110 @@
+import type { FieldTable } from './field-table';
+import type { MessageProperties } from './properties';
+
+/**
+ * What the broker keeps across restarts. Topology records are keyed; each is replaced whole by a `put` of the
+ * same key. Queues are keyed by `vhost` + `name` (see queueKey).
+ */
+export type TopologyRecord =
+  | { kind: 'vhost'; name: string }
+  | { kind: 'user'; name: string; passwordHash: string; tags: string[] }
+  | { kind: 'permission'; user: string; vhost: string; configure: string; write: string; read: string }
+  | {
+      kind: 'exchange';
+      vhost: string;
+      name: string;
+      type: string;
+      durable: true;
+      autoDelete: boolean;
+      internal: boolean;
+      arguments: FieldTable;
+    }
+  | { kind: 'queue'; vhost: string; name: string; durable: true; autoDelete: boolean; arguments: FieldTable }
+  | {
+      kind: 'binding';
+      vhost: string;
+      source: string;
+      destination: string;
+      destinationKind: 'queue' | 'exchange';
+      routingKey: string;
+      arguments: FieldTable;
+    };
+
+export interface StoredMessage {
+  id: number;
+  exchange: string;
+  routingKey: string;
+  properties: MessageProperties;
+  body: Buffer;
+}
+
+/**
+ * One store operation. Operations arrive in batches, one batch per event-loop turn, in the order the broker
+ * performed them; a store must apply a batch in order.
+ */
+export type StoreOp =
+  | { op: 'put'; key: string; record: TopologyRecord }
+  | { op: 'delete'; key: string }
+  /** The message enters a durable queue. `message` is present the first time the store sees this id. */
+  | { op: 'enqueue'; queue: string; id: number; message: StoredMessage | undefined }
+  /** The message left the queue for good (acked, expired, dropped, dead-lettered, purged). */
+  | { op: 'settle'; queue: string; id: number }
+  /** First delivery of the message from the queue: after a restart it comes back marked redelivered. */
+  | { op: 'delivered'; queue: string; id: number }
+  /** Every message of the queue is gone (queue deleted). */
+  | { op: 'drop-queue'; queue: string };
+
+export interface RecoveredQueueMessage {
+  message: StoredMessage;
+  delivered: boolean;
+}
+
+export interface RecoveredState {
+  topology: TopologyRecord[];
+  /** Per queue key, its messages in queue order. */
+  messages: Map<string, RecoveredQueueMessage[]>;
+  /** The largest message id ever stored, so new ids never collide with recovered ones. */
+  maxMessageId: number;
+}
+
+/**
+ * The durable store behind the core. Batch-first: `write` takes every operation of one event-loop turn, so
+ * a journal can turn them into one write and one fsync, and a remote store into one round trip.
+ */
+export interface MessageStore {
+  recover(): Promise<RecoveredState>;
+  /** Queues a batch; `durable` is called once the whole batch (and all before it) is on stable storage. */
+  write(ops: StoreOp[], durable: () => void): void;
+  close(): Promise<void>;
+}
+
+export function queueKey(vhost: string, name: string): string {
+  return `${vhost}\u0000${name}`;
+}
+
+export function topologyKey(record: TopologyRecord): string {
+  switch (record.kind) {
+    case 'vhost':
+      return `v\u0000${record.name}`;
+    case 'user':
+      return `u\u0000${record.name}`;
+    case 'permission':
+      return `p\u0000${record.user}\u0000${record.vhost}`;
+    case 'exchange':
+      return `e\u0000${record.vhost}\u0000${record.name}`;
+    case 'queue':
+      return `q\u0000${record.vhost}\u0000${record.name}`;
+    case 'binding':
+      return `b\u0000${record.vhost}\u0000${record.source}\u0000${record.destinationKind}\u0000${record.destination}\u0000${record.routingKey}\u0000${bindingArgsKey(record.arguments)}`;
+  }
+}
+
+function bindingArgsKey(args: FieldTable): string {
+  const keys = Object.keys(args).sort();
+  return keys
+    .map(
+      (k) =>
+        `${k}=${JSON.stringify(args[k], (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`,
+    )
+    .join(';');
+}

@@ -1,0 +1,420 @@
+import type { Broker } from './broker';
+import { isDeadLetterCycle } from './dead-letter';
+import { describe, WarrenError } from './errors';
+import { DirectExchange } from './exchanges/direct-exchange';
+import {
+  bindingKey,
+  EXCHANGE_TYPES,
+  type Binding,
+  type Destination,
+  type Exchange,
+  type ExchangeOptions,
+  type ExchangeType,
+} from './exchanges/exchange';
+import { FanoutExchange } from './exchanges/fanout-exchange';
+import { HeadersExchange } from './exchanges/headers-exchange';
+import { TopicExchange } from './exchanges/topic-exchange';
+import { fieldValuesEqual, type FieldTable } from './field-table';
+import type { Message } from './message';
+import { Queue, type QueueOptions, type QueueOwner } from './queue';
+import { checkEquivalentArguments, parseQueueArguments } from './queue-arguments';
+import type { TopologyRecord } from './store';
+
+/** Filled by `publish`: how many queues took the message and how many refused it (x-overflow=reject-*). */
+export interface PublishResult {
+  routed: number;
+  rejected: number;
+}
+
+/** Per-depth scratch space: a dead-letter publish can happen inside a publish, so each depth has its own. */
+interface RouteScratch {
+  readonly queues: Set<Queue>;
+  readonly visited: Set<Exchange>;
+  readonly stack: Exchange[];
+  readonly out: Destination[];
+}
+
+const PREDECLARED: readonly [string, ExchangeType][] = [
+  ['amq.direct', 'direct'],
+  ['amq.fanout', 'fanout'],
+  ['amq.topic', 'topic'],
+  ['amq.headers', 'headers'],
+  ['amq.match', 'headers'],
+];
+
+/**
+ * A virtual host: its own exchanges, queues and bindings. Every topology change and every publish in the
+ * broker goes through here; the channel in front of it has already checked permissions.
+ */
+export class Vhost {
+  readonly exchanges = new Map<string, Exchange>();
+  readonly queues = new Map<string, Queue>();
+  private readonly scratch: RouteScratch[] = [];
+  private depth = 0;
+
+  constructor(
+    readonly broker: Broker,
+    readonly name: string,
+  ) {
+    const durable: ExchangeOptions = { durable: true, autoDelete: false, internal: false, arguments: {} };
+    // The default exchange: every queue is implicitly bound to it by its own name (AMQP 0-9-1 3.1.3.1).
+    this.exchanges.set('', this.makeExchange('', 'direct', durable));
+    for (const [name, type] of PREDECLARED) this.exchanges.set(name, this.makeExchange(name, type, durable));
+  }
+
+  // ---- exchanges -------------------------------------------------------------------------------------
+
+  getExchange(name: string): Exchange {
+    const x = this.exchanges.get(name);
+    if (x === undefined) throw new WarrenError('NOT_FOUND', `no ${describe('exchange', name, this.name)}`);
+    return x;
+  }
+
+  declareExchange(name: string, type: string, options: ExchangeOptions, passive = false): Exchange {
+    const existing = this.exchanges.get(name);
+    if (passive) {
+      if (existing === undefined)
+        throw new WarrenError('NOT_FOUND', `no ${describe('exchange', name, this.name)}`);
+      return existing;
+    }
+    if (name === '')
+      throw new WarrenError('ACCESS_REFUSED', 'operation not permitted on the default exchange');
+    if (!(EXCHANGE_TYPES as readonly string[]).includes(type)) {
+      // RabbitMQ treats an unknown type as a connection-level command error.
+      throw new WarrenError('COMMAND_INVALID', `unknown exchange type '${type}'`);
+    }
+    if (existing !== undefined) {
+      this.checkExchangeEquivalent(existing, type, options);
+      return existing;
+    }
+    if (name.startsWith('amq.')) {
+      throw new WarrenError('ACCESS_REFUSED', `exchange name '${name}' contains reserved prefix 'amq.*'`);
+    }
+    const x = this.makeExchange(name, type as ExchangeType, options);
+    this.exchanges.set(name, x);
+    if (x.durable) this.broker.persistence.put(this.exchangeRecord(x));
+    return x;
+  }
+
+  deleteExchange(name: string, ifUnused: boolean): void {
+    if (name === '' || name.startsWith('amq.')) {
+      throw new WarrenError(
+        'ACCESS_REFUSED',
+        `operation not permitted on ${describe('exchange', name, this.name)}`,
+      );
+    }
+    const x = this.exchanges.get(name);
+    if (x === undefined) return; // idempotent, as in RabbitMQ 3.x
+    if (ifUnused && x.bindingCount > 0) {
+      throw new WarrenError('PRECONDITION_FAILED', `${describe('exchange', name, this.name)} in use`);
+    }
+    this.removeExchange(x);
+  }
+
+  // ---- queues ----------------------------------------------------------------------------------------
+
+  getQueue(name: string): Queue {
+    const q = this.queues.get(name);
+    if (q === undefined) throw new WarrenError('NOT_FOUND', `no ${describe('queue', name, this.name)}`);
+    return q;
+  }
+
+  /** Finds a queue and checks that `owner` may use it (exclusive queues belong to one connection). */
+  useQueue(name: string, owner: QueueOwner | undefined): Queue {
+    const q = this.getQueue(name);
+    if (q.owner !== undefined && q.owner !== owner) {
+      throw new WarrenError(
+        'RESOURCE_LOCKED',
+        `cannot obtain exclusive access to locked ${q.where}. It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.`,
+      );
+    }
+    return q;
+  }
+
+  declareQueue(name: string, options: QueueOptions, owner: QueueOwner | undefined, passive = false): Queue {
+    const existing = this.queues.get(name);
+    if (passive) {
+      if (existing === undefined)
+        throw new WarrenError('NOT_FOUND', `no ${describe('queue', name, this.name)}`);
+      const q = this.useQueue(name, owner);
+      q.touch();
+      return q;
+    }
+    if (existing !== undefined) {
+      const q = this.useQueue(name, owner);
+      this.checkQueueEquivalent(q, options);
+      q.touch();
+      return q;
+    }
+    if (name.startsWith('amq.') && !name.startsWith('amq.gen-')) {
+      throw new WarrenError('ACCESS_REFUSED', `queue name '${name}' contains reserved prefix 'amq.*'`);
+    }
+    const settings = parseQueueArguments(options.arguments, name, this.name);
+    const q = new Queue(this, name, options, settings, options.exclusive ? owner : undefined);
+    this.queues.set(name, q);
+    if (q.durable && !options.exclusive) {
+      this.broker.persistence.put({
+        kind: 'queue',
+        vhost: this.name,
+        name,
+        durable: true,
+        autoDelete: options.autoDelete,
+        arguments: options.arguments,
+      });
+    }
+    return q;
+  }
+
+  deleteQueue(name: string, owner: QueueOwner | undefined, ifUnused: boolean, ifEmpty: boolean): number {
+    const q = this.queues.get(name);
+    if (q === undefined) return 0; // idempotent, as in RabbitMQ 3.x
+    this.useQueue(name, owner);
+    if (ifUnused && q.consumerCount > 0) throw new WarrenError('PRECONDITION_FAILED', `${q.where} in use`);
+    if (ifEmpty && q.messageCount > 0) throw new WarrenError('PRECONDITION_FAILED', `${q.where} not empty`);
+    return this.removeQueue(q, false);
+  }
+
+  /**
+   * Deletes a queue whatever its state: explicit delete, auto-delete, x-expires, exclusive owner gone.
+   * Returns the ready messages it dropped.
+   */
+  removeQueue(q: Queue, notifyConsumers = true): number {
+    if (q.deleted || this.queues.get(q.name) !== q) return 0;
+    this.queues.delete(q.name);
+    for (const b of [...q.bindings]) this.removeBinding(b);
+    const count = q.destroy(notifyConsumers);
+    if (q.durable && q.owner === undefined) {
+      this.broker.persistence.dropQueue(this.name, q.name);
+      this.broker.persistence.delete({
+        kind: 'queue',
+        vhost: this.name,
+        name: q.name,
+        durable: true,
+        autoDelete: false,
+        arguments: {},
+      });
+    }
+    return count;
+  }
+
+  // ---- bindings --------------------------------------------------------------------------------------
+
+  bind(source: string, destination: Destination, routingKey: string, args: FieldTable): void {
+    if (source === '')
+      throw new WarrenError('ACCESS_REFUSED', `operation not permitted on the default exchange`);
+    const x = this.getExchange(source);
+    x.validateBinding(args);
+    const binding: Binding = {
+      source: x,
+      destination,
+      routingKey,
+      arguments: args,
+      key: bindingKey(destination, routingKey, args),
+    };
+    if (!x.addBinding(binding)) return;
+    if (destination.kind === 'queue') destination.bindings.add(binding);
+    else destination.inbound.add(binding);
+    if (
+      x.durable &&
+      destination.durable &&
+      !(destination.kind === 'queue' && destination.owner !== undefined)
+    ) {
+      this.broker.persistence.put(this.bindingRecord(binding));
+    }
+  }
+
+  unbind(source: string, destination: Destination, routingKey: string, args: FieldTable): void {
+    if (source === '')
+      throw new WarrenError('ACCESS_REFUSED', `operation not permitted on the default exchange`);
+    const x = this.getExchange(source);
+    const binding = x.findBinding(bindingKey(destination, routingKey, args));
+    if (binding !== undefined) this.removeBinding(binding);
+  }
+
+  // ---- publishing ------------------------------------------------------------------------------------
+
+  /**
+   * The one ingress: routes `msg` from `exchangeName` through the exchange graph and enqueues it in every
+   * queue reached, each queue once. Synchronous; fills `result`.
+   */
+  publish(exchangeName: string, msg: Message, result: PublishResult): void {
+    const x = this.exchanges.get(exchangeName);
+    if (x === undefined)
+      throw new WarrenError('NOT_FOUND', `no ${describe('exchange', exchangeName, this.name)}`);
+    if (x.options.internal) {
+      throw new WarrenError(
+        'ACCESS_REFUSED',
+        `cannot publish to internal ${describe('exchange', exchangeName, this.name)}`,
+      );
+    }
+    result.routed = 0;
+    result.rejected = 0;
+    msg.id = this.broker.nextMessageId();
+    const s = this.enter();
+    try {
+      this.route(x, msg, s);
+      for (const q of s.queues) {
+        if (q.enqueue(msg)) result.routed++;
+        else result.rejected++;
+      }
+    } finally {
+      this.leave(s);
+    }
+  }
+
+  /** Publishes a dead-lettered message: no confirms, no returns, dropped if its exchange is gone. */
+  publishDeadLetter(msg: Message): void {
+    const x = this.exchanges.get(msg.exchange);
+    if (x === undefined) return;
+    msg.id = this.broker.nextMessageId();
+    const s = this.enter();
+    try {
+      this.route(x, msg, s);
+      for (const q of s.queues) if (!isDeadLetterCycle(msg, q.name)) q.enqueue(msg);
+    } finally {
+      this.leave(s);
+    }
+  }
+
+  /** Queues reached from exchange `x`: bindings, exchange-to-exchange bindings and alternate exchanges. */
+  private route(x: Exchange, msg: Message, s: RouteScratch): void {
+    if (x.name === '') {
+      // The default exchange routes by queue name; its bindings are implicit.
+      const q = this.queues.get(msg.routingKey);
+      if (q !== undefined) s.queues.add(q);
+      return;
+    }
+    s.stack.push(x);
+    s.visited.add(x);
+    while (s.stack.length > 0) {
+      const e = s.stack.pop() as Exchange;
+      s.out.length = 0;
+      e.route(msg, s.out);
+      for (let i = 0; i < s.out.length; i++) {
+        const d = s.out[i] as Destination;
+        if (d.kind === 'queue') s.queues.add(d);
+        else if (!s.visited.has(d)) {
+          s.visited.add(d);
+          s.stack.push(d);
+        }
+      }
+      // RabbitMQ consults an exchange's alternate exchange when that exchange itself matched nothing.
+      if (s.out.length === 0) {
+        const aeName = e.alternateExchange;
+        const ae = aeName === undefined ? undefined : this.exchanges.get(aeName);
+        if (ae !== undefined && !s.visited.has(ae)) {
+          s.visited.add(ae);
+          s.stack.push(ae);
+        }
+      }
+    }
+  }
+
+  private enter(): RouteScratch {
+    let s = this.scratch[this.depth];
+    if (s === undefined) {
+      s = { queues: new Set(), visited: new Set(), stack: [], out: [] };
+      this.scratch[this.depth] = s;
+    }
+    this.depth++;
+    return s;
+  }
+
+  private leave(s: RouteScratch): void {
+    s.queues.clear();
+    s.visited.clear();
+    s.stack.length = 0;
+    s.out.length = 0;
+    this.depth--;
+  }
+
+  // ---- internals -------------------------------------------------------------------------------------
+
+  private makeExchange(name: string, type: ExchangeType, options: ExchangeOptions): Exchange {
+    switch (type) {
+      case 'direct':
+        return new DirectExchange(this.name, name, options);
+      case 'fanout':
+        return new FanoutExchange(this.name, name, options);
+      case 'topic':
+        return new TopicExchange(this.name, name, options, this.broker.limits.topicCacheSize);
+      case 'headers':
+        return new HeadersExchange(this.name, name, options);
+    }
+  }
+
+  private removeExchange(x: Exchange): void {
+    this.exchanges.delete(x.name);
+    x.deleted = true;
+    for (const b of [...x.bindings]) this.removeBinding(b);
+    for (const b of [...x.inbound]) this.removeBinding(b);
+    if (x.durable) this.broker.persistence.delete(this.exchangeRecord(x));
+  }
+
+  private removeBinding(b: Binding): void {
+    if (b.source.removeBinding(b.key) === undefined) return;
+    const d = b.destination;
+    if (d.kind === 'queue') d.bindings.delete(b);
+    else d.inbound.delete(b);
+    if (b.source.durable && d.durable) this.broker.persistence.delete(this.bindingRecord(b));
+    // An auto-delete exchange goes when its last binding (as source) does.
+    if (b.source.options.autoDelete && b.source.bindingCount === 0 && !b.source.deleted)
+      this.removeExchange(b.source);
+  }
+
+  private checkExchangeEquivalent(x: Exchange, type: string, o: ExchangeOptions): void {
+    const where = describe('exchange', x.name, this.name);
+    const differ = (arg: string, received: unknown, current: unknown): never => {
+      throw new WarrenError(
+        'PRECONDITION_FAILED',
+        `inequivalent arg '${arg}' for ${where}: received '${String(received)}' but current is '${String(current)}'`,
+      );
+    };
+    if (x.type !== type) differ('type', type, x.type);
+    if (x.options.durable !== o.durable) differ('durable', o.durable, x.options.durable);
+    if (x.options.autoDelete !== o.autoDelete) differ('auto_delete', o.autoDelete, x.options.autoDelete);
+    if (x.options.internal !== o.internal) differ('internal', o.internal, x.options.internal);
+    const ae = o.arguments['alternate-exchange'];
+    const cur = x.options.arguments['alternate-exchange'];
+    if (!fieldValuesEqual(ae ?? null, cur ?? null)) differ('alternate-exchange', ae ?? 'none', cur ?? 'none');
+  }
+
+  private checkQueueEquivalent(q: Queue, o: QueueOptions): void {
+    const where = q.where;
+    const differ = (arg: string, received: boolean, current: boolean): never => {
+      throw new WarrenError(
+        'PRECONDITION_FAILED',
+        `inequivalent arg '${arg}' for ${where}: received '${received}' but current is '${current}'`,
+      );
+    };
+    if (q.options.durable !== o.durable) differ('durable', o.durable, q.options.durable);
+    if (q.options.exclusive !== o.exclusive) differ('exclusive', o.exclusive, q.options.exclusive);
+    if (q.options.autoDelete !== o.autoDelete) differ('auto_delete', o.autoDelete, q.options.autoDelete);
+    checkEquivalentArguments(q.options.arguments, o.arguments, where);
+  }
+
+  private exchangeRecord(x: Exchange): Extract<TopologyRecord, { kind: 'exchange' }> {
+    return {
+      kind: 'exchange',
+      vhost: this.name,
+      name: x.name,
+      type: x.type,
+      durable: true,
+      autoDelete: x.options.autoDelete,
+      internal: x.options.internal,
+      arguments: x.options.arguments,
+    };
+  }
+
+  private bindingRecord(b: Binding): Extract<TopologyRecord, { kind: 'binding' }> {
+    return {
+      kind: 'binding',
+      vhost: this.name,
+      source: b.source.name,
+      destination: b.destination.name,
+      destinationKind: b.destination.kind,
+      routingKey: b.routingKey,
+      arguments: b.arguments,
+    };
+  }
+}
