@@ -7,7 +7,7 @@ import { startServer } from './server';
 import { SETTINGS } from './settings';
 import { VERSION } from './version';
 
-/** BSD sysexits-style split: 2 says "fix the command line or config", 1 says "it broke at run time". */
+/** 2 is the customary status for a usage error (grep, bash builtins): fix the command line or config. */
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
 
@@ -32,7 +32,12 @@ export function main(argv: readonly string[]): void {
  * and exit 0 inside yargs; a usage error exits 2.
  */
 function parseCommandLine(argv: readonly string[]): Flags {
-  const flagSettings = SETTINGS.flatMap((s) => (s.flag === undefined ? [] : [{ ...s, flag: s.flag }]));
+  const options = [
+    ...SETTINGS.flatMap(({ flag, env, describe }) =>
+      flag === undefined ? [] : [{ name: flag, describe: `${describe} [env ${env}]` }],
+    ),
+    { name: CONFIG_FILE_FLAG, describe: `JSON config file [env ${CONFIG_FILE_ENV}]` },
+  ];
   const parser = yargs(argv)
     .scriptName('warren')
     .usage('Usage: $0 <command> [options]')
@@ -45,15 +50,10 @@ function parseCommandLine(argv: readonly string[]): Flags {
     .fail((message: string | null, err: Error | undefined) => {
       exitWithUsageError(message ?? err?.message ?? 'invalid command line');
     });
-  for (const s of flagSettings) {
-    parser.option(s.flag, { type: 'string', requiresArg: true, describe: `${s.describe} [env ${s.env}]` });
+  for (const { name, describe } of options) {
+    parser.option(name, { type: 'string', requiresArg: true, describe });
   }
   const parsed = parser
-    .option(CONFIG_FILE_FLAG, {
-      type: 'string',
-      requiresArg: true,
-      describe: `JSON config file [env ${CONFIG_FILE_ENV}]`,
-    })
     .version(VERSION)
     .help()
     .alias('help', 'h')
@@ -61,7 +61,7 @@ function parseCommandLine(argv: readonly string[]): Flags {
     .parseSync();
 
   const flags: Flags = {};
-  for (const name of [CONFIG_FILE_FLAG, ...flagSettings.map((s) => s.flag)]) {
+  for (const { name } of options) {
     const value = parsed[name];
     if (typeof value === 'string') flags[name] = value;
   }

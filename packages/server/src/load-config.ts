@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, defaultConfig, type WarrenConfig } from './config';
-import { SETTINGS } from './settings';
+import { InvalidValue, SETTINGS } from './settings';
 
 /** Names the config file through `--config FILE` or this variable. */
 export const CONFIG_FILE_ENV = 'WARREN_CONFIG';
@@ -80,10 +80,13 @@ function applySection(config: WarrenConfig, json: unknown, prefix: string, sourc
   for (const [name, value] of Object.entries(json)) {
     const key = prefix === '' ? name : `${prefix}.${name}`;
     const s = SETTINGS_BY_KEY.get(key);
+    // A misspelt key would otherwise be ignored, leaving the operator to wonder why it has no effect. A dotted
+    // name is refused too: {"amqp.port": 1} is not a second way to write {"amqp": {"port": 1}}.
+    if (name.includes('.') || (s === undefined && !SECTIONS.has(key))) {
+      throw new ConfigError(`${source}: unknown key "${key}"`);
+    }
     if (s !== undefined) applyOrThrow(`${source}: "${key}"`, value, () => s.applyJson(config, value));
-    else if (SECTIONS.has(key)) applySection(config, value, key, source);
-    // A misspelt key would otherwise be ignored and the operator left wondering why it has no effect.
-    else throw new ConfigError(`${source}: unknown key "${key}"`);
+    else applySection(config, value, key, source);
   }
 }
 
@@ -91,7 +94,8 @@ function applyOrThrow(source: string, value: unknown, apply: () => void): void {
   try {
     apply();
   } catch (err) {
-    throw new ConfigError(`${source}: ${errorMessage(err)}, got ${quote(value)}`);
+    if (!(err instanceof InvalidValue)) throw err;
+    throw new ConfigError(`${source}: ${err.message}, got ${quote(value)}`);
   }
 }
 

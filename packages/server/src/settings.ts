@@ -1,87 +1,89 @@
 import { DEFAULT_LIMITS, type Limits } from '@warren/core';
 import { LOG_LEVELS, type LogLevel, type WarrenConfig } from './config';
 
+/** A value a setting cannot take. The message is the reason; the caller adds where the value came from. */
+export class InvalidValue extends Error {}
+
+function ensure(ok: boolean, reason: string): asserts ok {
+  if (!ok) throw new InvalidValue(reason);
+}
+
 /**
  * How a setting's value is read: from text (an environment variable or a flag) or from a JSON value (the
- * config file, where a port must be a number, not "5672"). Both throw a short reason on bad input.
+ * config file, where a port must be a number, not "5672"). Both throw InvalidValue on bad input.
  */
 interface Kind<T> {
   fromText(text: string): T;
   fromJson(value: unknown): T;
 }
 
-const PORT_REASON = 'expected an integer port from 0 to 65535';
-
+const PORT = 'expected an integer port from 0 to 65535';
 const port: Kind<number> = {
   fromText(text) {
     // Number('') is 0 and Number('0x10') is 16: accept decimal digits only.
-    if (!/^\d{1,5}$/.test(text)) throw new Error(PORT_REASON);
+    ensure(/^\d{1,5}$/.test(text), PORT);
     return port.fromJson(Number(text));
   },
   fromJson(value) {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 65535) {
-      throw new Error(PORT_REASON);
-    }
+    ensure(typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 65535, PORT);
     return value;
   },
 };
 
-const nonEmptyString: Kind<string> = {
+const COUNT = 'expected a non-negative integer';
+const count: Kind<number> = {
   fromText(text) {
-    if (text === '') throw new Error('expected a non-empty string');
-    return text;
+    ensure(/^\d+$/.test(text), COUNT);
+    return count.fromJson(Number(text));
   },
   fromJson(value) {
-    if (typeof value !== 'string') throw new Error('expected a non-empty string');
-    return nonEmptyString.fromText(value);
+    ensure(typeof value === 'number' && Number.isSafeInteger(value) && value >= 0, COUNT);
+    return value;
   },
 };
 
-const urlPath: Kind<string> = {
-  fromText(text) {
-    if (!text.startsWith('/')) throw new Error('expected a path starting with "/"');
-    return text;
-  },
-  fromJson(value) {
-    if (typeof value !== 'string') throw new Error('expected a path starting with "/"');
-    return urlPath.fromText(value);
-  },
-};
+/** A kind whose JSON form is the same string as its text form. */
+function stringKind<T extends string>(parse: (text: string) => T, reason: string): Kind<T> {
+  return {
+    fromText: parse,
+    fromJson(value) {
+      ensure(typeof value === 'string', reason);
+      return parse(value);
+    },
+  };
+}
 
-const logLevel: Kind<LogLevel> = {
-  fromText(text) {
-    const level = LOG_LEVELS.find((l) => l === text);
-    if (level === undefined) throw new Error(`expected one of ${LOG_LEVELS.join(', ')}`);
-    return level;
-  },
-  fromJson(value) {
-    return logLevel.fromText(typeof value === 'string' ? value : '');
-  },
-};
+const NON_EMPTY = 'expected a non-empty string';
+const nonEmptyString = stringKind((text) => {
+  ensure(text !== '', NON_EMPTY);
+  return text;
+}, NON_EMPTY);
 
+const URL_PATH = 'expected a path starting with "/"';
+const urlPath = stringKind((text) => {
+  ensure(text.startsWith('/'), URL_PATH);
+  return text;
+}, URL_PATH);
+
+const LEVEL = `expected one of ${LOG_LEVELS.join(', ')}`;
+const logLevel = stringKind((text): LogLevel => {
+  const level = LOG_LEVELS.find((l) => l === text);
+  ensure(level !== undefined, LEVEL);
+  return level;
+}, LEVEL);
+
+const NAMES = 'expected an array of non-empty strings';
 /** Text form is comma-separated, so one environment variable can carry the list; '' is the empty list. */
 const nameList: Kind<string[]> = {
   fromText(text) {
     return text === '' ? [] : text.split(',').map((name) => nonEmptyString.fromText(name.trim()));
   },
   fromJson(value) {
-    if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v !== '')) {
-      throw new Error('expected an array of non-empty strings');
-    }
-    return [...value];
-  },
-};
-
-const count: Kind<number> = {
-  fromText(text) {
-    if (!/^\d+$/.test(text)) throw new Error('expected a non-negative integer');
-    return count.fromJson(Number(text));
-  },
-  fromJson(value) {
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-      throw new Error('expected a non-negative integer');
-    }
-    return value;
+    ensure(Array.isArray(value), NAMES);
+    return value.map((name: unknown) => {
+      ensure(typeof name === 'string' && name !== '', NAMES);
+      return name;
+    });
   },
 };
 
@@ -95,7 +97,7 @@ export interface Setting {
   readonly env: string;
   readonly flag?: string;
   readonly describe: string;
-  /** Parses `text` and stores it in `config`; throws a short reason on bad input. */
+  /** Parses `text` and stores it in `config`; throws InvalidValue on bad input. */
   applyText(config: WarrenConfig, text: string): void;
   applyJson(config: WarrenConfig, value: unknown): void;
 }

@@ -167,6 +167,7 @@ describe('validation errors name their source', () => {
     [{ amqp: { port: 1.5 } }, `"amqp.port": ${PORT}, got 1.5`],
     [{ amqp: { prot: 5672 } }, 'unknown key "amqp.prot"'],
     [{ amqpPort: 5672 }, 'unknown key "amqpPort"'],
+    [{ 'amqp.port': 5672 }, 'unknown key "amqp.port"'],
     [{ limits: { frameMaxx: 1 } }, 'unknown key "limits.frameMaxx"'],
     [{ amqp: 5672 }, '"amqp" must be a JSON object, got 5672'],
     [[], 'the top level must be a JSON object, got []'],
