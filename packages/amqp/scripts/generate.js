@@ -138,7 +138,7 @@ function emitMethod(out, cls, m) {
     else terms.push(`fieldTableSize(m.${r.field.prop})`);
   }
   const arg = m.fields.length ? 'm' : '_m';
-  out.push(`function size${Type}(${arg}: ${Type}): number {`);
+  out.push(`function size${Type}(${terms.length ? 'm' : '_m'}: ${Type}): number {`);
   const sum = [String(fixed), ...terms];
   if (`  return ${sum.join(' + ')};`.length <= 110) out.push(`  return ${sum.join(' + ')};`);
   else out.push('  return (', ...sum.map((t, i) => `    ${t}${i < sum.length - 1 ? ' +' : ''}`), '  );');
@@ -169,9 +169,10 @@ function emitMethod(out, cls, m) {
 
   // Decoder: every length is checked against `end` before it is trusted; trailing octets are an error too,
   // as RabbitMQ's binary match on the whole argument list makes them.
-  const hasVar = runs.some((r) => r.kind !== 'fixed');
+  const vars = runs.filter((r) => r.kind !== 'fixed').length;
   out.push(`function decode${Type}(buf: Buffer, p: number, end: number): ${Type} {`);
-  if (hasVar) out.push('  let q: number;');
+  if (vars > 1) out.push('  let q: number;');
+  const q = vars > 1 ? 'q' : 'const q';
   const values = [];
   let n = 0;
   for (const r of runs) {
@@ -199,19 +200,14 @@ function emitMethod(out, cls, m) {
       out.push(`  p += ${r.size};`);
     } else {
       const v = `f${n++}`;
-      if (r.kind === 'shortstr') {
-        out.push(
-          `  q = shortstrEnd(buf, p, end, '${name}');`,
-          `  const ${v} = buf.toString('utf8', p + 1, q);`,
-        );
-      } else if (r.kind === 'longstr') {
-        out.push(`  q = longstrEnd(buf, p, end, '${name}');`, `  const ${v} = readLongstr(buf, p, q);`);
-      } else {
-        out.push(
-          `  q = longstrEnd(buf, p, end, '${name}');`,
-          `  const ${v} = decodeFieldTable(buf, p + 4, q);`,
-        );
-      }
+      const end = r.kind === 'shortstr' ? 'shortstrEnd' : 'longstrEnd';
+      const read =
+        r.kind === 'shortstr'
+          ? "buf.toString('utf8', p + 1, q)"
+          : r.kind === 'longstr'
+            ? 'readLongstr(buf, p, q)'
+            : 'decodeFieldTable(buf, p + 4, q)';
+      out.push(`  ${q} = ${end}(buf, p, end, '${name}');`, `  const ${v} = ${read};`);
       out.push('  p = q;');
       values.push([r.field.prop, v]);
     }
@@ -389,7 +385,7 @@ function main() {
     const current = fs.existsSync(OUT) ? fs.readFileSync(OUT, 'utf8') : '';
     if (current !== text) {
       process.stderr.write(
-        `${path.relative(process.cwd(), OUT)} is stale: run node ${path.relative(process.cwd(), __filename)}\n`,
+        `${path.relative(process.cwd(), OUT)} is stale: run node ${path.relative(process.cwd(), path.join(__dirname, 'generate.js'))}\n`,
       );
       process.exit(1);
     }

@@ -1,1 +1,44 @@
-export {};
+/**
+ * @warren/amqp — AMQP 0-9-1. For now the codec: frames, methods, field tables and content properties.
+ * The connection and channel state machines and the TCP listener build on these.
+ */
+export * from './codec/generated/methods';
+export {
+  MAX_FIELD_DEPTH,
+  decodeFieldTable,
+  decodeFieldTableBuffer,
+  encodeFieldTable,
+  fieldTableSize,
+  fieldValueEnd,
+  writeFieldTable,
+} from './codec/field-table';
+export {
+  CONTENT_HEADER_PREFIX,
+  contentHeaderSize,
+  decodeContentHeader,
+  decodeProperties,
+  encodeProperties,
+  propertiesSize,
+  readRoutingProperties,
+  writeContentHeader,
+  writeProperties,
+  type ContentHeader,
+  type PropertiesInput,
+  type RoutingProperties,
+} from './codec/properties';
+export {
+  FRAME_BODY,
+  FRAME_END,
+  FRAME_HEADER,
+  FRAME_HEADER_SIZE,
+  FRAME_HEARTBEAT,
+  FRAME_METHOD,
+  FRAME_MIN_SIZE,
+  FRAME_OVERHEAD,
+  FrameReader,
+  PROTOCOL_HEADER,
+  type FrameHandler,
+  type FrameReaderOptions,
+} from './codec/frame-reader';
+export { FrameWriter, HEARTBEAT_FRAME, INLINE_BODY_MAX } from './codec/frame-writer';
+export { decodeMethodFrame } from './codec/method-frame';

@@ -73,7 +73,8 @@ export function writeLonglong(buf: Buffer, p: number, v: number): number {
 export function shortstrSize(s: string): number {
   const n = Buffer.byteLength(s, 'utf8');
   // AMQP 0-9-1 section 4.2.5.3: short strings are limited to 255 octets.
-  if (n > 255) throw new WarrenError('SYNTAX_ERROR', `short string longer than 255 octets: '${s.slice(0, 32)}...'`);
+  if (n > 255)
+    throw new WarrenError('SYNTAX_ERROR', `short string longer than 255 octets: '${s.slice(0, 32)}...'`);
   return 1 + n;
 }
 

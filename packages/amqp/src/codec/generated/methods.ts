@@ -179,8 +179,7 @@ function encodeConnectionSecure(buf: Buffer, p: number, m: ConnectionSecure): nu
 }
 
 function decodeConnectionSecure(buf: Buffer, p: number, end: number): ConnectionSecure {
-  let q: number;
-  q = longstrEnd(buf, p, end, 'connection.secure');
+  const q = longstrEnd(buf, p, end, 'connection.secure');
   const f0 = readLongstr(buf, p, q);
   p = q;
   if (p !== end) cannotDecode('connection.secure', buf, p, end);
@@ -211,8 +210,7 @@ function encodeConnectionSecureOk(buf: Buffer, p: number, m: ConnectionSecureOk)
 }
 
 function decodeConnectionSecureOk(buf: Buffer, p: number, end: number): ConnectionSecureOk {
-  let q: number;
-  q = longstrEnd(buf, p, end, 'connection.secure-ok');
+  const q = longstrEnd(buf, p, end, 'connection.secure-ok');
   const f0 = readLongstr(buf, p, q);
   p = q;
   if (p !== end) cannotDecode('connection.secure-ok', buf, p, end);
@@ -233,7 +231,7 @@ export interface ConnectionTune {
   heartbeat: number;
 }
 
-function sizeConnectionTune(m: ConnectionTune): number {
+function sizeConnectionTune(_m: ConnectionTune): number {
   return 12;
 }
 
@@ -273,7 +271,7 @@ export interface ConnectionTuneOk {
   heartbeat: number;
 }
 
-function sizeConnectionTuneOk(m: ConnectionTuneOk): number {
+function sizeConnectionTuneOk(_m: ConnectionTuneOk): number {
   return 12;
 }
 
@@ -372,8 +370,7 @@ function encodeConnectionOpenOk(buf: Buffer, p: number, m: ConnectionOpenOk): nu
 }
 
 function decodeConnectionOpenOk(buf: Buffer, p: number, end: number): ConnectionOpenOk {
-  let q: number;
-  q = shortstrEnd(buf, p, end, 'connection.open-ok');
+  const q = shortstrEnd(buf, p, end, 'connection.open-ok');
   const f0 = buf.toString('utf8', p + 1, q);
   p = q;
   if (p !== end) cannotDecode('connection.open-ok', buf, p, end);
@@ -412,11 +409,10 @@ function encodeConnectionClose(buf: Buffer, p: number, m: ConnectionClose): numb
 }
 
 function decodeConnectionClose(buf: Buffer, p: number, end: number): ConnectionClose {
-  let q: number;
   need(buf, p, 2, end, 'connection.close');
   const f0 = buf.readUInt16BE(p);
   p += 2;
-  q = shortstrEnd(buf, p, end, 'connection.close');
+  const q = shortstrEnd(buf, p, end, 'connection.close');
   const f1 = buf.toString('utf8', p + 1, q);
   p = q;
   need(buf, p, 4, end, 'connection.close');
@@ -477,8 +473,7 @@ function encodeConnectionBlocked(buf: Buffer, p: number, m: ConnectionBlocked): 
 }
 
 function decodeConnectionBlocked(buf: Buffer, p: number, end: number): ConnectionBlocked {
-  let q: number;
-  q = shortstrEnd(buf, p, end, 'connection.blocked');
+  const q = shortstrEnd(buf, p, end, 'connection.blocked');
   const f0 = buf.toString('utf8', p + 1, q);
   p = q;
   if (p !== end) cannotDecode('connection.blocked', buf, p, end);
@@ -593,8 +588,7 @@ function encodeChannelOpen(buf: Buffer, p: number, m: ChannelOpen): number {
 }
 
 function decodeChannelOpen(buf: Buffer, p: number, end: number): ChannelOpen {
-  let q: number;
-  q = shortstrEnd(buf, p, end, 'channel.open');
+  const q = shortstrEnd(buf, p, end, 'channel.open');
   const f0 = buf.toString('utf8', p + 1, q);
   p = q;
   if (p !== end) cannotDecode('channel.open', buf, p, end);
@@ -625,8 +619,7 @@ function encodeChannelOpenOk(buf: Buffer, p: number, m: ChannelOpenOk): number {
 }
 
 function decodeChannelOpenOk(buf: Buffer, p: number, end: number): ChannelOpenOk {
-  let q: number;
-  q = longstrEnd(buf, p, end, 'channel.open-ok');
+  const q = longstrEnd(buf, p, end, 'channel.open-ok');
   const f0 = readLongstr(buf, p, q);
   p = q;
   if (p !== end) cannotDecode('channel.open-ok', buf, p, end);
@@ -645,7 +638,7 @@ export interface ChannelFlow {
   active: boolean;
 }
 
-function sizeChannelFlow(m: ChannelFlow): number {
+function sizeChannelFlow(_m: ChannelFlow): number {
   return 5;
 }
 
@@ -681,7 +674,7 @@ export interface ChannelFlowOk {
   active: boolean;
 }
 
-function sizeChannelFlowOk(m: ChannelFlowOk): number {
+function sizeChannelFlowOk(_m: ChannelFlowOk): number {
   return 5;
 }
 
@@ -737,11 +730,10 @@ function encodeChannelClose(buf: Buffer, p: number, m: ChannelClose): number {
 }
 
 function decodeChannelClose(buf: Buffer, p: number, end: number): ChannelClose {
-  let q: number;
   need(buf, p, 2, end, 'channel.close');
   const f0 = buf.readUInt16BE(p);
   p += 2;
-  q = shortstrEnd(buf, p, end, 'channel.close');
+  const q = shortstrEnd(buf, p, end, 'channel.close');
   const f1 = buf.toString('utf8', p + 1, q);
   p = q;
   need(buf, p, 4, end, 'channel.close');
@@ -817,8 +809,7 @@ function encodeAccessRequest(buf: Buffer, p: number, m: AccessRequest): number {
 }
 
 function decodeAccessRequest(buf: Buffer, p: number, end: number): AccessRequest {
-  let q: number;
-  q = shortstrEnd(buf, p, end, 'access.request');
+  const q = shortstrEnd(buf, p, end, 'access.request');
   const f0 = buf.toString('utf8', p + 1, q);
   p = q;
   need(buf, p, 1, end, 'access.request');
@@ -845,7 +836,7 @@ export interface AccessRequestOk {
   ticket: number;
 }
 
-function sizeAccessRequestOk(m: AccessRequestOk): number {
+function sizeAccessRequestOk(_m: AccessRequestOk): number {
   return 6;
 }
 
@@ -998,11 +989,10 @@ function encodeExchangeDelete(buf: Buffer, p: number, m: ExchangeDelete): number
 }
 
 function decodeExchangeDelete(buf: Buffer, p: number, end: number): ExchangeDelete {
-  let q: number;
   need(buf, p, 2, end, 'exchange.delete');
   const f0 = buf.readUInt16BE(p);
   p += 2;
-  q = shortstrEnd(buf, p, end, 'exchange.delete');
+  const q = shortstrEnd(buf, p, end, 'exchange.delete');
   const f1 = buf.toString('utf8', p + 1, q);
   p = q;
   need(buf, p, 1, end, 'exchange.delete');
@@ -1329,8 +1319,7 @@ function encodeQueueDeclareOk(buf: Buffer, p: number, m: QueueDeclareOk): number
 }
 
 function decodeQueueDeclareOk(buf: Buffer, p: number, end: number): QueueDeclareOk {
-  let q: number;
-  q = shortstrEnd(buf, p, end, 'queue.declare-ok');
+  const q = shortstrEnd(buf, p, end, 'queue.declare-ok');
   const f0 = buf.toString('utf8', p + 1, q);
   p = q;
   need(buf, p, 8, end, 'queue.declare-ok');
@@ -1474,11 +1463,10 @@ function encodeQueuePurge(buf: Buffer, p: number, m: QueuePurge): number {
 }
 
 function decodeQueuePurge(buf: Buffer, p: number, end: number): QueuePurge {
-  let q: number;
   need(buf, p, 2, end, 'queue.purge');
   const f0 = buf.readUInt16BE(p);
   p += 2;
-  q = shortstrEnd(buf, p, end, 'queue.purge');
+  const q = shortstrEnd(buf, p, end, 'queue.purge');
   const f1 = buf.toString('utf8', p + 1, q);
   p = q;
   need(buf, p, 1, end, 'queue.purge');
@@ -1502,7 +1490,7 @@ export interface QueuePurgeOk {
   messageCount: number;
 }
 
-function sizeQueuePurgeOk(m: QueuePurgeOk): number {
+function sizeQueuePurgeOk(_m: QueuePurgeOk): number {
   return 8;
 }
 
@@ -1560,11 +1548,10 @@ function encodeQueueDelete(buf: Buffer, p: number, m: QueueDelete): number {
 }
 
 function decodeQueueDelete(buf: Buffer, p: number, end: number): QueueDelete {
-  let q: number;
   need(buf, p, 2, end, 'queue.delete');
   const f0 = buf.readUInt16BE(p);
   p += 2;
-  q = shortstrEnd(buf, p, end, 'queue.delete');
+  const q = shortstrEnd(buf, p, end, 'queue.delete');
   const f1 = buf.toString('utf8', p + 1, q);
   p = q;
   need(buf, p, 1, end, 'queue.delete');
@@ -1590,7 +1577,7 @@ export interface QueueDeleteOk {
   messageCount: number;
 }
 
-function sizeQueueDeleteOk(m: QueueDeleteOk): number {
+function sizeQueueDeleteOk(_m: QueueDeleteOk): number {
   return 8;
 }
 
@@ -1710,7 +1697,7 @@ export interface BasicQos {
   global: boolean;
 }
 
-function sizeBasicQos(m: BasicQos): number {
+function sizeBasicQos(_m: BasicQos): number {
   return 11;
 }
 
@@ -1858,8 +1845,7 @@ function encodeBasicConsumeOk(buf: Buffer, p: number, m: BasicConsumeOk): number
 }
 
 function decodeBasicConsumeOk(buf: Buffer, p: number, end: number): BasicConsumeOk {
-  let q: number;
-  q = shortstrEnd(buf, p, end, 'basic.consume-ok');
+  const q = shortstrEnd(buf, p, end, 'basic.consume-ok');
   const f0 = buf.toString('utf8', p + 1, q);
   p = q;
   if (p !== end) cannotDecode('basic.consume-ok', buf, p, end);
@@ -1897,8 +1883,7 @@ function encodeBasicCancel(buf: Buffer, p: number, m: BasicCancel): number {
 }
 
 function decodeBasicCancel(buf: Buffer, p: number, end: number): BasicCancel {
-  let q: number;
-  q = shortstrEnd(buf, p, end, 'basic.cancel');
+  const q = shortstrEnd(buf, p, end, 'basic.cancel');
   const f0 = buf.toString('utf8', p + 1, q);
   p = q;
   need(buf, p, 1, end, 'basic.cancel');
@@ -1933,8 +1918,7 @@ function encodeBasicCancelOk(buf: Buffer, p: number, m: BasicCancelOk): number {
 }
 
 function decodeBasicCancelOk(buf: Buffer, p: number, end: number): BasicCancelOk {
-  let q: number;
-  q = shortstrEnd(buf, p, end, 'basic.cancel-ok');
+  const q = shortstrEnd(buf, p, end, 'basic.cancel-ok');
   const f0 = buf.toString('utf8', p + 1, q);
   p = q;
   if (p !== end) cannotDecode('basic.cancel-ok', buf, p, end);
@@ -2144,11 +2128,10 @@ function encodeBasicGet(buf: Buffer, p: number, m: BasicGet): number {
 }
 
 function decodeBasicGet(buf: Buffer, p: number, end: number): BasicGet {
-  let q: number;
   need(buf, p, 2, end, 'basic.get');
   const f0 = buf.readUInt16BE(p);
   p += 2;
-  q = shortstrEnd(buf, p, end, 'basic.get');
+  const q = shortstrEnd(buf, p, end, 'basic.get');
   const f1 = buf.toString('utf8', p + 1, q);
   p = q;
   need(buf, p, 1, end, 'basic.get');
@@ -2244,8 +2227,7 @@ function encodeBasicGetEmpty(buf: Buffer, p: number, m: BasicGetEmpty): number {
 }
 
 function decodeBasicGetEmpty(buf: Buffer, p: number, end: number): BasicGetEmpty {
-  let q: number;
-  q = shortstrEnd(buf, p, end, 'basic.get-empty');
+  const q = shortstrEnd(buf, p, end, 'basic.get-empty');
   const f0 = buf.toString('utf8', p + 1, q);
   p = q;
   if (p !== end) cannotDecode('basic.get-empty', buf, p, end);
@@ -2265,7 +2247,7 @@ export interface BasicAck {
   multiple: boolean;
 }
 
-function sizeBasicAck(m: BasicAck): number {
+function sizeBasicAck(_m: BasicAck): number {
   return 13;
 }
 
@@ -2305,7 +2287,7 @@ export interface BasicReject {
   requeue: boolean;
 }
 
-function sizeBasicReject(m: BasicReject): number {
+function sizeBasicReject(_m: BasicReject): number {
   return 13;
 }
 
@@ -2344,7 +2326,7 @@ export interface BasicRecoverAsync {
   requeue: boolean;
 }
 
-function sizeBasicRecoverAsync(m: BasicRecoverAsync): number {
+function sizeBasicRecoverAsync(_m: BasicRecoverAsync): number {
   return 5;
 }
 
@@ -2380,7 +2362,7 @@ export interface BasicRecover {
   requeue: boolean;
 }
 
-function sizeBasicRecover(m: BasicRecover): number {
+function sizeBasicRecover(_m: BasicRecover): number {
   return 5;
 }
 
@@ -2441,7 +2423,7 @@ export interface BasicNack {
   requeue: boolean;
 }
 
-function sizeBasicNack(m: BasicNack): number {
+function sizeBasicNack(_m: BasicNack): number {
   return 13;
 }
 
@@ -2482,7 +2464,7 @@ export interface ConfirmSelect {
   noWait: boolean;
 }
 
-function sizeConfirmSelect(m: ConfirmSelect): number {
+function sizeConfirmSelect(_m: ConfirmSelect): number {
   return 5;
 }
 
