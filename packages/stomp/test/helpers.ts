@@ -18,7 +18,10 @@ export interface ParseOptions {
   version?: StompVersion;
 }
 
-export function newRecordingParser(options: ParseOptions = {}): { parser: StompParser; events: ParseEvent[] } {
+export function newRecordingParser(options: ParseOptions = {}): {
+  parser: StompParser;
+  events: ParseEvent[];
+} {
   const events: ParseEvent[] = [];
   const parser = new StompParser(
     {
@@ -27,7 +30,8 @@ export function newRecordingParser(options: ParseOptions = {}): { parser: StompP
       onHeartbeat: () => events.push({ kind: 'heartbeat' }),
       onError: (error) => {
         // Anything else than the codec's own error type would be a bug worth failing loudly on.
-        if (!(error instanceof StompProtocolError)) throw new Error(`unexpected error type: ${String(error)}`);
+        if (!(error instanceof StompProtocolError))
+          throw new Error(`unexpected error type: ${String(error)}`);
         events.push({ kind: 'error', reason: error.reason, message: error.message });
       },
     },
@@ -49,7 +53,12 @@ export function parse(input: Buffer | string, options: ParseOptions = {}): Parse
 }
 
 export function frame(command: string, headers: [string, string][], body: Buffer | string = ''): ParseEvent {
-  return { kind: 'frame', command, headers, body: typeof body === 'string' ? Buffer.from(body, 'utf8') : body };
+  return {
+    kind: 'frame',
+    command,
+    headers,
+    body: typeof body === 'string' ? Buffer.from(body, 'utf8') : body,
+  };
 }
 
 export function errorReason(events: readonly ParseEvent[]): StompErrorReason | undefined {

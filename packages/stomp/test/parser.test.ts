@@ -66,7 +66,9 @@ describe('STOMP 1.0 frames as Net::Stomp sends them', () => {
   });
 
   test('header values are not trimmed', () => {
-    expect(parse('SEND\ndestination: /queue/a \n\n\0')).toEqual([frame('SEND', [['destination', ' /queue/a ']])]);
+    expect(parse('SEND\ndestination: /queue/a \n\n\0')).toEqual([
+      frame('SEND', [['destination', ' /queue/a ']]),
+    ]);
   });
 
   test('backslashes in 1.0 headers are plain characters', () => {
@@ -90,7 +92,9 @@ describe('STOMP 1.2 frames', () => {
   });
 
   test('escapes in names and values are decoded', () => {
-    expect(parse('SEND\ndestination:/queue/a\nkey\\cname:a\\nb\\\\c\\rd\\c\n\n\0', { version: '1.2' })).toEqual([
+    expect(
+      parse('SEND\ndestination:/queue/a\nkey\\cname:a\\nb\\\\c\\rd\\c\n\n\0', { version: '1.2' }),
+    ).toEqual([
       frame('SEND', [
         ['destination', '/queue/a'],
         ['key:name', 'a\nb\\c\rd:'],
@@ -99,7 +103,9 @@ describe('STOMP 1.2 frames', () => {
   });
 
   test('STOMP 1.1 decodes \\n, \\c and \\\\ but refuses \\r', () => {
-    expect(parse('SEND\nk:a\\nb\\cc\\\\\n\n\0', { version: '1.1' })).toEqual([frame('SEND', [['k', 'a\nb:c\\']])]);
+    expect(parse('SEND\nk:a\\nb\\cc\\\\\n\n\0', { version: '1.1' })).toEqual([
+      frame('SEND', [['k', 'a\nb:c\\']]),
+    ]);
     expect(errorReason(parse('SEND\nk:a\\rb\n\n\0', { version: '1.1' }))).toBe('bad-escape');
   });
 
@@ -309,7 +315,10 @@ describe('limits', () => {
   });
 
   test('heart-beats do not count towards the frame size', () => {
-    const events = parse(`${'\n'.repeat(100)}SEND\n\n\0`, { version: '1.2', limits: { stompMaxFrameSize: 10 } });
+    const events = parse(`${'\n'.repeat(100)}SEND\n\n\0`, {
+      version: '1.2',
+      limits: { stompMaxFrameSize: 10 },
+    });
     expect(events.at(-1)).toEqual(frame('SEND', []));
   });
 
@@ -329,7 +338,9 @@ describe('limits', () => {
     expect(parse('SEND\nab:12345\r\n\n\0', { limits })).toEqual([frame('SEND', [['ab', '12345']])]);
     const tooLong = Buffer.from('SEND\nab:123456\n\n\0');
     expect(errorReason(parse(tooLong, { limits }))).toBe('header-too-long');
-    expect(errorReason(parseChunks(cut(tooLong, [6, 7, 8, 9, 10, 11, 12, 13]), { limits }))).toBe('header-too-long');
+    expect(errorReason(parseChunks(cut(tooLong, [6, 7, 8, 9, 10, 11, 12, 13]), { limits }))).toBe(
+      'header-too-long',
+    );
     // An endless line with no LF at all is refused without waiting for one.
     expect(errorReason(parseChunks([Buffer.from('SEND\nab:123456789')], { limits }))).toBe('header-too-long');
   });

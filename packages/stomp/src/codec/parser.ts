@@ -173,7 +173,11 @@ export class StompParser {
         this.chargePreConnect(1);
       } else if (octet === NUL) {
         // A NULL where a command should start: a frame with an empty command (a stray terminator).
-        throw new StompProtocolError('empty-command', 'Frame has no command', quoteBytes(chunk, pos, chunk.length));
+        throw new StompProtocolError(
+          'empty-command',
+          'Frame has no command',
+          quoteBytes(chunk, pos, chunk.length),
+        );
       } else {
         this.startFrame();
         return pos;
@@ -257,10 +261,18 @@ export class StompParser {
     }
     const colon = line.indexOf(COLON, start);
     if (colon === -1 || colon >= stop) {
-      throw new StompProtocolError('missing-colon', 'Header line has no colon', quoteBytes(line, start, stop));
+      throw new StompProtocolError(
+        'missing-colon',
+        'Header line has no colon',
+        quoteBytes(line, start, stop),
+      );
     }
     if (colon === start) {
-      throw new StompProtocolError('empty-header-name', 'Header name is empty', quoteBytes(line, start, stop));
+      throw new StompProtocolError(
+        'empty-header-name',
+        'Header name is empty',
+        quoteBytes(line, start, stop),
+      );
     }
     let name = line.toString('utf8', start, colon);
     let value = line.toString('utf8', colon + 1, stop);
@@ -285,7 +297,8 @@ export class StompParser {
     const length = Number(declared);
     // Refused before allocating: the declared size alone must fit the frame limit (+1 for the NULL).
     if (this.frameBytes + length + 1 > this.maxFrameSize) this.frameTooLarge();
-    if (!this.connected && this.preConnectBytes + length + 1 > this.maxPreConnectBytes) this.preConnectTooLarge();
+    if (!this.connected && this.preConnectBytes + length + 1 > this.maxPreConnectBytes)
+      this.preConnectTooLarge();
     if (length === 0) {
       this.state = TERMINATOR;
       return;

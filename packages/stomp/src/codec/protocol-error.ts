@@ -44,5 +44,7 @@ export function quoteBytes(buf: Buffer, start: number, end: number): string {
 
 /** Quotes a decoded string the same way. */
 export function quoteText(text: string): string {
-  return text.length > SNIPPET_BYTES ? `${JSON.stringify(text.slice(0, SNIPPET_BYTES))}...` : JSON.stringify(text);
+  return text.length > SNIPPET_BYTES
+    ? `${JSON.stringify(text.slice(0, SNIPPET_BYTES))}...`
+    : JSON.stringify(text);
 }

@@ -48,7 +48,11 @@ export function serializeFrame(
  * The message-level tail of a MESSAGE head — its headers, content-length and the blank line — encoded once per
  * message (and version) and shared by every subscriber it is delivered to.
  */
-export function encodeHeaderBlock(headers: StompHeaderInput, bodyLength: number, version: StompVersion): Buffer {
+export function encodeHeaderBlock(
+  headers: StompHeaderInput,
+  bodyLength: number,
+  version: StompVersion,
+): Buffer {
   const lines = encodeLines(headers, version, false);
   return Buffer.from(bodyLength > 0 ? `${lines}content-length:${bodyLength}\n\n` : `${lines}\n`, 'utf8');
 }
