@@ -3,10 +3,17 @@ import type { LogLevel } from './config';
 
 /**
  * The process logger: one JSON object per line on stdout, for a log shipper or `jq` to read; pretty printing
- * is the reader's business, not the broker's. pino writes asynchronously and flushes on process exit, so a
- * slow log pipe never stalls the event loop that moves messages.
+ * is the reader's business, not the broker's.
+ *
+ * Writes are synchronous. pino's asynchronous default can reorder the last lines when the process exits
+ * while a write is in flight (its exit hook writes the buffer past the pending write), and the final
+ * "warren stopped" line is an operator's proof of a clean shutdown. Blocking is affordable because the broker
+ * logs events (connections, errors), never messages, above debug.
  */
-export function createLogger(level: LogLevel, destination?: pino.DestinationStream): pino.Logger {
+export function createLogger(
+  level: LogLevel,
+  destination: pino.DestinationStream = pino.destination({ dest: 1, sync: true }),
+): pino.Logger {
   const options: pino.LoggerOptions = {
     name: 'warren',
     level,
@@ -16,5 +23,5 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
     // ISO times read at a glance in `docker logs`; epoch milliseconds (pino's default) do not.
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  return destination === undefined ? pino(options) : pino(options, destination);
+  return pino(options, destination);
 }

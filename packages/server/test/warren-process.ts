@@ -46,24 +46,20 @@ export function spawnWarren(args: readonly string[], env: Record<string, string>
   let stdout = '';
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolveExit) => child.once('exit', resolveExit));
-  // Resolves only once stdout has been read to its end, so no line is lost to a race with 'exit'.
-  const stdoutDone = new Promise<void>((resolveDone) => {
-    const reader = createInterface({ input: child.stdout });
-    reader.on('line', (text) => {
-      stdout += `${text}\n`;
-      if (!text.startsWith('{')) return;
-      const line = JSON.parse(text) as LogLine;
-      lines.push(line);
-      for (const waiter of waiters.filter((w) => w.msg === line.msg)) waiter.resolve(line);
-    });
-    reader.on('close', resolveDone);
+  createInterface({ input: child.stdout }).on('line', (text) => {
+    stdout += `${text}\n`;
+    if (!text.startsWith('{')) return;
+    const line = JSON.parse(text) as LogLine;
+    lines.push(line);
+    for (const waiter of waiters.filter((w) => w.msg === line.msg)) waiter.resolve(line);
   });
+  // 'close', not 'exit': it comes once stdout and stderr are read to their end, so no output is missed.
+  const exited = new Promise<number | null>((resolveExit) => child.once('close', resolveExit));
 
   return {
     child,
     lines,
-    exited: Promise.all([exited, stdoutDone]).then(([code]) => code),
+    exited,
     stdout: () => stdout,
     stderr: () => stderr,
     waitForLine(msg, timeoutMs = 10_000) {
@@ -79,7 +75,7 @@ export function spawnWarren(args: readonly string[], env: Record<string, string>
           resolveLine(line);
         };
         waiters.push({ msg, resolve: settle });
-        void stdoutDone.then(() => {
+        void exited.then(() => {
           clearTimeout(timer);
           reject(new Error(`warren exited before logging "${msg}"; stderr: ${stderr}`));
         });
