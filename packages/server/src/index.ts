@@ -4,5 +4,4 @@ export { SETTINGS, type Setting } from './settings';
 export { createLogger } from './logger';
 export * from './listeners';
 export { startServer, type ServerHandle, type StartOptions } from './server';
-export { main } from './cli';
 export { VERSION } from './version';
