@@ -84,6 +84,12 @@ export class Channel {
     return this.globalPrefetch === 0 || this.unacked.size < this.globalPrefetch;
   }
 
+  /** channel.flow: pauses or resumes deliveries to this channel's consumers. */
+  flow(active: boolean): void {
+    this.flowActive = active;
+    if (active) this.kick();
+  }
+
   /** Re-runs dispatch on every queue this channel consumes from (credit or writability came back). */
   kick(): void {
     for (const c of this.consumers.values()) c.queue.dispatch();

@@ -135,7 +135,12 @@ export class UserRegistry {
 function compile(p: Permission): CompiledPermission {
   const matcher = (re: string): ((name: string) => boolean) => {
     if (re === '') return () => false;
-    const regex = new RegExp(re, 'u');
+    let regex: RegExp;
+    try {
+      regex = new RegExp(re, 'u');
+    } catch {
+      throw new WarrenError('PRECONDITION_FAILED', `invalid permission regular expression '${re}'`);
+    }
     return (name) => regex.test(name);
   };
   return { ...p, test: { configure: matcher(p.configure), write: matcher(p.write), read: matcher(p.read) } };

@@ -171,7 +171,7 @@ export class Vhost {
     this.useQueue(name, owner);
     if (ifUnused && q.consumerCount > 0) throw new WarrenError('PRECONDITION_FAILED', `${q.where} in use`);
     if (ifEmpty && q.messageCount > 0) throw new WarrenError('PRECONDITION_FAILED', `${q.where} not empty`);
-    return this.removeQueue(q, false);
+    return this.removeQueue(q);
   }
 
   /**

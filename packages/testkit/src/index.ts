@@ -1,1 +1,2 @@
-export {};
+export * from './core-client';
+export * from './wait';

@@ -66,7 +66,7 @@ export class TopicTrie<T> {
 
   /** Appends the value of every binding matching `routingKey` (a value may appear more than once). */
   match(routingKey: string, out: T[]): void {
-    walk(this.root, routingKey.split('.'), 0, out);
+    walk(this.root, splitWords(routingKey), 0, out);
   }
 }
 
@@ -86,8 +86,13 @@ function walk<T>(node: TopicNode<T>, words: string[], i: number, out: T[]): void
 
 /** "a.#.#.b" matches exactly what "a.#.b" does; collapsing keeps the '#' walk from going exponential. */
 function normalize(pattern: string): string[] {
-  const words = pattern.split('.');
+  const words = splitWords(pattern);
   const out: string[] = [];
   for (const w of words) if (!(w === '#' && out[out.length - 1] === '#')) out.push(w);
   return out;
+}
+
+/** RabbitMQ splits "" into no words at all (so '*' does not match it, '#' does) and "a..b" into three. */
+function splitWords(key: string): string[] {
+  return key === '' ? [] : key.split('.');
 }

@@ -1,0 +1,16 @@
+/**
+ * Polls `predicate` until it holds or `timeoutMs` passes. Tests wait for the event they need, never for a
+ * fixed sleep: fast machines pass fast and slow ones still pass.
+ */
+export async function waitFor(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Lets queued microtasks and immediates run (store batches, confirm flushes, yielded dispatch). */
+export function settle(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}
