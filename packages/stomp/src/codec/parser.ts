@@ -32,7 +32,6 @@ import { StompProtocolError, quoteBytes, quoteText } from './protocol-error';
 const NUL = 0x00;
 const LF = 0x0a;
 const CR = 0x0d;
-const COLON = 0x3a;
 
 // What the parser is waiting for.
 const IDLE = 0; // EOLs between frames, or the first octet of a command
@@ -259,23 +258,17 @@ export class StompParser {
     if (++this.headerCount > this.maxHeaders) {
       throw new StompProtocolError('too-many-headers', `Frame has more than ${this.maxHeaders} headers`);
     }
-    const colon = line.indexOf(COLON, start);
-    if (colon === -1 || colon >= stop) {
-      throw new StompProtocolError(
-        'missing-colon',
-        'Header line has no colon',
-        quoteBytes(line, start, stop),
-      );
+    // One decode per line, then split in string space: ':' is ASCII, so it never occurs inside a UTF-8 sequence.
+    const text = line.toString('utf8', start, stop);
+    const colon = text.indexOf(':');
+    if (colon === -1) {
+      throw new StompProtocolError('missing-colon', 'Header line has no colon', quoteText(text));
     }
-    if (colon === start) {
-      throw new StompProtocolError(
-        'empty-header-name',
-        'Header name is empty',
-        quoteBytes(line, start, stop),
-      );
+    if (colon === 0) {
+      throw new StompProtocolError('empty-header-name', 'Header name is empty', quoteText(text));
     }
-    let name = line.toString('utf8', start, colon);
-    let value = line.toString('utf8', colon + 1, stop);
+    let name = text.slice(0, colon);
+    let value = text.slice(colon + 1);
     if (this.unescape) {
       if (name.includes('\\')) name = unescapeHeader(name, this.version);
       if (value.includes('\\')) value = unescapeHeader(value, this.version);
