@@ -28,7 +28,12 @@ export async function startServer(config: WarrenConfig, options: StartOptions = 
   const { logger = silentLogger, listeners: factories = LISTENERS } = options;
 
   await mkdir(config.dataDir, { recursive: true });
-  const broker = new Broker({ limits: config.limits });
+  const broker = new Broker({
+    limits: config.limits,
+    logger: logger.child({ component: 'broker' }),
+    defaultUser: config.defaultUser,
+    loopbackUsers: [...config.loopbackUsers],
+  });
   const listeners: Listener[] = [];
   try {
     await broker.start();
