@@ -1,6 +1,6 @@
 /**
- * @warren/amqp — AMQP 0-9-1. For now the codec: frames, methods, field tables and content properties.
- * The connection and channel state machines and the TCP listener build on these.
+ * @warren/amqp — AMQP 0-9-1: the codec (frames, methods, field tables, content properties), the connection
+ * and channel state machines that drive the routing core, and the TCP listener.
  */
 export * from './codec/generated/methods';
 export {
@@ -42,3 +42,6 @@ export {
 } from './codec/frame-reader';
 export { FrameWriter, HEARTBEAT_FRAME, INLINE_BODY_MAX } from './codec/frame-writer';
 export { decodeMethodFrame } from './codec/method-frame';
+export { listenAmqp, type AmqpListener, type AmqpListenerOptions } from './server/listener';
+export { AmqpConnection } from './server/amqp-connection';
+export { AMQP_PROPERTIES } from './server/amqp-channel';

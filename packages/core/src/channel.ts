@@ -132,6 +132,23 @@ export class Channel {
     return { queue: q.name, messageCount: q.messageCount, consumerCount: q.consumerCount };
   }
 
+  /**
+   * Direct reply-to (RabbitMQ's amq.rabbitmq.reply-to): a private queue for this connection's replies, named
+   * amq.rabbitmq.reply-to.<random>, gone with the connection. Replies reach it through the default exchange.
+   */
+  declareReplyQueue(): string {
+    const name = REPLY_TO_PREFIX + randomBytes(16).toString('base64url');
+    const q = this.vhost.declareQueue(
+      name,
+      { durable: false, exclusive: true, autoDelete: true, arguments: {} },
+      this.connection,
+      false,
+      true,
+    );
+    this.connection.ownQueue(q);
+    return name;
+  }
+
   queueBind(queue: string, exchange: string, routingKey: string, args: FieldTable = {}): void {
     const name = this.queueName(queue);
     // AMQP: an empty queue name and an empty routing key both mean the last declared queue.
@@ -414,6 +431,10 @@ export class Channel {
     this.vhost.broker.users.check(this.connection.user.name, this.vhost.name, kind, resource, name);
   }
 }
+
+/** The pseudo-queue of direct reply-to, and the prefix of the real queues behind it. */
+export const REPLY_TO_QUEUE = 'amq.rabbitmq.reply-to';
+export const REPLY_TO_PREFIX = 'amq.rabbitmq.reply-to.';
 
 function unknownTag(tag: number): WarrenError {
   return new WarrenError('PRECONDITION_FAILED', `unknown delivery tag ${tag}`);

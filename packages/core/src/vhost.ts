@@ -131,7 +131,14 @@ export class Vhost {
     return q;
   }
 
-  declareQueue(name: string, options: QueueOptions, owner: QueueOwner | undefined, passive = false): Queue {
+  declareQueue(
+    name: string,
+    options: QueueOptions,
+    owner: QueueOwner | undefined,
+    passive = false,
+    /** The broker's own amq.* queues (direct reply-to) skip the reserved-name check. */
+    internal = false,
+  ): Queue {
     const existing = this.queues.get(name);
     if (passive) {
       if (existing === undefined)
@@ -146,7 +153,7 @@ export class Vhost {
       q.touch();
       return q;
     }
-    if (name.startsWith('amq.') && !name.startsWith('amq.gen-')) {
+    if (name.startsWith('amq.') && !name.startsWith('amq.gen-') && !internal) {
       throw new WarrenError('ACCESS_REFUSED', `queue name '${name}' contains reserved prefix 'amq.*'`);
     }
     const settings = parseQueueArguments(options.arguments, name, this.name);

@@ -1,5 +1,7 @@
+import { listenAmqp } from '@warren/amqp';
 import type { Broker, Logger } from '@warren/core';
 import type { WarrenConfig } from './config';
+import { VERSION } from './version';
 
 export interface ListenerAddress {
   readonly host: string;
@@ -30,4 +32,14 @@ export type ListenerFactory = (context: ListenerContext) => Promise<Listener>;
  * The listeners `warren start` opens, in this order. A protocol joins by adding its factory here, one line:
  * AMQP, STOMP and STOMP over WebSocket arrive with their packages.
  */
-export const LISTENERS: readonly ListenerFactory[] = [];
+export const LISTENERS: readonly ListenerFactory[] = [
+  ({ broker, config, logger }) =>
+    listenAmqp({
+      broker,
+      host: config.amqp.host,
+      port: config.amqp.port,
+      logger,
+      limits: broker.limits,
+      version: VERSION,
+    }),
+];

@@ -1,0 +1,457 @@
+import {
+  Message,
+  REPLY_TO_QUEUE,
+  WarrenError,
+  type Channel,
+  type Consumer,
+  type ConsumerSink,
+  type Delivery,
+  type PropertiesDecoder,
+} from '@warren/core';
+import {
+  ACCESS_REQUEST,
+  ACCESS_REQUEST_OK,
+  BASIC_ACK,
+  BASIC_CANCEL,
+  BASIC_CANCEL_OK,
+  BASIC_CLASS_ID,
+  BASIC_CONSUME,
+  BASIC_CONSUME_OK,
+  BASIC_GET,
+  BASIC_GET_EMPTY,
+  BASIC_GET_OK,
+  BASIC_NACK,
+  BASIC_PUBLISH,
+  BASIC_QOS,
+  BASIC_QOS_OK,
+  BASIC_RECOVER,
+  BASIC_RECOVER_ASYNC,
+  BASIC_RECOVER_OK,
+  BASIC_REJECT,
+  BASIC_RETURN,
+  CHANNEL_CLOSE,
+  CHANNEL_CLOSE_OK,
+  CHANNEL_FLOW,
+  CHANNEL_FLOW_OK,
+  CHANNEL_OPEN,
+  CHANNEL_OPEN_OK,
+  CONFIRM_SELECT,
+  CONFIRM_SELECT_OK,
+  EXCHANGE_BIND,
+  EXCHANGE_BIND_OK,
+  EXCHANGE_DECLARE,
+  EXCHANGE_DECLARE_OK,
+  EXCHANGE_DELETE,
+  EXCHANGE_DELETE_OK,
+  EXCHANGE_UNBIND,
+  EXCHANGE_UNBIND_OK,
+  QUEUE_BIND,
+  QUEUE_BIND_OK,
+  QUEUE_DECLARE,
+  QUEUE_DECLARE_OK,
+  QUEUE_DELETE,
+  QUEUE_DELETE_OK,
+  QUEUE_PURGE,
+  QUEUE_PURGE_OK,
+  QUEUE_UNBIND,
+  QUEUE_UNBIND_OK,
+  TX_COMMIT,
+  TX_COMMIT_OK,
+  TX_ROLLBACK,
+  TX_ROLLBACK_OK,
+  TX_SELECT,
+  TX_SELECT_OK,
+  type BasicPublish,
+  type Method,
+} from '../codec/generated/methods';
+import {
+  decodeContentHeader,
+  decodeProperties,
+  readRoutingProperties,
+  type RoutingProperties,
+} from '../codec/properties';
+import { methodName, type AmqpConnection } from './amqp-connection';
+
+/** The property encoding of messages published over AMQP; deliveries to AMQP consumers re-send these bytes. */
+export const AMQP_PROPERTIES: PropertiesDecoder = { format: 'amqp-0-9-1', decode: decodeProperties };
+
+const enum Content {
+  /** Not inside a message: methods expected. */
+  None,
+  /** basic.publish seen: its content header must come next. */
+  Header,
+  /** Header seen: body frames until bodySize octets have arrived. */
+  Body,
+}
+
+/**
+ * One AMQP channel: decodes what the client asks into calls on the core Channel, assembles published
+ * messages from their frames, and writes deliveries, returns and confirms back. Channel errors close only
+ * this channel (channel.close, then discard everything until close-ok: spec 2.2.5).
+ */
+export class AmqpChannel implements ConsumerSink {
+  readonly core: Channel;
+  /** We sent channel.close and wait for close-ok. */
+  private closing = false;
+  private content = Content.None;
+  private publish: BasicPublish | undefined = undefined;
+  private props: Buffer = Buffer.alloc(0);
+  private body: Buffer = Buffer.alloc(0);
+  private received = 0;
+  private readonly hints: RoutingProperties = {
+    deliveryMode: undefined,
+    priority: undefined,
+    expiration: undefined,
+  };
+  /** Direct reply-to: the private queue behind amq.rabbitmq.reply-to once this channel consumes it. */
+  private replyQueue: string | undefined = undefined;
+
+  constructor(
+    private readonly conn: AmqpConnection,
+    readonly id: number,
+  ) {
+    const core = conn.core;
+    if (core === undefined) throw new WarrenError('COMMAND_INVALID', 'connection is not open');
+    this.core = core.openChannel(id, {
+      returned: (msg, replyCode, replyText) => this.returned(msg, replyCode, replyText),
+      confirmed: (seq, multiple, ack) =>
+        this.conn.send(
+          this.id,
+          ack
+            ? { id: BASIC_ACK, deliveryTag: seq, multiple }
+            : { id: BASIC_NACK, deliveryTag: seq, multiple, requeue: false },
+        ),
+    });
+  }
+
+  opened(): void {
+    this.conn.send(this.id, { id: CHANNEL_OPEN_OK, channelId: Buffer.alloc(0) });
+  }
+
+  // ---- frames -----------------------------------------------------------------------------------------
+
+  onMethod(m: Method): void {
+    if (this.closing) {
+      // Spec 2.2.5: after channel.close only close and close-ok count.
+      if (m.id === CHANNEL_CLOSE_OK) this.conn.forgetChannel(this.id);
+      else if (m.id === CHANNEL_CLOSE) this.conn.sendChannelCloseOk(this.id);
+      return;
+    }
+    if (this.content !== Content.None) {
+      throw new WarrenError(
+        'UNEXPECTED_FRAME',
+        this.content === Content.Header
+          ? `expected content header for class ${BASIC_CLASS_ID}, got non content header frame instead`
+          : 'expected content body, got non content body frame instead',
+      );
+    }
+    this.dispatch(m);
+  }
+
+  onContentHeader(payload: Buffer): void {
+    if (this.closing) return;
+    if (this.content !== Content.Header) {
+      throw new WarrenError('UNEXPECTED_FRAME', 'expected method frame, got non method frame instead');
+    }
+    const header = decodeContentHeader(payload);
+    if (header.classId !== BASIC_CLASS_ID) {
+      throw new WarrenError(
+        'UNEXPECTED_FRAME',
+        `expected content header for class ${BASIC_CLASS_ID}, got one for class ${header.classId} instead`,
+      );
+    }
+    const max = this.conn.limits.maxMessageSize;
+    if (header.bodySize > max) {
+      this.content = Content.None;
+      throw new WarrenError(
+        'PRECONDITION_FAILED',
+        `message size ${header.bodySize} is larger than configured max size ${max}`,
+      );
+    }
+    // One allocation holds both the properties and the body: frames are views into socket chunks, and
+    // nothing of a chunk may be kept (a 20-byte body would pin 64 KiB).
+    const raw = header.properties;
+    const slab = Buffer.allocUnsafeSlow(raw.length + header.bodySize);
+    raw.copy(slab, 0);
+    this.props = slab.subarray(0, raw.length);
+    this.body = slab.subarray(raw.length);
+    this.received = 0;
+    if (header.bodySize === 0) this.complete();
+    else this.content = Content.Body;
+  }
+
+  onBody(payload: Buffer): void {
+    if (this.closing) return;
+    if (this.content !== Content.Body) {
+      throw new WarrenError('UNEXPECTED_FRAME', 'expected method frame, got non method frame instead');
+    }
+    if (this.received + payload.length > this.body.length) {
+      throw new WarrenError(
+        'FRAME_ERROR',
+        `content body exceeds the declared size of ${this.body.length} octets`,
+      );
+    }
+    payload.copy(this.body, this.received);
+    this.received += payload.length;
+    if (this.received === this.body.length) this.complete();
+  }
+
+  /** A channel-level error: tell the client, drop our side now, wait for close-ok. */
+  fail(err: WarrenError, m?: Method): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.content = Content.None;
+    this.conn.log.debug(
+      { channel: this.id, code: err.replyCode, reason: err.message },
+      'closing channel on error',
+    );
+    this.core.close();
+    this.conn.sendChannelClose(this.id, err, m);
+  }
+
+  // ---- methods ----------------------------------------------------------------------------------------
+
+  private dispatch(m: Method): void {
+    const core = this.core;
+    const ch = this.id;
+    switch (m.id) {
+      case BASIC_PUBLISH:
+        if (m.immediate) throw new WarrenError('NOT_IMPLEMENTED', 'immediate=true');
+        this.publish = m;
+        this.content = Content.Header;
+        return;
+      case BASIC_ACK:
+        core.ack(m.deliveryTag, m.multiple);
+        return;
+      case BASIC_NACK:
+        core.nack(m.deliveryTag, m.multiple, m.requeue);
+        return;
+      case BASIC_REJECT:
+        core.reject(m.deliveryTag, m.requeue);
+        return;
+      case BASIC_CONSUME:
+        return this.consume(m);
+      case BASIC_CANCEL:
+        core.cancel(m.consumerTag);
+        if (!m.noWait) this.reply({ id: BASIC_CANCEL_OK, consumerTag: m.consumerTag });
+        return;
+      case BASIC_QOS:
+        // RabbitMQ refuses a byte-based prefetch with a connection error.
+        if (m.prefetchSize !== 0)
+          throw new WarrenError('NOT_IMPLEMENTED', `prefetch_size!=0 (${m.prefetchSize})`);
+        this.reply({ id: BASIC_QOS_OK });
+        core.qos(m.prefetchCount, m.global);
+        return;
+      case BASIC_GET:
+        return this.get(m.queue, m.noAck);
+      case BASIC_RECOVER:
+      case BASIC_RECOVER_ASYNC:
+        if (!m.requeue) throw new WarrenError('NOT_IMPLEMENTED', 'requeue=false');
+        if (m.id === BASIC_RECOVER) this.reply({ id: BASIC_RECOVER_OK });
+        core.recover();
+        return;
+      case QUEUE_DECLARE: {
+        const r = core.queueDeclare(
+          m.queue,
+          { durable: m.durable, exclusive: m.exclusive, autoDelete: m.autoDelete, arguments: m.arguments },
+          m.passive,
+        );
+        if (!m.noWait)
+          this.reply({
+            id: QUEUE_DECLARE_OK,
+            queue: r.queue,
+            messageCount: r.messageCount,
+            consumerCount: r.consumerCount,
+          });
+        return;
+      }
+      case QUEUE_BIND:
+        core.queueBind(m.queue, m.exchange, m.routingKey, m.arguments);
+        if (!m.noWait) this.reply({ id: QUEUE_BIND_OK });
+        return;
+      case QUEUE_UNBIND:
+        core.queueUnbind(m.queue, m.exchange, m.routingKey, m.arguments);
+        this.reply({ id: QUEUE_UNBIND_OK });
+        return;
+      case QUEUE_PURGE: {
+        const n = core.queuePurge(m.queue);
+        if (!m.noWait) this.reply({ id: QUEUE_PURGE_OK, messageCount: n });
+        return;
+      }
+      case QUEUE_DELETE: {
+        const n = core.queueDelete(m.queue, m.ifUnused, m.ifEmpty);
+        if (!m.noWait) this.reply({ id: QUEUE_DELETE_OK, messageCount: n });
+        return;
+      }
+      case EXCHANGE_DECLARE:
+        core.exchangeDeclare(
+          m.exchange,
+          m.type,
+          { durable: m.durable, autoDelete: m.autoDelete, internal: m.internal, arguments: m.arguments },
+          m.passive,
+        );
+        if (!m.noWait) this.reply({ id: EXCHANGE_DECLARE_OK });
+        return;
+      case EXCHANGE_DELETE:
+        core.exchangeDelete(m.exchange, m.ifUnused);
+        if (!m.noWait) this.reply({ id: EXCHANGE_DELETE_OK });
+        return;
+      case EXCHANGE_BIND:
+        core.exchangeBind(m.destination, m.source, m.routingKey, m.arguments);
+        if (!m.noWait) this.reply({ id: EXCHANGE_BIND_OK });
+        return;
+      case EXCHANGE_UNBIND:
+        core.exchangeUnbind(m.destination, m.source, m.routingKey, m.arguments);
+        if (!m.noWait) this.reply({ id: EXCHANGE_UNBIND_OK });
+        return;
+      case CONFIRM_SELECT:
+        core.confirmSelect();
+        if (!m.noWait) this.reply({ id: CONFIRM_SELECT_OK });
+        return;
+      case TX_SELECT:
+        core.txSelect();
+        this.reply({ id: TX_SELECT_OK });
+        return;
+      case TX_COMMIT:
+        core.txCommit();
+        this.reply({ id: TX_COMMIT_OK });
+        return;
+      case TX_ROLLBACK:
+        core.txRollback();
+        this.reply({ id: TX_ROLLBACK_OK });
+        return;
+      case CHANNEL_FLOW:
+        core.flow(m.active);
+        this.reply({ id: CHANNEL_FLOW_OK, active: m.active });
+        return;
+      case CHANNEL_CLOSE:
+        core.close();
+        this.conn.sendChannelCloseOk(ch);
+        this.conn.forgetChannel(ch);
+        return;
+      case CHANNEL_CLOSE_OK:
+        return; // not closing: nothing to confirm
+      case CHANNEL_OPEN:
+        throw new WarrenError('CHANNEL_ERROR', `second 'channel.open' seen on channel ${ch}`);
+      case ACCESS_REQUEST:
+        // Deprecated in 0-9-1 but still sent by old clients; RabbitMQ grants ticket 1.
+        this.reply({ id: ACCESS_REQUEST_OK, ticket: 1 });
+        return;
+      default:
+        throw new WarrenError('COMMAND_INVALID', `unexpected ${methodName(m)} on channel ${ch}`);
+    }
+  }
+
+  private reply(m: Method): void {
+    this.conn.send(this.id, m);
+  }
+
+  /** consume-ok must precede the first delivery, and the core may deliver inside consume(). */
+  private consume(m: Extract<Method, { id: typeof BASIC_CONSUME }>): void {
+    let queue = m.queue;
+    if (queue === REPLY_TO_QUEUE) {
+      if (!m.noAck) throw new WarrenError('PRECONDITION_FAILED', 'reply consumer cannot acknowledge');
+      if (this.replyQueue !== undefined)
+        throw new WarrenError('PRECONDITION_FAILED', 'reply consumer already set');
+      this.replyQueue = this.core.declareReplyQueue();
+      queue = this.replyQueue;
+    }
+    const out = this.conn.outbound;
+    const mark = out.length;
+    const consumer = this.core.consume(
+      queue,
+      { consumerTag: m.consumerTag, noAck: m.noAck, exclusive: m.exclusive, arguments: m.arguments },
+      this,
+    );
+    if (!m.noWait) {
+      out.splice(
+        mark,
+        0,
+        this.conn.writer.method(this.id, { id: BASIC_CONSUME_OK, consumerTag: consumer.tag }),
+      );
+      this.conn.scheduleFlush();
+    }
+  }
+
+  private get(queue: string, noAck: boolean): void {
+    const r = this.core.get(queue, noAck);
+    if (r === undefined) {
+      this.conn.send(this.id, { id: BASIC_GET_EMPTY, clusterId: '' });
+      return;
+    }
+    const d = r.delivery;
+    const msg = d.msg;
+    this.conn.writer.message(
+      this.id,
+      {
+        id: BASIC_GET_OK,
+        deliveryTag: d.tag,
+        redelivered: d.redelivered,
+        exchange: msg.exchange,
+        routingKey: msg.routingKey,
+        messageCount: r.messageCount,
+      },
+      msg.rawProperties(AMQP_PROPERTIES.format) ?? msg.properties,
+      msg.body,
+      this.conn.outbound,
+    );
+    this.conn.scheduleFlush();
+  }
+
+  /** The last body frame arrived: the message goes into the broker. */
+  private complete(): void {
+    const p = this.publish as BasicPublish;
+    this.content = Content.None;
+    this.publish = undefined;
+    readRoutingProperties(this.props, this.hints);
+    let msg = Message.fromRaw(p.exchange, p.routingKey, this.props, AMQP_PROPERTIES, this.hints, this.body);
+    // Decoding properties costs; only a request that may name the reply pseudo-queue is looked at.
+    if (this.props.indexOf(REPLY_TO_QUEUE) >= 0) msg = this.withReplyQueue(msg);
+    this.core.publish(p.exchange, msg, p.mandatory);
+    this.conn.blockIfAlarm();
+  }
+
+  /** Direct reply-to: a request naming amq.rabbitmq.reply-to carries this channel's real reply queue instead. */
+  private withReplyQueue(msg: Message): Message {
+    if (msg.properties.replyTo !== REPLY_TO_QUEUE) return msg;
+    if (this.replyQueue === undefined)
+      throw new WarrenError('PRECONDITION_FAILED', 'fast reply consumer does not exist');
+    return msg.derive(msg.exchange, msg.routingKey, { ...msg.properties, replyTo: this.replyQueue });
+  }
+
+  // ---- from the broker --------------------------------------------------------------------------------
+
+  deliver(d: Delivery, consumer: Consumer): void {
+    const msg = d.msg;
+    this.conn.writer.deliver(
+      this.id,
+      consumer.tag,
+      d.tag,
+      d.redelivered,
+      msg.exchange,
+      msg.routingKey,
+      msg.rawProperties(AMQP_PROPERTIES.format) ?? msg.properties,
+      msg.body,
+      this.conn.outbound,
+    );
+    this.conn.scheduleFlush();
+  }
+
+  cancelledByBroker(consumer: Consumer): void {
+    // Only clients that said they understand it get a server-sent basic.cancel (RabbitMQ's rule).
+    if (this.conn.capabilities.consumerCancelNotify && !this.closing) {
+      this.conn.send(this.id, { id: BASIC_CANCEL, consumerTag: consumer.tag, noWait: true });
+    }
+  }
+
+  private returned(msg: Message, replyCode: number, replyText: string): void {
+    this.conn.writer.message(
+      this.id,
+      { id: BASIC_RETURN, replyCode, replyText, exchange: msg.exchange, routingKey: msg.routingKey },
+      msg.rawProperties(AMQP_PROPERTIES.format) ?? msg.properties,
+      msg.body,
+      this.conn.outbound,
+    );
+    this.conn.scheduleFlush();
+  }
+}

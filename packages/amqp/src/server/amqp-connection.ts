@@ -1,0 +1,479 @@
+import type { Socket } from 'node:net';
+import {
+  isWarrenError,
+  WarrenError,
+  type Broker,
+  type Connection,
+  type Limits,
+  type Logger,
+  type User,
+} from '@warren/core';
+import { FRAME_MIN_SIZE, FrameReader, PROTOCOL_HEADER, type FrameHandler } from '../codec/frame-reader';
+import { FrameWriter, HEARTBEAT_FRAME } from '../codec/frame-writer';
+import {
+  CHANNEL_CLOSE,
+  CHANNEL_CLOSE_OK,
+  CHANNEL_OPEN,
+  CONNECTION_BLOCKED,
+  CONNECTION_CLOSE,
+  CONNECTION_CLOSE_OK,
+  CONNECTION_OPEN,
+  CONNECTION_OPEN_OK,
+  CONNECTION_START,
+  CONNECTION_START_OK,
+  CONNECTION_TUNE,
+  CONNECTION_TUNE_OK,
+  CONNECTION_UNBLOCKED,
+  CONNECTION_UPDATE_SECRET,
+  CONNECTION_UPDATE_SECRET_OK,
+  CONNECTION_SECURE_OK,
+  methodInfo,
+  type Method,
+} from '../codec/generated/methods';
+import { decodeMethodFrame } from '../codec/method-frame';
+import { AmqpChannel } from './amqp-channel';
+import { MECHANISMS, parseCredentials, refused } from './auth';
+import { clientCapabilities, serverProperties, type ClientCapabilities } from './server-properties';
+
+/** Connection states, in handshake order (spec 2.2.4). */
+const enum State {
+  /** Waiting for the client's protocol header. */
+  Header,
+  /** connection.start sent; waiting for start-ok. */
+  Start,
+  /** connection.tune sent; waiting for tune-ok. */
+  Tune,
+  /** Tuned; waiting for connection.open. */
+  Open,
+  /** Open: channels may be used. */
+  Running,
+  /** We sent connection.close; only close-ok (or the peer's close) is read now. */
+  Closing,
+  Closed,
+}
+
+/** How long a peer has to answer our connection.close before the socket is cut. */
+const CLOSE_TIMEOUT_MS = 3000;
+
+export interface AmqpConnectionOptions {
+  broker: Broker;
+  logger: Logger;
+  limits: Limits;
+  version: string;
+  /** Called once the socket is gone, so the listener can forget it. */
+  onClosed: (c: AmqpConnection) => void;
+}
+
+/**
+ * One AMQP 0-9-1 client connection: the handshake, channel 0, heartbeats, the channel table, and the socket
+ * in both directions. Frames come in through the FrameReader synchronously; replies and deliveries are
+ * gathered in `out` and leave in one corked write per turn.
+ */
+export class AmqpConnection implements FrameHandler {
+  readonly reader: FrameReader;
+  readonly writer = new FrameWriter(FRAME_MIN_SIZE);
+  readonly channels = new Map<number, AmqpChannel>();
+  readonly log: Logger;
+  core: Connection | undefined = undefined;
+  capabilities: ClientCapabilities = { consumerCancelNotify: false, connectionBlocked: false };
+  /** Set while the memory alarm keeps this publishing connection from being read. */
+  blocked = false;
+  private state = State.Header;
+  private user: User | undefined = undefined;
+  private channelMax: number;
+  private heartbeatMs = 0;
+  private heartbeatTimer: NodeJS.Timeout | undefined = undefined;
+  private closeTimer: NodeJS.Timeout | undefined = undefined;
+  private lastRead = Date.now();
+  private wroteSinceTick = false;
+  private out: Buffer[] = [];
+  private flushScheduled = false;
+  private unsubscribeAlarm: (() => void) | undefined = undefined;
+
+  constructor(
+    readonly socket: Socket,
+    readonly options: AmqpConnectionOptions,
+  ) {
+    this.channelMax = options.limits.channelMax;
+    this.reader = new FrameReader(this, { frameMax: FRAME_MIN_SIZE });
+    this.log = options.logger.child({ client: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}` });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.core?.setWritable(true));
+    socket.on('error', (err) => this.log.debug({ err }, 'socket error'));
+    socket.on('close', () => this.onSocketClosed());
+  }
+
+  get broker(): Broker {
+    return this.options.broker;
+  }
+
+  get limits(): Limits {
+    return this.options.limits;
+  }
+
+  // ---- input ------------------------------------------------------------------------------------------
+
+  private onData(chunk: Buffer): void {
+    this.lastRead = Date.now();
+    try {
+      this.reader.push(chunk);
+    } catch (e) {
+      // Framing errors (the reader) and errors escaping a handler: both are the connection's end.
+      this.fail(e, 0);
+    }
+  }
+
+  onProtocolHeader(accepted: boolean): void {
+    if (!accepted) {
+      // Spec 4.2.2: answer an unsupported header with the one we speak, then close.
+      this.socket.end(PROTOCOL_HEADER);
+      this.state = State.Closed;
+      return;
+    }
+    this.state = State.Start;
+    this.send(0, {
+      id: CONNECTION_START,
+      versionMajor: 0,
+      versionMinor: 9,
+      serverProperties: serverProperties(this.options.version),
+      mechanisms: Buffer.from(MECHANISMS.join(' ')),
+      locales: Buffer.from('en_US'),
+    });
+  }
+
+  onMethod(channel: number, payload: Buffer): void {
+    let m: Method | undefined;
+    try {
+      m = decodeMethodFrame(payload);
+      if (this.state === State.Closing) return this.whileClosing(channel, m);
+      if (channel === 0) return this.onConnectionMethod(m);
+      if (this.state !== State.Running) {
+        throw new WarrenError('COMMAND_INVALID', `channel ${channel} used before connection.open`);
+      }
+      const ch = this.channels.get(channel);
+      if (ch === undefined) return this.openChannel(channel, m);
+      ch.onMethod(m);
+    } catch (e) {
+      this.fail(e, channel, m);
+    }
+  }
+
+  onContentHeader(channel: number, payload: Buffer): void {
+    if (this.state === State.Closing) return;
+    try {
+      this.requireChannel(channel).onContentHeader(payload);
+    } catch (e) {
+      this.fail(e, channel);
+    }
+  }
+
+  onBody(channel: number, payload: Buffer): void {
+    if (this.state === State.Closing) return;
+    try {
+      this.requireChannel(channel).onBody(payload);
+    } catch (e) {
+      this.fail(e, channel);
+    }
+  }
+
+  onHeartbeat(): void {
+    // Liveness is any inbound byte (lastRead); nothing else to do.
+  }
+
+  // ---- channel 0 --------------------------------------------------------------------------------------
+
+  private onConnectionMethod(m: Method): void {
+    switch (m.id) {
+      case CONNECTION_START_OK: {
+        this.expect(State.Start, m);
+        this.capabilities = clientCapabilities(m.clientProperties);
+        const { username, password } = parseCredentials(m.mechanism, m.response);
+        try {
+          this.user = this.broker.authenticate(username, password, isLoopback(this.socket.remoteAddress));
+        } catch (e) {
+          this.log.warn({ user: username, mechanism: m.mechanism }, 'login refused');
+          throw isWarrenError(e) && e.message.includes('localhost') ? e : refused(m.mechanism);
+        }
+        this.state = State.Tune;
+        this.send(0, {
+          id: CONNECTION_TUNE,
+          channelMax: this.limits.channelMax,
+          frameMax: this.limits.frameMax,
+          heartbeat: this.limits.heartbeatSeconds,
+        });
+        return;
+      }
+      case CONNECTION_SECURE_OK:
+        // PLAIN and AMQPLAIN never send connection.secure, so a secure-ok is out of place.
+        throw new WarrenError('COMMAND_INVALID', 'unexpected connection.secure-ok');
+      case CONNECTION_TUNE_OK: {
+        this.expect(State.Tune, m);
+        const max = this.limits.frameMax;
+        // RabbitMQ's checks: frame-max within [4096, ours]; 0 would mean "no limit", which we did not offer.
+        if (m.frameMax !== 0 && m.frameMax < FRAME_MIN_SIZE) {
+          throw new WarrenError('NOT_ALLOWED', `frame_max=${m.frameMax} < ${FRAME_MIN_SIZE} min size`);
+        }
+        if (m.frameMax === 0 || m.frameMax > max) {
+          throw new WarrenError('NOT_ALLOWED', `frame_max=${m.frameMax} > ${max} max size`);
+        }
+        if (m.channelMax > this.limits.channelMax) {
+          throw new WarrenError(
+            'NOT_ALLOWED',
+            `channel_max=${m.channelMax} > ${this.limits.channelMax} max size`,
+          );
+        }
+        this.channelMax = m.channelMax === 0 ? this.limits.channelMax : m.channelMax;
+        this.reader.setFrameMax(m.frameMax);
+        this.writer.setFrameMax(m.frameMax);
+        this.startHeartbeat(m.heartbeat);
+        this.state = State.Open;
+        return;
+      }
+      case CONNECTION_OPEN: {
+        this.expect(State.Open, m);
+        const user = this.user as User;
+        this.core = this.broker.connect(user, m.virtualHost, {
+          protocol: 'amqp',
+          remoteAddress: this.socket.remoteAddress ?? '',
+          remotePort: this.socket.remotePort ?? 0,
+        });
+        this.state = State.Running;
+        this.unsubscribeAlarm = this.broker.memory.onAlarm((blocked) => this.onAlarm(blocked));
+        this.log.info({ user: user.name, vhost: m.virtualHost }, 'connection opened');
+        this.send(0, { id: CONNECTION_OPEN_OK, knownHosts: '' });
+        return;
+      }
+      case CONNECTION_CLOSE:
+        // The client closes: everything of ours goes (unacked messages back to their queues), then close-ok.
+        this.core?.close();
+        this.send(0, { id: CONNECTION_CLOSE_OK });
+        this.flush();
+        this.state = State.Closed;
+        this.socket.end();
+        return;
+      case CONNECTION_UPDATE_SECRET:
+        this.send(0, { id: CONNECTION_UPDATE_SECRET_OK });
+        return;
+      case CONNECTION_BLOCKED:
+      case CONNECTION_UNBLOCKED:
+        return; // a client may tell us it is blocked; nothing for the server to do
+      default:
+        throw new WarrenError('COMMAND_INVALID', `unexpected method ${methodName(m)} on channel 0`);
+    }
+  }
+
+  private openChannel(id: number, m: Method): void {
+    if (m.id !== CHANNEL_OPEN) {
+      throw new WarrenError(
+        'CHANNEL_ERROR',
+        `expected 'channel.open' on channel ${id}, got ${methodName(m)}`,
+      );
+    }
+    if (id > this.channelMax) {
+      throw new WarrenError(
+        'NOT_ALLOWED',
+        `channel ${id} is above the negotiated channel_max (${this.channelMax})`,
+      );
+    }
+    const ch = new AmqpChannel(this, id);
+    this.channels.set(id, ch);
+    ch.opened();
+  }
+
+  private requireChannel(id: number): AmqpChannel {
+    const ch = this.channels.get(id);
+    if (ch === undefined) throw new WarrenError('CHANNEL_ERROR', `expected 'channel.open' on channel ${id}`);
+    return ch;
+  }
+
+  private expect(state: State, m: Method): void {
+    if (this.state !== state) throw new WarrenError('COMMAND_INVALID', `unexpected method ${methodName(m)}`);
+  }
+
+  /** After we sent connection.close: spec 2.2.4, discard everything but close and close-ok. */
+  private whileClosing(channel: number, m: Method): void {
+    if (channel !== 0) return;
+    if (m.id === CONNECTION_CLOSE_OK) this.socket.end();
+    else if (m.id === CONNECTION_CLOSE) {
+      this.send(0, { id: CONNECTION_CLOSE_OK });
+      this.flush();
+      this.socket.end();
+    }
+  }
+
+  // ---- errors -----------------------------------------------------------------------------------------
+
+  /**
+   * Routes a failure: a channel-scoped WarrenError closes that channel only; anything else closes the
+   * connection with its reply code (unknown exceptions as 541 INTERNAL_ERROR, logged).
+   */
+  private fail(e: unknown, channel: number, m?: Method): void {
+    if (!isWarrenError(e)) {
+      this.log.error({ err: e }, 'internal error');
+      e = new WarrenError('INTERNAL_ERROR', 'internal error');
+    }
+    const err = e as WarrenError;
+    const ch = channel === 0 ? undefined : this.channels.get(channel);
+    if (err.scope === 'channel' && ch !== undefined && this.state === State.Running) {
+      ch.fail(err, m);
+      return;
+    }
+    this.closeWithError(err, m);
+  }
+
+  /** Server-initiated close (spec 2.2.4): connection.close, then wait for close-ok; cut after a timeout. */
+  closeWithError(err: WarrenError, m?: Method): void {
+    if (this.state === State.Closing || this.state === State.Closed) return;
+    this.log.warn({ code: err.replyCode, reason: err.message }, 'closing connection on error');
+    this.state = State.Closing;
+    this.reader.setFrameMax(Math.max(this.limits.frameMax, FRAME_MIN_SIZE));
+    this.core?.close();
+    this.send(0, {
+      id: CONNECTION_CLOSE,
+      replyCode: err.replyCode,
+      replyText: err.replyText.slice(0, 255),
+      classId: m === undefined ? 0 : m.id >>> 16,
+      methodId: m === undefined ? 0 : m.id & 0xffff,
+    });
+    this.flush();
+    this.closeTimer = setTimeout(() => this.socket.destroy(), CLOSE_TIMEOUT_MS);
+    this.closeTimer.unref();
+  }
+
+  /** The broker is going away: RabbitMQ's 320 CONNECTION_FORCED. */
+  shutdown(): void {
+    if (this.state === State.Running || this.state === State.Open || this.state === State.Tune) {
+      this.closeWithError(
+        new WarrenError('CONNECTION_FORCED', "broker forced connection closure with reason 'shutdown'"),
+      );
+    } else {
+      this.socket.destroy();
+    }
+  }
+
+  private onSocketClosed(): void {
+    if (this.core !== undefined && !this.core.closed) this.log.info({}, 'connection closed');
+    else if (this.core !== undefined) this.log.info({}, 'connection closed by client');
+    this.state = State.Closed;
+    this.reader.close();
+    if (this.heartbeatTimer !== undefined) clearInterval(this.heartbeatTimer);
+    if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
+    this.unsubscribeAlarm?.();
+    // A client that vanished (killed worker): its unacked deliveries go back to their queues now.
+    this.core?.close();
+    this.channels.clear();
+    this.options.onClosed(this);
+  }
+
+  // ---- channels ---------------------------------------------------------------------------------------
+
+  /** A channel finished its close handshake; its number may be reused. */
+  forgetChannel(id: number): void {
+    this.channels.delete(id);
+  }
+
+  sendChannelClose(channel: number, err: WarrenError, m?: Method): void {
+    this.send(channel, {
+      id: CHANNEL_CLOSE,
+      replyCode: err.replyCode,
+      replyText: err.replyText.slice(0, 255),
+      classId: m === undefined ? 0 : m.id >>> 16,
+      methodId: m === undefined ? 0 : m.id & 0xffff,
+    });
+  }
+
+  sendChannelCloseOk(channel: number): void {
+    this.send(channel, { id: CHANNEL_CLOSE_OK });
+  }
+
+  // ---- output -----------------------------------------------------------------------------------------
+
+  send(channel: number, m: Method): void {
+    this.push(this.writer.method(channel, m));
+  }
+
+  /** Appends a frame (or frames) to the outbound batch; the batch is written once per turn. */
+  push(chunk: Buffer): void {
+    this.out.push(chunk);
+    this.scheduleFlush();
+  }
+
+  /** The outbound batch itself, for frame writers that append many chunks. Call scheduleFlush after. */
+  get outbound(): Buffer[] {
+    return this.out;
+  }
+
+  scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    process.nextTick(() => this.flush());
+  }
+
+  /** Writes the batch in one corked burst (one writev). Pauses deliveries while the socket is backed up. */
+  flush(): void {
+    this.flushScheduled = false;
+    const out = this.out;
+    if (out.length === 0 || this.socket.destroyed) {
+      out.length = 0;
+      return;
+    }
+    this.out = [];
+    this.wroteSinceTick = true;
+    const s = this.socket;
+    s.cork();
+    for (let i = 0; i < out.length; i++) s.write(out[i] as Buffer);
+    s.uncork();
+    if (s.writableLength > this.limits.maxOutboundBytes) this.core?.setWritable(false);
+  }
+
+  // ---- heartbeats and the memory alarm ----------------------------------------------------------------
+
+  private startHeartbeat(seconds: number): void {
+    if (seconds === 0) return;
+    this.heartbeatMs = seconds * 1000;
+    // Tick at half the interval: send a heartbeat if we wrote nothing since the last tick, and drop a peer
+    // silent for two full intervals (RabbitMQ's rule).
+    this.heartbeatTimer = setInterval(() => this.heartbeatTick(), this.heartbeatMs / 2);
+    this.heartbeatTimer.unref();
+  }
+
+  private heartbeatTick(): void {
+    if (Date.now() - this.lastRead > 2 * this.heartbeatMs) {
+      this.log.warn(
+        { timeoutSeconds: (2 * this.heartbeatMs) / 1000 },
+        'missed heartbeats from client, closing',
+      );
+      this.socket.destroy();
+      return;
+    }
+    if (!this.wroteSinceTick && this.out.length === 0) this.socket.write(HEARTBEAT_FRAME);
+    this.wroteSinceTick = false;
+  }
+
+  /** A publish arrived while the memory alarm is on: stop reading this connection (RabbitMQ's blocking). */
+  blockIfAlarm(): void {
+    if (!this.broker.memory.blocked || this.blocked) return;
+    this.blocked = true;
+    this.socket.pause();
+    if (this.capabilities.connectionBlocked)
+      this.send(0, { id: CONNECTION_BLOCKED, reason: 'low on memory' });
+  }
+
+  private onAlarm(blocked: boolean): void {
+    if (blocked || !this.blocked) return;
+    this.blocked = false;
+    this.socket.resume();
+    if (this.capabilities.connectionBlocked) this.send(0, { id: CONNECTION_UNBLOCKED });
+  }
+}
+
+function isLoopback(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+/** RabbitMQ's name of a method for error texts: 'queue.declare'. */
+export function methodName(m: Method): string {
+  return methodInfo(m.id >>> 16, m.id & 0xffff)?.name ?? `method ${m.id >>> 16}.${m.id & 0xffff}`;
+}

@@ -1,0 +1,71 @@
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { resolveLimits, type Broker, type Limits, type Logger } from '@warren/core';
+import { AmqpConnection } from './amqp-connection';
+
+export interface AmqpListenerOptions {
+  broker: Broker;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  logger: Logger;
+  limits?: Limits;
+  /** Reported in connection.start's server properties. */
+  version?: string;
+}
+
+export interface AmqpListener {
+  readonly name: 'amqp';
+  readonly address: { host: string; port: number };
+  readonly connections: ReadonlySet<AmqpConnection>;
+  /** Stops accepting, closes every connection (320 CONNECTION_FORCED), resolves when all sockets are gone. */
+  close(): Promise<void>;
+}
+
+/** How long connections get to finish their close handshake at shutdown before their sockets are cut. */
+const SHUTDOWN_GRACE_MS = 2000;
+
+/** Opens the AMQP 0-9-1 listener; resolves once it accepts connections, rejects if it cannot bind. */
+export async function listenAmqp(options: AmqpListenerOptions): Promise<AmqpListener> {
+  const { broker, logger } = options;
+  const limits = options.limits ?? broker.limits ?? resolveLimits();
+  const log = logger.child({ protocol: 'amqp' });
+  const connections = new Set<AmqpConnection>();
+  const server: Server = createServer({ noDelay: true }, (socket) => {
+    const c = new AmqpConnection(socket, {
+      broker,
+      logger: log,
+      limits,
+      version: options.version ?? '0.1.0',
+      onClosed: (closed) => connections.delete(closed),
+    });
+    connections.add(c);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: options.host, port: options.port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (err) => log.error({ err }, 'listener error'));
+  const address = server.address() as AddressInfo;
+  return {
+    name: 'amqp',
+    address: { host: address.address, port: address.port },
+    connections,
+    close: () => closeListener(server, connections),
+  };
+}
+
+async function closeListener(server: Server, connections: Set<AmqpConnection>): Promise<void> {
+  const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+  const sockets = [...connections].map(
+    (c) => new Promise<void>((resolve) => c.socket.once('close', () => resolve())),
+  );
+  for (const c of connections) c.shutdown();
+  const grace = setTimeout(() => {
+    for (const c of connections) c.socket.destroy();
+  }, SHUTDOWN_GRACE_MS);
+  await Promise.all([stopped, ...sockets]);
+  clearTimeout(grace);
+}
