@@ -28,7 +28,11 @@ export function runSeed(program: string, broker: BrokerAddress, ...args: string[
 }
 
 /** Runs a non-seed program under programs/ without the shims (it uses today's client APIs). */
-export function runProgram(program: string, broker: BrokerAddress, options: ProgramOptions = {}): Promise<ChildProgram> {
+export function runProgram(
+  program: string,
+  broker: BrokerAddress,
+  options: ProgramOptions = {},
+): Promise<ChildProgram> {
   return runPython(join(PROGRAMS, program), broker, options, LINE_TIMEOUT_MS);
 }
 
@@ -92,7 +96,8 @@ export class BrokerAdmin {
     for (;;) {
       const state = await this.queueState(name);
       if (accept(state)) return state;
-      if (Date.now() > deadline) throw new Error(`queue ${name} never reached the state; last: ${JSON.stringify(state)}`);
+      if (Date.now() > deadline)
+        throw new Error(`queue ${name} never reached the state; last: ${JSON.stringify(state)}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }

@@ -50,7 +50,11 @@ export class ChildProgram {
     args: readonly string[],
     options: { cwd?: string; env: NodeJS.ProcessEnv },
   ) {
-    this.child = spawn(command, [...args], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(command, [...args], {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     live.add(this);
     collectLines(this.child.stdout, this.stdout, () => this.notify());
     collectLines(this.child.stderr, this.stderr, () => this.notify());
@@ -164,7 +168,7 @@ export class ChildProgram {
     stream: readonly string[],
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
+      // Declared before the timer exists; only ever called after it does.
       const finish = (action: () => void): void => {
         clearTimeout(timer);
         this.listeners.delete(listener);
@@ -173,10 +177,16 @@ export class ChildProgram {
       const listener = (): void => {
         const found = check();
         if (found !== undefined) finish(() => resolve(found));
-        else if (this.hasExited) finish(() => reject(new Error(`${this.name} exited before ${what}\n${this.describe()}`)));
+        else if (this.hasExited)
+          finish(() => reject(new Error(`${this.name} exited before ${what}\n${this.describe()}`)));
       };
-      timer = setTimeout(
-        () => finish(() => reject(new Error(`no ${what} within ${timeoutMs} ms (${stream.length} lines)\n${this.describe()}`))),
+      const timer = setTimeout(
+        () =>
+          finish(() =>
+            reject(
+              new Error(`no ${what} within ${timeoutMs} ms (${stream.length} lines)\n${this.describe()}`),
+            ),
+          ),
         timeoutMs,
       );
       this.listeners.add(listener);
@@ -217,13 +227,18 @@ function childEnv(broker: BrokerAddress, options: ProgramOptions): NodeJS.Proces
   };
   // The pyenv interpreter's variables must not leak into Debian's python3.
   delete env['PYTHONHOME'];
-  if (options.pythonPath !== undefined && options.pythonPath.length > 0) env['PYTHONPATH'] = options.pythonPath.join(':');
+  if (options.pythonPath !== undefined && options.pythonPath.length > 0)
+    env['PYTHONPATH'] = options.pythonPath.join(':');
   else delete env['PYTHONPATH'];
   return env;
 }
 
 /** Starts `script` with /usr/bin/python3. */
-export function startPython(script: string, broker: BrokerAddress, options: ProgramOptions = {}): ChildProgram {
+export function startPython(
+  script: string,
+  broker: BrokerAddress,
+  options: ProgramOptions = {},
+): ChildProgram {
   const args = options.args ?? [];
   const name = [script.split('/').pop() ?? script, ...args].join(' ');
   return new ChildProgram(name, SYSTEM_PYTHON, [script, ...args], {
@@ -243,16 +258,14 @@ export function runPython(
 }
 
 export type AmqpTool =
-  | 'amqp-publish'
-  | 'amqp-consume'
-  | 'amqp-get'
-  | 'amqp-declare-queue'
-  | 'amqp-delete-queue';
+  'amqp-publish' | 'amqp-consume' | 'amqp-get' | 'amqp-declare-queue' | 'amqp-delete-queue';
 
 /** Starts one of the amqp-tools commands (librabbitmq-c) against the broker: --server and --port are added. */
 export function startAmqpTool(tool: AmqpTool, broker: BrokerAddress, args: readonly string[]): ChildProgram {
   const fullArgs = [`--server=${broker.host}`, `--port=${broker.amqpPort}`, ...args];
-  return new ChildProgram([tool, ...args].join(' '), `/usr/bin/${tool}`, fullArgs, { env: childEnv(broker, {}) });
+  return new ChildProgram([tool, ...args].join(' '), `/usr/bin/${tool}`, fullArgs, {
+    env: childEnv(broker, {}),
+  });
 }
 
 /** Runs an amqp-tools command to completion and rejects unless it exits 0. */
