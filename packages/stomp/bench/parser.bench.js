@@ -2,7 +2,6 @@
 // STOMP codec micro-benchmark: frames/s parsed and serialized for a typical SEND / MESSAGE with a 100-byte body.
 // Runs against the build: `npx tsc -b` (or `npx tsc -p packages/stomp`), then
 //   node packages/stomp/bench/parser.bench.js [seconds-per-case]
-const { Buffer } = require('node:buffer');
 const os = require('node:os');
 const { StompParser, serializeFrame, encodeHeaderBlock, serializeMessage } = require('../dist/index.js');
 

@@ -1,6 +1,6 @@
 /**
- * @warren/stomp — STOMP 1.0/1.1/1.2. For now the frame codec: an incremental parser and a serializer that
- * sessions, the TCP listener and the WebSocket transport build on.
+ * @warren/stomp — STOMP 1.0/1.1/1.2: the frame codec, the session (over any Transport), destinations and the
+ * header <-> property mapping, JMS selectors, and the TCP listener (listenStomp).
  */
 export {
   ClientCommand,
@@ -26,3 +26,25 @@ export {
   type StompParserOptions,
 } from './codec/parser';
 export { serializeFrame, encodeHeaderBlock, serializeMessage, type FrameChunks } from './codec/serializer';
+export { listenStomp, type StompListener, type StompListenerOptions } from './listener';
+export { StompSession, type StompSessionOptions } from './session/session';
+export type { Transport } from './session/transport';
+export { StompFailure } from './session/stomp-failure';
+export {
+  parseDestination,
+  destinationOf,
+  replyToHeader,
+  replyToProperty,
+  type Destination,
+} from './mapping/destination';
+export { propertiesFromSend, headersFromProperties, headerText } from './mapping/headers';
+export { selectorValue } from './mapping/selector-lookup';
+export {
+  Selector,
+  SelectorError,
+  parseSelector,
+  evaluate,
+  type SelectorLookup,
+  type SelectorNode,
+  type SelectorValue,
+} from './selector';

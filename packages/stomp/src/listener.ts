@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { silentLogger, type Broker, type Limits, type Logger } from '@warren/core';
+import { StompSession, type StompSessionOptions } from './session/session';
+import type { Transport } from './session/transport';
+
+export interface StompListenerOptions {
+  /** Started: durable state is restored before a listener opens. */
+  broker: Broker;
+  /** Default '0.0.0.0'. */
+  host?: string;
+  /** Default 61613; 0 picks a free port. */
+  port?: number;
+  logger?: Logger;
+  /** Over the broker's limits (stompMaxFrameSize, stompMaxHeaders, ...). */
+  limits?: Partial<Limits>;
+  /** CONNECTED `server` header; default `Warren/<package version>`. */
+  serverName?: string;
+  heartbeatGraceMs?: number;
+  defaultLogin?: StompSessionOptions['defaultLogin'];
+}
+
+/** Structurally the server's Listener: the server wires it into `warren start` as is. */
+export interface StompListener {
+  readonly name: 'stomp';
+  readonly address: { readonly host: string; readonly port: number };
+  /** Live sessions (for tests and the management API). */
+  readonly sessions: ReadonlySet<StompSession>;
+  /** Stops accepting, closes every connection, resolves once every socket is gone. */
+  close(): Promise<void>;
+}
+
+/** A STOMP session's transport over a TCP socket. */
+class TcpTransport implements Transport {
+  readonly protocol = 'stomp';
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+
+  constructor(private readonly socket: Socket) {
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remotePort = socket.remotePort ?? 0;
+  }
+
+  cork(): void {
+    this.socket.cork();
+  }
+
+  uncork(): void {
+    this.socket.uncork();
+  }
+
+  write(chunk: Buffer): boolean {
+    return this.socket.write(chunk);
+  }
+
+  end(): void {
+    this.socket.end();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+/** Opens the STOMP TCP listener; resolves once it accepts connections, rejects if it cannot bind. */
+export async function listenStomp(options: StompListenerOptions): Promise<StompListener> {
+  const logger = (options.logger ?? silentLogger).child({ listener: 'stomp' });
+  const limits = { ...options.broker.limits, ...options.limits };
+  const sessionOptions: StompSessionOptions = {
+    broker: options.broker,
+    logger,
+    limits,
+    serverName: options.serverName ?? `Warren/${VERSION}`,
+    heartbeatGraceMs: options.heartbeatGraceMs,
+    defaultLogin: options.defaultLogin,
+  };
+  const sessions = new Set<StompSession>();
+  const sockets = new Set<Socket>();
+  // highWaterMark: write() reports back-pressure once this much is queued for one socket (DESIGN §6).
+  const server = createServer({ noDelay: true, highWaterMark: limits.maxOutboundBytes }, (socket) => {
+    sockets.add(socket);
+    const session = new StompSession(new TcpTransport(socket), sessionOptions);
+    sessions.add(session);
+    socket.on('data', (chunk: Buffer) => session.receive(chunk));
+    socket.on('drain', () => session.drained());
+    socket.on('error', (err) => logger.debug({ err }, 'STOMP socket error'));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      sessions.delete(session);
+      session.transportClosed();
+    });
+  });
+  const host = options.host ?? '0.0.0.0';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 61613, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (err) => logger.error({ err }, 'STOMP listener error'));
+  const bound = server.address() as AddressInfo;
+  logger.info({ host: bound.address, port: bound.port }, 'STOMP listener open');
+  return {
+    name: 'stomp',
+    address: { host: bound.address, port: bound.port },
+    sessions,
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of [...sessions]) s.shutdown();
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}
+
+/** package.json sits one level above both src/ (tests) and dist/ (the build); it is outside rootDir. */
+const VERSION: string = readVersion();
+
+function readVersion(): string {
+  try {
+    const pkg: unknown = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'));
+    if (typeof pkg === 'object' && pkg !== null && 'version' in pkg && typeof pkg.version === 'string') {
+      return pkg.version;
+    }
+  } catch {
+    // Bundled without its package.json: the name alone is still a valid server header.
+  }
+  return '0.0.0';
+}

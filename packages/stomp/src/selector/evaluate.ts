@@ -1,0 +1,152 @@
+/*
+ * Selector evaluation with SQL's three-valued logic (JMS 2.0 "Message selector syntax", SQL-92 8.12): a
+ * missing property is NULL, NULL makes comparisons and arithmetic UNKNOWN (null here), and
+ *
+ *   AND   | T  F  U        OR    | T  F  U        NOT T = F, NOT F = T, NOT U = U
+ *   T     | T  F  U        T     | T  T  T
+ *   F     | F  F  F        F     | T  F  U
+ *   U     | U  F  U        U     | T  U  U
+ *
+ * A message is selected only when the whole selector is TRUE. STOMP header values are text, so where JMS would
+ * compare a number with a string (a type mismatch, UNKNOWN), a string that reads as a number is taken as that
+ * number and 'true'/'false' as booleans: `priority > 3` works on a header sent as "priority:5".
+ */
+import type { SelectorNode, SelectorValue } from './parser';
+
+/** Resolves an identifier to a value; null when the message has no such property. */
+export type SelectorLookup = (name: string) => SelectorValue;
+
+const NUMERIC = /^\s*[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*$/;
+
+function asNumber(v: SelectorValue): number | null {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && NUMERIC.test(v)) return Number(v);
+  return null;
+}
+
+function asBoolean(v: SelectorValue): boolean | null {
+  if (typeof v === 'boolean') return v;
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  return null;
+}
+
+/** -1, 0, 1, or null when the two values cannot be compared (NULL, or kinds that do not mix). */
+function compare(a: SelectorValue, b: SelectorValue): number | null {
+  if (a === null || b === null) return null;
+  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === 'boolean' || typeof b === 'boolean') {
+    const x = asBoolean(a);
+    const y = asBoolean(b);
+    if (x === null || y === null) return null;
+    return x === y ? 0 : x ? 1 : -1;
+  }
+  const x = asNumber(a);
+  const y = asNumber(b);
+  if (x === null || y === null) return null;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** Three-valued AND of two already-evaluated operands. */
+function and3(x: boolean | null, y: boolean | null): SelectorValue {
+  if (x === false || y === false) return false;
+  return x === null || y === null ? null : true;
+}
+
+function negate(v: SelectorValue): SelectorValue {
+  const x = asBoolean(v);
+  return x === null ? null : !x;
+}
+
+export function evaluate(node: SelectorNode, lookup: SelectorLookup): SelectorValue {
+  switch (node.t) {
+    case 'lit':
+      return node.v;
+    case 'id':
+      return lookup(node.name);
+    case 'not':
+      return negate(evaluate(node.e, lookup));
+    case 'and': {
+      // Short-circuit: the right side is not evaluated when the left is FALSE.
+      const x = asBoolean(evaluate(node.l, lookup));
+      if (x === false) return false;
+      return and3(x, asBoolean(evaluate(node.r, lookup)));
+    }
+    case 'or': {
+      const x = asBoolean(evaluate(node.l, lookup));
+      if (x === true) return true;
+      const y = asBoolean(evaluate(node.r, lookup));
+      if (y === true) return true;
+      return x === null || y === null ? null : false;
+    }
+    case 'cmp': {
+      const c = compare(evaluate(node.l, lookup), evaluate(node.r, lookup));
+      if (c === null) return null;
+      switch (node.op) {
+        case '=':
+          return c === 0;
+        case '<>':
+          return c !== 0;
+        case '<':
+          return c < 0;
+        case '<=':
+          return c <= 0;
+        case '>':
+          return c > 0;
+        default:
+          return c >= 0;
+      }
+    }
+    case 'arith': {
+      const x = asNumber(evaluate(node.l, lookup));
+      const y = asNumber(evaluate(node.r, lookup));
+      if (x === null || y === null) return null;
+      switch (node.op) {
+        case '+':
+          return x + y;
+        case '-':
+          return x - y;
+        case '*':
+          return x * y;
+        default:
+          // Division by zero has no value a selector could use: UNKNOWN, never Infinity or NaN.
+          return y === 0 ? null : x / y;
+      }
+    }
+    case 'neg': {
+      const x = asNumber(evaluate(node.e, lookup));
+      return x === null ? null : -x;
+    }
+    case 'between': {
+      const v = evaluate(node.e, lookup);
+      const lo = compare(v, evaluate(node.lo, lookup));
+      const hi = compare(v, evaluate(node.hi, lookup));
+      // x BETWEEN a AND b  is  x >= a AND x <= b, with the same three-valued AND.
+      const r = and3(lo === null ? null : lo >= 0, hi === null ? null : hi <= 0);
+      return node.not ? negate(r) : r;
+    }
+    case 'in': {
+      const v = evaluate(node.e, lookup);
+      if (v === null) return null;
+      let found = false;
+      for (const item of node.list) {
+        if (compare(v, item) === 0) {
+          found = true;
+          break;
+        }
+      }
+      return node.not ? !found : found;
+    }
+    case 'like': {
+      const v = evaluate(node.e, lookup);
+      if (v === null) return null;
+      if (typeof v !== 'string') return null;
+      const m = node.re.test(v);
+      return node.not ? !m : m;
+    }
+    case 'isnull': {
+      const isNull = evaluate(node.e, lookup) === null;
+      return node.not ? !isNull : isNull;
+    }
+  }
+}

@@ -1,0 +1,280 @@
+import { Message, WarrenError, type Channel, type Consumer, type QueueEntry } from '@warren/core';
+import type { StompFrame } from '../codec/frame';
+import { parseDestination, replyToProperty, type Destination } from '../mapping/destination';
+import { propertiesFromSend } from '../mapping/headers';
+import { Selector, SelectorError } from '../selector';
+import { StompFailure } from './stomp-failure';
+import { planSubscription } from './subscribe-plan';
+import { Subscription, type AckMode, type MessageWriter } from './subscription';
+import type { SettleKind, StompTransactions } from './transactions';
+
+/** What the commands need from their session. */
+export interface CommandHost extends MessageWriter {
+  readonly id: string;
+  readonly transactions: StompTransactions;
+}
+
+const ACK_MODES: ReadonlySet<string> = new Set(['auto', 'client', 'client-individual']);
+const PREFETCH = /^[0-9]{1,9}$/;
+
+/**
+ * SEND, SUBSCRIBE, UNSUBSCRIBE, ACK, NACK of a connected session, translated into calls on its one core
+ * channel (RabbitMQ runs a STOMP connection as one AMQP channel too).
+ */
+export class MessagingCommands {
+  private readonly subscriptions = new Map<string, Subscription>();
+  /** /temp-queue/<name> -> the server-named private queue behind it. */
+  private readonly tempQueues = new Map<string, string>();
+  /** Bound once: SEND headers -> properties turns /temp-queue/x into its queue. */
+  private readonly resolveReplyTo = (replyTo: string): string =>
+    replyTo.startsWith('/temp-queue/') && replyTo.length > '/temp-queue/'.length
+      ? this.tempQueue(replyTo.slice('/temp-queue/'.length))
+      : replyToProperty(replyTo);
+  private readonly tempQueueFn = (name: string): string => this.tempQueue(name);
+
+  constructor(
+    private readonly host: CommandHost,
+    private readonly channel: Channel,
+  ) {}
+
+  /** SEND. Returns whether the store is writing the message (its receipt then waits for the disk). */
+  send(frame: StompFrame): boolean {
+    const h = frame.headers;
+    const dest = parseDestination(required(frame, 'destination', 'Missing destination'));
+    const [exchange, routingKey] = this.target(dest);
+    const msg = Message.fromProperties(
+      exchange,
+      routingKey,
+      propertiesFromSend(h, this.resolveReplyTo),
+      frame.body,
+    );
+    const tx = h.get('transaction');
+    if (tx !== undefined) {
+      // An unknown exchange fails now rather than at COMMIT.
+      this.channel.vhost.getExchange(exchange);
+      this.host.transactions.send(tx, exchange, msg);
+      return false;
+    }
+    this.channel.publish(exchange, msg);
+    return msg.stored;
+  }
+
+  subscribe(frame: StompFrame): void {
+    const h = frame.headers;
+    const destination = required(frame, 'destination', 'Missing destination');
+    const dest = parseDestination(destination);
+    const idHeader = h.get('id');
+    // A subscription without id (STOMP 1.0) is known by its destination: UNSUBSCRIBE names it so.
+    const id = idHeader ?? destination;
+    const tag = `${idHeader === undefined ? 'Q_' : 'T_'}${id}`;
+    if (this.subscriptions.has(id)) {
+      throw new StompFailure(
+        'Duplicated subscription identifier',
+        `A subscription identified by '${tag}' already exists.`,
+      );
+    }
+    const ack = h.get('ack') ?? 'auto';
+    if (!ACK_MODES.has(ack)) throw new StompFailure('Invalid header', `Invalid ack mode '${ack}'\n`);
+    let selector: Selector | undefined;
+    const selectorText = h.get('selector');
+    if (selectorText !== undefined) {
+      try {
+        selector = new Selector(selectorText);
+      } catch (error) {
+        if (!(error instanceof SelectorError)) throw error;
+        throw new StompFailure('Invalid selector', `${error.message}: ${selectorText}\n`);
+      }
+    }
+    // prefetch-count is RabbitMQ's; activemq.prefetchSize is what ActiveMQ clients send.
+    const prefetchText = h.get('prefetch-count') ?? h.get('activemq.prefetchSize');
+    if (prefetchText !== undefined && !PREFETCH.test(prefetchText)) {
+      throw new StompFailure('Invalid header', `Invalid prefetch-count '${prefetchText}'\n`);
+    }
+    const prefetch = prefetchText === undefined ? 0 : Number(prefetchText);
+    const plan = planSubscription(this.channel, dest, h, idHeader, destination, this.tempQueueFn);
+    const sub = new Subscription(
+      {
+        id,
+        hasId: idHeader !== undefined,
+        destination,
+        ackMode: ack as AckMode,
+        selector,
+        privateQueue: plan.privateQueue,
+        durableQueue: plan.durableQueue,
+      },
+      this.channel,
+      this.host,
+      this.host.id,
+    );
+    this.consume(sub, plan.queue, tag, prefetch);
+    this.subscriptions.set(id, sub);
+  }
+
+  unsubscribe(frame: StompFrame): void {
+    const h = frame.headers;
+    // STOMP 1.0: by id, or by destination for a subscription made without one.
+    const id = h.get('id') ?? h.get('destination');
+    if (id === undefined) {
+      throw new StompFailure(
+        'Missing Header',
+        `"UNSUBSCRIBE" must include an 'id' or 'destination' header\n`,
+      );
+    }
+    const sub = this.subscriptions.get(id);
+    if (sub === undefined) throw new StompFailure('Bad subscription', `Subscription to '${id}' not found.\n`);
+    this.subscriptions.delete(id);
+    if (sub.consumer !== undefined) this.channel.cancel(sub.consumer.tag);
+    // RabbitMQ: a durable topic subscription ends for good with UNSUBSCRIBE durable:true (or persistent:true).
+    const durableQueue = sub.spec.durableQueue;
+    if (durableQueue !== undefined && (h.get('durable') === 'true' || h.get('persistent') === 'true')) {
+      this.channel.queueDelete(durableQueue);
+    }
+  }
+
+  /** ACK / NACK (NACK: `requeue:false` dead-letters or drops instead of requeueing). */
+  settle(frame: StompFrame, nack: boolean): void {
+    const h = frame.headers;
+    // STOMP 1.2 "ACK": `id` matches the MESSAGE's ack header; 1.0/1.1 use message-id. Either is taken.
+    const primary = this.host.version === '1.2' ? 'id' : 'message-id';
+    const handle = h.get(primary) ?? h.get(primary === 'id' ? 'message-id' : 'id');
+    const at = handle === undefined ? -1 : handle.lastIndexOf('@@');
+    const digits = handle === undefined || at < 0 ? '' : handle.slice(at + 2);
+    if (!/^[0-9]{1,15}$/.test(digits)) {
+      throw new StompFailure(
+        'Invalid header',
+        `"${frame.command}" must include a valid "${primary}" header\n`,
+      );
+    }
+    const tag = Number(digits);
+    const target = this.channel.unacked.get(tag);
+    // An unknown or already settled delivery is a channel error in RabbitMQ, which closes the connection.
+    if (target === undefined || target.settling) {
+      throw new WarrenError('PRECONDITION_FAILED', `unknown delivery tag ${tag}`);
+    }
+    const entries = this.collect(target, tag);
+    const how: SettleKind = !nack ? 'ack' : h.get('requeue') === 'false' ? 'reject' : 'requeue';
+    const tx = h.get('transaction');
+    if (tx !== undefined) this.host.transactions.settle(tx, entries, how);
+    else this.channel.settle(entries, how);
+  }
+
+  transactionId(frame: StompFrame): string {
+    return required(frame, 'transaction', 'Missing transaction');
+  }
+
+  publishNow(exchange: string, msg: Message): void {
+    // An exchange deleted since the SEND makes the message unroutable, as if published now.
+    if (this.channel.vhost.exchanges.has(exchange)) this.channel.publish(exchange, msg);
+  }
+
+  settleNow(entries: QueueEntry[], how: SettleKind): void {
+    this.channel.settle(entries, how);
+  }
+
+  /** The broker cancelled a subscription (its queue was deleted). */
+  forget(sub: Subscription): void {
+    if (this.subscriptions.get(sub.spec.id) === sub) this.subscriptions.delete(sub.spec.id);
+  }
+
+  clear(): void {
+    this.subscriptions.clear();
+  }
+
+  /** Cumulative for ack:client (STOMP 1.2 "SUBSCRIBE": every message of that subscription up to this one). */
+  private collect(target: QueueEntry, tag: number): QueueEntry[] {
+    const consumer = target.consumer;
+    const sink = consumer?.sink;
+    if (!(sink instanceof Subscription) || sink.spec.ackMode !== 'client') return [target];
+    const out: QueueEntry[] = [];
+    for (const [t, e] of this.channel.unacked) {
+      if (t > tag) break; // Map order is tag order
+      if (e.consumer === consumer && !e.settling) out.push(e);
+    }
+    return out;
+  }
+
+  private consume(sub: Subscription, queue: string, tag: string, prefetch: number): void {
+    const ch = this.channel;
+    const savedPrefetch = ch.consumerPrefetch;
+    ch.consumerPrefetch = sub.spec.ackMode === 'auto' ? 0 : prefetch;
+    // Flow off while the consumer is added: the queue must not deliver before its selector filter is in place.
+    ch.flowActive = false;
+    let consumer: Consumer;
+    try {
+      consumer = ch.consume(queue, { consumerTag: tag, noAck: sub.coreNoAck, exclusive: false }, sub);
+    } finally {
+      ch.consumerPrefetch = savedPrefetch;
+      ch.flowActive = true;
+    }
+    sub.consumer = consumer;
+    sub.installSharedQueueFilter(consumer);
+    consumer.queue.dispatch();
+  }
+
+  /** Where a SEND goes: [exchange, routing key]. /queue/x is declared (durable) on first SEND. */
+  private target(dest: Destination): [string, string] {
+    switch (dest.kind) {
+      case 'queue':
+        if (!this.channel.vhost.queues.has(dest.name)) {
+          this.channel.queueDeclare(dest.name, {
+            durable: true,
+            exclusive: false,
+            autoDelete: false,
+            arguments: {},
+          });
+        }
+        return ['', dest.name];
+      case 'amq-queue':
+      case 'reply-queue':
+        return ['', dest.name];
+      case 'temp-queue':
+        return ['', this.tempQueue(dest.name)];
+      case 'topic':
+        return ['amq.topic', dest.key];
+      case 'exchange':
+        return [dest.exchange, dest.key];
+    }
+  }
+
+  /**
+   * The private queue behind /temp-queue/<name>: created on first use, exclusive to this connection, and
+   * consumed at once by an auto-ack subscription whose id is the temp-queue destination, as in RabbitMQ (the
+   * replies arrive with subscription:/temp-queue/<name>).
+   */
+  private tempQueue(name: string): string {
+    const known = this.tempQueues.get(name);
+    if (known !== undefined) return known;
+    const queue = this.channel.queueDeclare('', {
+      durable: false,
+      exclusive: true,
+      autoDelete: true,
+      arguments: {},
+    }).queue;
+    this.tempQueues.set(name, queue);
+    const id = `/temp-queue/${name}`;
+    const sub = new Subscription(
+      {
+        id,
+        hasId: true,
+        destination: id,
+        ackMode: 'auto',
+        selector: undefined,
+        privateQueue: true,
+        durableQueue: undefined,
+      },
+      this.channel,
+      this.host,
+      this.host.id,
+    );
+    this.consume(sub, queue, `T_${id}`, 0);
+    this.subscriptions.set(id, sub);
+    return queue;
+  }
+}
+
+function required(frame: StompFrame, header: string, message: string): string {
+  const v = frame.headers.get(header);
+  if (v === undefined)
+    throw new StompFailure(message, `"${frame.command}" must include a '${header}' header\n`);
+  return v;
+}

@@ -1,0 +1,366 @@
+import { randomBytes } from 'node:crypto';
+import {
+  DEFAULT_VHOST,
+  silentLogger,
+  type Broker,
+  type Channel,
+  type ChannelEvents,
+  type Connection,
+  type Limits,
+  type Logger,
+  type Message,
+  type QueueEntry,
+} from '@warren/core';
+import { FRAME_END, HEARTBEAT, type StompFrame, type StompVersion } from '../codec/frame';
+import { StompParser, type StompParserHandler } from '../codec/parser';
+import type { StompProtocolError } from '../codec/protocol-error';
+import { serializeFrame } from '../codec/serializer';
+import { Heartbeats, type HeartbeatHost } from './heartbeat';
+import { chooseVersion, isLoopback, parseHeartBeat } from './negotiate';
+import { Receipts, type ReceiptSink } from './receipts';
+import { MessagingCommands } from './messaging-commands';
+import { StompFailure, toFailure } from './stomp-failure';
+import type { MessageWriter, Subscription } from './subscription';
+import { StompTransactions, type SettleKind, type TxTarget } from './transactions';
+import type { Transport } from './transport';
+
+export interface StompSessionOptions {
+  /** Started: durable state restored. */
+  broker: Broker;
+  logger?: Logger;
+  /** Over the broker's limits: the stomp* limits and maxTransactionOps. */
+  limits?: Partial<Limits>;
+  /** The CONNECTED `server` header, `Warren/<version>`. */
+  serverName?: string;
+  /** Added to the negotiated interval before a silent peer is dropped. */
+  heartbeatGraceMs?: number;
+  /**
+   * The user a CONNECT without login logs in as (RabbitMQ's stomp.default_user, guest/guest); null to require
+   * login and passcode.
+   */
+  defaultLogin?: { login: string; passcode: string } | null;
+}
+
+const AWAITING_CONNECT = 0;
+const CONNECTED = 1;
+const CLOSED = 2;
+
+const NO_CHANNEL_EVENTS: ChannelEvents = { returned: () => {}, confirmed: () => {} };
+
+/** The 1.0..1.2 header RabbitMQ puts on every ERROR, so a client learns what the server speaks. */
+const SUPPORTED = '1.0,1.1,1.2';
+
+/**
+ * One STOMP connection: CONNECT negotiation, the frames of STOMP 1.0-1.2, heart-beats and errors, over any
+ * Transport. Frame handlers run synchronously from the parser callback, so one chunk's frames are handled in
+ * order and a fan-out to this session's subscriptions writes straight to the transport.
+ */
+export class StompSession implements StompParserHandler, MessageWriter, HeartbeatHost, ReceiptSink, TxTarget {
+  readonly id = `session-${randomBytes(16).toString('base64url')}`;
+  version: StompVersion = '1.0';
+  readonly broker: Broker;
+  readonly limits: Limits;
+  readonly logger: Logger;
+  connection: Connection | undefined = undefined;
+  private state = AWAITING_CONNECT;
+  private readonly parser: StompParser;
+  private readonly heartbeats: Heartbeats;
+  private receipts: Receipts | undefined = undefined;
+  private commands: MessagingCommands | undefined = undefined;
+  readonly transactions: StompTransactions;
+  /** DISCONNECT's receipt: the transport ends once it is written. */
+  private closingReceipt: string | undefined = undefined;
+
+  constructor(
+    readonly transport: Transport,
+    private readonly options: StompSessionOptions,
+  ) {
+    this.broker = options.broker;
+    this.limits = { ...options.broker.limits, ...options.limits };
+    this.logger = (options.logger ?? silentLogger).child({
+      protocol: transport.protocol,
+      remote: `${transport.remoteAddress}:${transport.remotePort}`,
+    });
+    this.parser = new StompParser(this, { limits: this.limits });
+    this.heartbeats = new Heartbeats(this);
+    this.transactions = new StompTransactions(this.limits.maxTransactionOps);
+  }
+
+  get connected(): boolean {
+    return this.state === CONNECTED;
+  }
+
+  get closed(): boolean {
+    return this.state === CLOSED;
+  }
+
+  // ---- transport events -----------------------------------------------------------------------------
+
+  receive(chunk: Buffer): void {
+    // STOMP 1.1 "Heart-beating": any octet from the peer proves it alive, not only EOLs.
+    this.heartbeats.heard = true;
+    this.parser.feed(chunk);
+  }
+
+  drained(): void {
+    this.connection?.setWritable(true);
+  }
+
+  transportClosed(): void {
+    this.teardown();
+  }
+
+  /** Broker shutdown or listener close: the connection goes without a word, as RabbitMQ's does. */
+  shutdown(): void {
+    this.teardown();
+    this.transport.destroy();
+  }
+
+  // ---- parser events --------------------------------------------------------------------------------
+
+  onFrame(frame: StompFrame): void {
+    try {
+      this.handle(frame);
+    } catch (error) {
+      this.fail(toFailure(error), frame);
+    }
+  }
+
+  onHeartbeat(): void {
+    // Liveness is recorded per chunk in receive(); nothing else to do.
+  }
+
+  onError(error: StompProtocolError): void {
+    this.fail(toFailure(error), undefined);
+  }
+
+  // ---- frames ---------------------------------------------------------------------------------------
+
+  private handle(frame: StompFrame): void {
+    if (this.state === CLOSED) return;
+    const command = frame.command;
+    if (this.state === AWAITING_CONNECT) {
+      if (command === 'CONNECT' || command === 'STOMP') return this.connect(frame);
+      throw new StompFailure('Illegal command', 'You must log in using CONNECT first', true);
+    }
+    const commands = this.commands as MessagingCommands;
+    let durable = false;
+    switch (command) {
+      case 'SEND':
+        durable = commands.send(frame);
+        break;
+      case 'SUBSCRIBE':
+        commands.subscribe(frame);
+        break;
+      case 'UNSUBSCRIBE':
+        commands.unsubscribe(frame);
+        break;
+      case 'ACK':
+        commands.settle(frame, false);
+        break;
+      case 'NACK':
+        commands.settle(frame, true);
+        break;
+      case 'BEGIN':
+        this.transactions.begin(commands.transactionId(frame));
+        break;
+      case 'COMMIT':
+        durable = this.transactions.commit(commands.transactionId(frame), this).some((m) => m.stored);
+        break;
+      case 'ABORT':
+        this.transactions.abort(commands.transactionId(frame));
+        break;
+      case 'DISCONNECT':
+        return this.disconnect(frame);
+      case 'CONNECT':
+      case 'STOMP':
+        throw new StompFailure('Unexpected frame', 'Already connected', false);
+      default:
+        throw new StompFailure('Bad command', `Could not interpret command "${command}"\n`);
+    }
+    // STOMP 1.2 "Header receipt": any client frame but CONNECT may ask for one.
+    const receipt = frame.headers.get('receipt');
+    if (receipt !== undefined) (this.receipts as Receipts).receipt(receipt, durable);
+  }
+
+  private connect(frame: StompFrame): void {
+    const h = frame.headers;
+    // STOMP 1.2 "Protocol Negotiation": no accept-version is a 1.0 client; nothing in common is an ERROR.
+    const version = chooseVersion(h.get('accept-version'));
+    if (version === undefined) {
+      throw new StompFailure('Version mismatch', `Supported versions are ${SUPPORTED}\n`, true);
+    }
+    const beat = parseHeartBeat(h.get('heart-beat'));
+    if (beat === undefined) {
+      throw new StompFailure(
+        'Invalid header',
+        `Invalid heart-beat header '${h.get('heart-beat') ?? ''}'`,
+        true,
+      );
+    }
+    const fallback =
+      this.options.defaultLogin === undefined
+        ? { login: 'guest', passcode: 'guest' }
+        : this.options.defaultLogin;
+    const login = h.get('login') ?? fallback?.login;
+    const passcode = h.get('passcode') ?? (h.has('login') ? undefined : fallback?.passcode);
+    let user;
+    try {
+      if (login === undefined || passcode === undefined) throw new Error('no credentials');
+      user = this.broker.authenticate(login, passcode, isLoopback(this.transport.remoteAddress));
+    } catch (error) {
+      this.logger.debug({ err: error, login }, 'STOMP login refused');
+      throw new StompFailure('Bad CONNECT', `Access refused for user '${login ?? ''}'\n`, true);
+    }
+    // `host` names the vhost; a host that names none (localhost, an IP, a DNS name) means the default vhost.
+    const host = h.get('host');
+    const vhost = host !== undefined && this.broker.getVhost(host) !== undefined ? host : DEFAULT_VHOST;
+    let connection: Connection;
+    try {
+      connection = this.broker.connect(user, vhost, {
+        protocol: this.transport.protocol,
+        remoteAddress: this.transport.remoteAddress,
+        remotePort: this.transport.remotePort,
+        clientProperties: { version, host: host ?? '', 'client-id': h.get('client-id') ?? '' },
+      });
+    } catch (error) {
+      throw new StompFailure('Bad CONNECT', `${toFailure(error).detail}\n`, true);
+    }
+    const channel: Channel = connection.openChannel(1, NO_CHANNEL_EVENTS);
+    this.connection = connection;
+    this.version = version;
+    this.state = CONNECTED;
+    this.parser.markConnected(version);
+    this.receipts = new Receipts(this.broker.persistence, this);
+    this.commands = new MessagingCommands(this, channel);
+    // The server can send every cy and wants the client's every cx: `heart-beat:cy,cx` (RabbitMQ's answer).
+    const sendEvery = beat.clientWants;
+    const expectEvery = beat.clientSends;
+    this.writeFrame(
+      serializeFrame(
+        'CONNECTED',
+        [
+          ['server', this.options.serverName ?? 'Warren'],
+          ['session', this.id],
+          ['heart-beat', `${sendEvery},${expectEvery}`],
+          ['version', version],
+        ],
+        Buffer.alloc(0),
+        version,
+      ),
+    );
+    this.heartbeats.start(sendEvery, expectEvery, this.options.heartbeatGraceMs ?? graceFor(expectEvery));
+    this.logger.debug({ version, vhost, user: user.name }, 'STOMP session connected');
+  }
+
+  private disconnect(frame: StompFrame): void {
+    const receipt = frame.headers.get('receipt');
+    this.teardown();
+    if (receipt === undefined) {
+      this.transport.end();
+      return;
+    }
+    this.closingReceipt = receipt;
+    (this.receipts as Receipts).receipt(receipt, false);
+  }
+
+  // ---- output ---------------------------------------------------------------------------------------
+
+  /** Writes one frame's chunks corked; stops deliveries to this connection when the transport is full. */
+  writeFrame(chunks: Buffer[]): void {
+    const t = this.transport;
+    t.cork();
+    let ok = true;
+    for (const chunk of chunks) ok = t.write(chunk) && ok;
+    t.uncork();
+    this.heartbeats.wrote = true;
+    if (!ok) this.connection?.setWritable(false);
+  }
+
+  writeMessage(head: string, block: Buffer, body: Buffer): void {
+    const t = this.transport;
+    t.cork();
+    let ok = t.write(Buffer.from(head, 'utf8'));
+    ok = t.write(block) && ok;
+    if (body.length > 0) ok = t.write(body) && ok;
+    ok = t.write(FRAME_END) && ok;
+    t.uncork();
+    this.heartbeats.wrote = true;
+    if (!ok) this.connection?.setWritable(false);
+  }
+
+  sendReceipt(receiptId: string): void {
+    if (this.closingReceipt === undefined && this.state === CLOSED) return;
+    this.writeFrame(serializeFrame('RECEIPT', [['receipt-id', receiptId]], Buffer.alloc(0), this.version));
+    if (receiptId === this.closingReceipt) this.transport.end();
+  }
+
+  sendHeartbeat(): void {
+    if (this.state !== CONNECTED) return;
+    this.transport.write(HEARTBEAT);
+  }
+
+  peerTimedOut(silentMs: number): void {
+    this.logger.info({ silentMs }, 'STOMP peer missed its heart-beats; closing');
+    this.shutdown();
+  }
+
+  subscriptionCancelled(sub: Subscription): void {
+    this.commands?.forget(sub);
+    this.fail(
+      new StompFailure(
+        'Subscription cancelled',
+        `The queue behind subscription '${sub.spec.id}' (${sub.spec.destination}) was deleted\n`,
+      ),
+      undefined,
+    );
+  }
+
+  // ---- transactions (TxTarget) ----------------------------------------------------------------------
+
+  publishNow(exchange: string, msg: Message): void {
+    this.commands?.publishNow(exchange, msg);
+  }
+
+  settleNow(entries: QueueEntry[], how: SettleKind): void {
+    this.commands?.settleNow(entries, how);
+  }
+
+  // ---- failure and teardown -------------------------------------------------------------------------
+
+  /** Reports a failure as an ERROR frame (STOMP 1.2 "ERROR"); a fatal one then closes the connection. */
+  private fail(failure: StompFailure, frame: StompFrame | undefined): void {
+    if (this.state === CLOSED) return;
+    this.logger.debug(
+      { error: failure.message, detail: failure.detail, fatal: failure.fatal },
+      'STOMP ERROR',
+    );
+    const headers: [string, string][] = [['message', failure.message]];
+    // STOMP 1.2 "ERROR": an error caused by a frame with a receipt header names that receipt.
+    const receipt = frame?.headers.get('receipt');
+    if (receipt !== undefined) headers.push(['receipt-id', receipt]);
+    headers.push(['content-type', 'text/plain'], ['version', SUPPORTED]);
+    this.writeFrame(serializeFrame('ERROR', headers, Buffer.from(failure.detail, 'utf8'), this.version));
+    if (failure.fatal) {
+      this.teardown();
+      this.transport.end();
+    }
+  }
+
+  private teardown(): void {
+    if (this.state === CLOSED) return;
+    this.state = CLOSED;
+    this.heartbeats.stop();
+    this.parser.destroy();
+    // STOMP 1.2 "BEGIN": open transactions are aborted when the connection goes; unacked deliveries are
+    // requeued by the channel's close, so another subscriber gets them.
+    this.transactions.abortAll();
+    this.commands?.clear();
+    this.connection?.close();
+  }
+}
+
+/** The default grace: half the interval, at least a second (network jitter, a client busy in a GC pause). */
+function graceFor(interval: number): number {
+  return Math.max(1000, interval >> 1);
+}
