@@ -37,6 +37,7 @@ export {
   FRAME_OVERHEAD,
   FrameReader,
   PROTOCOL_HEADER,
+  checkFrameMax,
   type FrameHandler,
   type FrameReaderOptions,
 } from './codec/frame-reader';

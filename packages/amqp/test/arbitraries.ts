@@ -24,15 +24,21 @@ const scalar: fc.Arbitrary<FieldValue> = fc.oneof(
   fc.string({ maxLength: 30 }),
   fc.uint8Array({ maxLength: 20 }).map((a) => Buffer.from(a)),
   fc.integer({ min: 0, max: 4_000_000_000 }).map((s) => new Date(s * 1000)),
-  fc.record({ places: fc.integer({ min: 0, max: 255 }), value: fc.nat({ max: 0xffffffff }) }).map(
-    ({ places, value }) => new Decimal(places, value),
-  ),
+  fc
+    .record({ places: fc.integer({ min: 0, max: 255 }), value: fc.nat({ max: 0xffffffff }) })
+    .map(({ places, value }) => new Decimal(places, value)),
 );
 
+/** Bounded in depth (maxDepth) so a run never builds a structure that takes minutes to compare. */
 export const { value: fieldValue, table: fieldTable } = fc.letrec<{ value: FieldValue; table: FieldTable }>(
   (tie) => ({
-    value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalar, fc.array(tie('value'), { maxLength: 4 }), tie('table')),
-    table: fc.dictionary(fieldName, tie('value'), { maxKeys: 5 }),
+    value: fc.oneof(
+      { depthSize: 'small', maxDepth: 3, depthIdentifier: 'field-value', withCrossShrink: true },
+      scalar,
+      fc.array(tie('value'), { maxLength: 4, depthIdentifier: 'field-value' }),
+      tie('table'),
+    ),
+    table: fc.dictionary(fieldName, tie('value'), { maxKeys: 5, depthIdentifier: 'field-value' }),
   }),
 );
 

@@ -65,7 +65,9 @@ describe('field table types', () => {
   });
 
   it('skips undefined entries instead of inventing a value for them', () => {
-    expect(encodeFieldTable({ a: 1, b: undefined as unknown as FieldValue })).toEqual(encodeFieldTable({ a: 1 }));
+    expect(encodeFieldTable({ a: 1, b: undefined as unknown as FieldValue })).toEqual(
+      encodeFieldTable({ a: 1 }),
+    );
   });
 
   it('keeps a "__proto__" key as data rather than a prototype', () => {
@@ -89,7 +91,10 @@ function protoTable(): Buffer {
 describe('field table errors', () => {
   it('reports an unknown type code as SYNTAX_ERROR quoting the octets', () => {
     expect(() => decodeFieldTableBuffer(oneEntry('5a00'))).toThrow(
-      expect.objectContaining({ code: 'SYNTAX_ERROR', message: expect.stringContaining("unknown field type 'Z'") }),
+      expect.objectContaining({
+        code: 'SYNTAX_ERROR',
+        message: expect.stringContaining("unknown field type 'Z'"),
+      }),
     );
   });
 
@@ -97,7 +102,9 @@ describe('field table errors', () => {
     const whole = encodeFieldTable({ a: 'text', b: [1, 2], c: { d: 1.5 } });
     for (let n = 0; n < whole.length; n++) {
       // The length prefix still claims the whole table, as it does when a peer lies or a frame is cut.
-      expect(() => decodeFieldTableBuffer(whole.subarray(0, n))).toThrow(expect.objectContaining({ code: 'FRAME_ERROR' }));
+      expect(() => decodeFieldTableBuffer(whole.subarray(0, n))).toThrow(
+        expect.objectContaining({ code: 'FRAME_ERROR' }),
+      );
     }
   });
 
@@ -111,7 +118,9 @@ describe('field table errors', () => {
   });
 
   it('reports a nested value whose length runs past its table as FRAME_ERROR', () => {
-    expect(() => decodeFieldTableBuffer(oneEntry('53000000ff41'))).toThrow(expect.objectContaining({ code: 'FRAME_ERROR' }));
+    expect(() => decodeFieldTableBuffer(oneEntry('53000000ff41'))).toThrow(
+      expect.objectContaining({ code: 'FRAME_ERROR' }),
+    );
   });
 
   it(`refuses tables nested deeper than ${MAX_FIELD_DEPTH} levels both ways, without a stack overflow`, () => {
@@ -129,7 +138,9 @@ describe('field table errors', () => {
   });
 
   it('refuses a bigint that fits no 64-bit type', () => {
-    expect(() => encodeFieldTable({ k: 2n ** 64n })).toThrow(expect.objectContaining({ code: 'SYNTAX_ERROR' }));
+    expect(() => encodeFieldTable({ k: 2n ** 64n })).toThrow(
+      expect.objectContaining({ code: 'SYNTAX_ERROR' }),
+    );
   });
 
   it('never throws anything but a WarrenError on random bytes', () => {

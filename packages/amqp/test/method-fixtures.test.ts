@@ -67,7 +67,9 @@ const QUEUE_DECLARE_METHOD: Method = {
 };
 
 // basic.publish to amq.topic with routing key stock.nyse.ibm, mandatory, on channel 1.
-const BASIC_PUBLISH_FRAME = hex('01000100000020003c0028000009616d712e746f7069630e73746f636b2e6e7973652e69626d01ce');
+const BASIC_PUBLISH_FRAME = hex(
+  '01000100000020003c0028000009616d712e746f7069630e73746f636b2e6e7973652e69626d01ce',
+);
 
 const BASIC_PUBLISH_METHOD: Method = {
   id: BASIC_PUBLISH,
@@ -79,7 +81,9 @@ const BASIC_PUBLISH_METHOD: Method = {
 };
 
 // basic.deliver of delivery-tag 42, redelivered, from the default exchange, on channel 2.
-const BASIC_DELIVER_FRAME = hex('01000200000021003c003c0b616d712e637461672d7831000000000000002a0100066f7264657273ce');
+const BASIC_DELIVER_FRAME = hex(
+  '01000200000021003c003c0b616d712e637461672d7831000000000000002a0100066f7264657273ce',
+);
 
 const BASIC_DELIVER_METHOD: Method = {
   id: BASIC_DELIVER,
@@ -107,7 +111,12 @@ describe('method fixtures', () => {
   });
 
   it('packs consecutive bits into one octet, least significant first', () => {
-    const frame = new FrameWriter().method(1, { ...QUEUE_DECLARE_METHOD, passive: true, noWait: true, arguments: {} });
+    const frame = new FrameWriter().method(1, {
+      ...QUEUE_DECLARE_METHOD,
+      passive: true,
+      noWait: true,
+      arguments: {},
+    });
     // ids, ticket, "orders", then the bits octet: passive (1) | durable (2) | no-wait (16).
     expect(frame[7 + 4 + 2 + 7]).toBe(0b10011);
   });

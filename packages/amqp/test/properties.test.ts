@@ -73,7 +73,9 @@ describe('content header', () => {
   });
 
   it('round-trips any set of properties', () => {
-    fc.assert(fc.property(messageProperties, (p) => expect(decodeProperties(encodeProperties(p))).toEqual(p)));
+    fc.assert(
+      fc.property(messageProperties, (p) => expect(decodeProperties(encodeProperties(p))).toEqual(p)),
+    );
   });
 });
 
@@ -98,7 +100,11 @@ describe('routing properties fast path', () => {
     fc.assert(
       fc.property(messageProperties, (p) => {
         const { deliveryMode, priority, expiration } = decodeProperties(encodeProperties(p));
-        expect(readRoutingProperties(encodeProperties(p), out)).toEqual({ deliveryMode, priority, expiration });
+        expect(readRoutingProperties(encodeProperties(p), out)).toEqual({
+          deliveryMode,
+          priority,
+          expiration,
+        });
       }),
     );
   });
@@ -115,7 +121,9 @@ describe('content header errors', () => {
 
   it('reports properties cut at any octet as FRAME_ERROR', () => {
     for (let n = 0; n < raw.length; n++) {
-      expect(() => decodeProperties(raw.subarray(0, n))).toThrow(expect.objectContaining({ code: 'FRAME_ERROR' }));
+      expect(() => decodeProperties(raw.subarray(0, n))).toThrow(
+        expect.objectContaining({ code: 'FRAME_ERROR' }),
+      );
     }
   });
 
@@ -127,8 +135,8 @@ describe('content header errors', () => {
 
   it('reports a set continuation bit as FRAME_ERROR: basic has one flags word', () => {
     expect(() => decodeProperties(hex('0001'))).toThrow(expect.objectContaining({ code: 'FRAME_ERROR' }));
-    expect(() => readRoutingProperties(hex('0001'), { deliveryMode: 0, priority: 0, expiration: '' })).toThrow(
-      WarrenError,
-    );
+    expect(() =>
+      readRoutingProperties(hex('0001'), { deliveryMode: 0, priority: 0, expiration: '' }),
+    ).toThrow(WarrenError);
   });
 });

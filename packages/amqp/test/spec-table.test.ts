@@ -25,7 +25,6 @@ interface Spec {
 }
 
 if (!present) {
-  // eslint-disable-next-line no-console -- a skipped check must say why
   console.warn(`spec-table: ${SPEC_PATH} is absent; skipping the check of the method table against it`);
 }
 
@@ -51,7 +50,8 @@ if (!present) {
     content: m.content,
     fields: m.fields.map((f) => [f.name, f.type]),
   }));
-  const byName = <T extends { name: string }>(xs: T[]): T[] => [...xs].sort((a, b) => a.name.localeCompare(b.name));
+  const byName = <T extends { name: string }>(xs: T[]): T[] =>
+    [...xs].sort((a, b) => a.name.localeCompare(b.name));
 
   it('has every class and method of the spec, and no other', () => {
     expect(ours.map((m) => m.name).sort()).toEqual(expected.map((m) => m.name).sort());

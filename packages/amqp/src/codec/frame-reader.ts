@@ -59,6 +59,17 @@ const PROTOCOL: number = 0;
 const FRAMES: number = 1;
 const CLOSED: number = 2;
 
+/**
+ * Validates a negotiated frame-max: 0 (no limit) or at least FRAME_MIN_SIZE. RabbitMQ refuses a smaller
+ * tune-ok frame-max with NOT_ALLOWED (530), and a tiny one would leave no room for a body octet per frame.
+ */
+export function checkFrameMax(frameMax: number): number {
+  if (frameMax !== 0 && !(frameMax >= FRAME_MIN_SIZE && frameMax <= 0xffffffff)) {
+    throw new WarrenError('NOT_ALLOWED', `frame_max=${frameMax} < ${FRAME_MIN_SIZE} min size`);
+  }
+  return frameMax;
+}
+
 function frameError(message: string): WarrenError {
   return new WarrenError('FRAME_ERROR', message);
 }
@@ -79,18 +90,20 @@ export class FrameReader {
     options: FrameReaderOptions = {},
   ) {
     this.state = options.expectProtocolHeader === false ? FRAMES : PROTOCOL;
-    this.frameMax = options.frameMax ?? FRAME_MIN_SIZE;
+    this.frameMax = checkFrameMax(options.frameMax ?? FRAME_MIN_SIZE);
   }
 
   /** Applies the negotiated frame-max (from connection.tune-ok); 0 means no limit other than the 32-bit size. */
   setFrameMax(frameMax: number): void {
-    this.frameMax = frameMax;
+    this.frameMax = checkFrameMax(frameMax);
   }
 
   /** Stops delivering frames; later chunks are ignored. */
   close(): void {
     this.state = CLOSED;
     this.scratch = Buffer.alloc(0);
+    this.have = 0;
+    this.need = 0;
   }
 
   /** Feeds one socket chunk; delivers every complete frame in it. Throws WarrenError FRAME_ERROR. */
@@ -104,6 +117,7 @@ export class FrameReader {
   }
 
   private consume(chunk: Buffer): void {
+    if (this.state === CLOSED) return;
     let off = 0;
     if (this.state === PROTOCOL) {
       off = this.readProtocolHeader(chunk);

@@ -14,6 +14,7 @@
  */
 import { BASIC_CLASS_ID, BASIC_DELIVER, encodeMethod, methodSize, type Method } from './generated/methods';
 import {
+  checkFrameMax,
   FRAME_BODY,
   FRAME_END,
   FRAME_HEADER,
@@ -50,7 +51,7 @@ export class FrameWriter {
 
   private static bodyPayloadFor(frameMax: number): number {
     // frame-max 0 means "no limit" (spec 4.2.3); a frame's size field still caps a payload at 2^32 - 1.
-    return frameMax === 0 ? 0xffffffff : frameMax - FRAME_OVERHEAD;
+    return checkFrameMax(frameMax) === 0 ? 0xffffffff : frameMax - FRAME_OVERHEAD;
   }
 
   /** Applies the negotiated frame-max to the frames written from now on. */

@@ -321,7 +321,9 @@ export class AmqpChannel implements ConsumerSink {
         this.reply({ id: TX_ROLLBACK_OK });
         return;
       case CHANNEL_FLOW:
-        core.flow(m.active);
+        // RabbitMQ 3.x no longer lets a client stop deliveries this way (prefetch does it better).
+        if (!m.active) throw new WarrenError('NOT_IMPLEMENTED', 'active=false');
+        core.flow(true);
         this.reply({ id: CHANNEL_FLOW_OK, active: m.active });
         return;
       case CHANNEL_CLOSE:

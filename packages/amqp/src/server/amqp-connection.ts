@@ -217,13 +217,14 @@ export class AmqpConnection implements FrameHandler {
         if (m.frameMax === 0 || m.frameMax > max) {
           throw new WarrenError('NOT_ALLOWED', `frame_max=${m.frameMax} > ${max} max size`);
         }
-        if (m.channelMax > this.limits.channelMax) {
+        // RabbitMQ reads 0 as "no limit", which is above what it offered, and refuses it the same way.
+        if (m.channelMax === 0 || m.channelMax > this.limits.channelMax) {
           throw new WarrenError(
             'NOT_ALLOWED',
-            `channel_max=${m.channelMax} > ${this.limits.channelMax} max size`,
+            `negotiated channel_max = ${m.channelMax}${m.channelMax === 0 ? ' (no limit)' : ''} is higher than the maximum allowed value (${this.limits.channelMax})`,
           );
         }
-        this.channelMax = m.channelMax === 0 ? this.limits.channelMax : m.channelMax;
+        this.channelMax = m.channelMax;
         this.reader.setFrameMax(m.frameMax);
         this.writer.setFrameMax(m.frameMax);
         this.startHeartbeat(m.heartbeat);
