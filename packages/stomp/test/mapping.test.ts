@@ -1,0 +1,149 @@
+import { Message, type MessageProperties } from '@warren/core';
+import {
+  destinationOf,
+  headersFromProperties,
+  parseDestination,
+  propertiesFromSend,
+  selectorValue,
+  StompFailure,
+} from '../src';
+
+const noTemp = (r: string): string => (r.startsWith('/reply-queue/') ? r.slice(13) : r);
+
+describe('destinations', () => {
+  it.each([
+    ['foo', { kind: 'queue', name: 'foo' }],
+    ['/queue/a', { kind: 'queue', name: 'a' }],
+    ['/queue/a/b', { kind: 'queue', name: 'a/b' }],
+    ['/amq/queue/q', { kind: 'amq-queue', name: 'q' }],
+    ['/topic/a.b.#', { kind: 'topic', key: 'a.b.#' }],
+    ['/topic/', { kind: 'topic', key: '' }],
+    ['/exchange/amq.fanout', { kind: 'exchange', exchange: 'amq.fanout', key: '' }],
+    ['/exchange/x/k/with/slashes', { kind: 'exchange', exchange: 'x', key: 'k/with/slashes' }],
+    ['/temp-queue/t', { kind: 'temp-queue', name: 't' }],
+    ['/reply-queue/amq.gen-1', { kind: 'reply-queue', name: 'amq.gen-1' }],
+  ])('%s parses as %p', (text, expected) => {
+    expect(parseDestination(text)).toEqual(expected);
+  });
+
+  it.each(['', '/', '/queue/', '/bogus/x', '/exchange/', '/exchange//k', '/amq/queue/'])(
+    '%p is an Unknown destination',
+    (text) => {
+      expect(() => parseDestination(text)).toThrow(StompFailure);
+    },
+  );
+
+  it('names a delivered message by where it was published, as RabbitMQ does', () => {
+    expect(destinationOf('', 'q')).toBe('/queue/q');
+    expect(destinationOf('amq.topic', 'a.b')).toBe('/topic/a.b');
+    expect(destinationOf('logs', '')).toBe('/exchange/logs');
+    expect(destinationOf('logs', 'k')).toBe('/exchange/logs/k');
+  });
+});
+
+describe('the header <-> property table', () => {
+  const sendHeaders = new Map([
+    ['destination', '/queue/x'],
+    ['receipt', 'r'],
+    ['content-type', 'application/json'],
+    ['content-encoding', 'gzip'],
+    ['persistent', 'true'],
+    ['priority', '7'],
+    ['correlation-id', 'c-1'],
+    ['reply-to', '/reply-queue/rq'],
+    ['expiration', '60000'],
+    ['amqp-message-id', 'm-1'],
+    ['timestamp', '1700000000'],
+    ['type', 'order'],
+    ['user-id', 'guest'],
+    ['app-id', 'shop'],
+    ['x-custom', 'v'],
+  ]);
+
+  it('maps every SEND header onto its property and the rest onto the headers table', () => {
+    expect(propertiesFromSend(sendHeaders, noTemp)).toEqual({
+      contentType: 'application/json',
+      contentEncoding: 'gzip',
+      deliveryMode: 2,
+      priority: 7,
+      correlationId: 'c-1',
+      replyTo: 'rq',
+      expiration: '60000',
+      messageId: 'm-1',
+      timestamp: 1700000000,
+      type: 'order',
+      userId: 'guest',
+      appId: 'shop',
+      headers: { 'x-custom': 'v' },
+    });
+  });
+
+  it('maps the properties back to the same headers, in RabbitMQ order', () => {
+    const back = headersFromProperties(propertiesFromSend(sendHeaders, noTemp));
+    expect(back).toEqual([
+      ['x-custom', 'v'],
+      ['app-id', 'shop'],
+      ['user-id', 'guest'],
+      ['type', 'order'],
+      ['timestamp', '1700000000'],
+      ['amqp-message-id', 'm-1'],
+      ['expiration', '60000'],
+      ['reply-to', '/reply-queue/rq'],
+      ['correlation-id', 'c-1'],
+      ['priority', '7'],
+      ['persistent', 'true'],
+      ['content-encoding', 'gzip'],
+      ['content-type', 'application/json'],
+    ]);
+  });
+
+  it('shows AMQP header values STOMP can carry as text and skips the rest', () => {
+    const p: MessageProperties = {
+      headers: {
+        n: 5,
+        big: 7n,
+        b: false,
+        s: 'x',
+        nul: null,
+        bytes: Buffer.from('z'),
+        list: [1],
+        table: { a: 1 },
+      },
+      deliveryMode: 1,
+    };
+    expect(headersFromProperties(p)).toEqual([
+      ['n', '5'],
+      ['big', '7'],
+      ['b', 'false'],
+      ['s', 'x'],
+    ]);
+  });
+
+  it('takes message-id on SEND as amqp-message-id and refuses malformed priority, timestamp, expiration', () => {
+    expect(propertiesFromSend(new Map([['message-id', 'legacy']]), noTemp).messageId).toBe('legacy');
+    for (const [name, value] of [
+      ['priority', '300'],
+      ['priority', 'high'],
+      ['timestamp', 'now'],
+      ['expiration', '-1'],
+    ] as const) {
+      expect(() => propertiesFromSend(new Map([[name, value]]), noTemp)).toThrow(StompFailure);
+    }
+  });
+
+  it('lets selectors read mapped properties, JMS names and application headers', () => {
+    const msg = Message.fromProperties(
+      '',
+      'q',
+      { priority: 3, deliveryMode: 2, contentType: 'text/plain', headers: { color: 'red', n: 5n } },
+      Buffer.alloc(0),
+    );
+    expect(selectorValue(msg, 'priority')).toBe(3);
+    expect(selectorValue(msg, 'JMSPriority')).toBe(3);
+    expect(selectorValue(msg, 'JMSDeliveryMode')).toBe('PERSISTENT');
+    expect(selectorValue(msg, 'content-type')).toBe('text/plain');
+    expect(selectorValue(msg, 'color')).toBe('red');
+    expect(selectorValue(msg, 'n')).toBe(5);
+    expect(selectorValue(msg, 'absent')).toBeNull();
+  });
+});
