@@ -31,10 +31,20 @@ export class Heartbeats {
    */
   start(sendEvery: number, expectEvery: number, graceMs: number): void {
     if (sendEvery > 0) {
-      this.sendTimer = setInterval(() => {
-        if (!this.wrote) this.host.sendHeartbeat();
-        this.wrote = false;
-      }, sendEvery);
+      // Ticks at half the interval: a tick that finds the flag set only clears it, one that finds it clear
+      // sends. Output (frames or EOLs) is then never more than one interval apart; checking once per interval
+      // would allow nearly two, which a client that allows exactly 2x (stompjs) would call dead.
+      this.sendTimer = setInterval(
+        () => {
+          if (this.wrote) {
+            this.wrote = false;
+          } else {
+            this.host.sendHeartbeat();
+            this.wrote = true;
+          }
+        },
+        Math.max(1, sendEvery >> 1),
+      );
       this.sendTimer.unref();
     }
     if (expectEvery > 0) {
