@@ -1,5 +1,16 @@
-import { Client, type IFrame, type IMessage } from '@stomp/stompjs';
-import { TCPWrapper } from '@stomp/tcp-wrapper';
+import type { Client as StompClient, IFrame, IMessage, IStompSocket } from '@stomp/stompjs' with {
+  'resolution-mode': 'import',
+};
+
+// Both packages are ES modules with CommonJS bundles; tests compile to CommonJS, so they are required, typed by
+// the ES declarations (stompjs) or by hand (tcp-wrapper ships no CommonJS declarations).
+/* eslint-disable @typescript-eslint/no-require-imports */
+const { Client } = require('@stomp/stompjs') as { Client: typeof StompClient };
+const { TCPWrapper } = require('@stomp/tcp-wrapper') as {
+  TCPWrapper: new (host: string, port: number) => IStompSocket;
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+type Client = StompClient;
 import { startStompBroker, waitFor, type StompTestBroker } from './support';
 
 let b: StompTestBroker;
