@@ -107,11 +107,11 @@ export class Producer implements Resumable {
         return;
       }
       n = Math.min(n, due);
-      // The intended send time, not the actual one: a producer held up by the broker shows as latency
-      // instead of silently sending less (no coordinated omission).
+      // The intended send time when the producer is behind schedule: a producer held up by the broker shows
+      // as latency instead of silently sending less (no coordinated omission). See PublishFrames.batch.
       sendNs = this.startNs + this.published * stepNs;
     }
-    const buf = this.frames.batch(n, this.published, sendNs, stepNs);
+    const buf = this.frames.batch(n, this.published, sendNs, stepNs, s.rate > 0 ? now : undefined);
     if (s.confirmWindow > 0) {
       const w = s.confirmWindow;
       for (let i = 1; i <= n; i++) {

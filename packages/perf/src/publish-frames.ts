@@ -17,6 +17,7 @@ const TWO_32 = 0x100000000;
 /** Octets per write that the automatic batch size aims at. */
 const TARGET_BATCH_OCTETS = 64 * 1024;
 const MAX_AUTO_BATCH = 256;
+const TIMER_SLACK_NS = 2e6;
 
 export interface PublishSpec {
   exchange: string;
@@ -65,9 +66,10 @@ export class PublishFrames {
 
   /**
    * `n` messages with sequence numbers seq, seq+1, ...; message i is stamped with send time
-   * `sendNs + i * stepNs` (stepNs > 0 only on a fixed-rate schedule, where it carries the intended send time).
+   * `sendNs + i * stepNs` (stepNs > 0 only on a fixed-rate schedule, where it carries the intended send time),
+   * or `nowNs`, when given, if that is less than TIMER_SLACK_NS earlier.
    */
-  batch(n: number, seq: number, sendNs: number, stepNs: number): Buffer {
+  batch(n: number, seq: number, sendNs: number, stepNs: number, nowNs?: number): Buffer {
     const methods = this.methods;
     const keys = methods.length;
     const content = this.content;
@@ -82,7 +84,11 @@ export class PublishFrames {
       p += (methods[keys === 1 ? 0 : s % keys] as Buffer).copy(out, p);
       const b = p + this.bodyOffset;
       p += content.copy(out, p);
-      const t = Math.floor(sendNs + i * stepNs);
+      let t = Math.floor(sendNs + i * stepNs);
+      // On a fixed-rate schedule, a message due less than TIMER_SLACK_NS ago is late only by the event loop's
+      // timer granularity (about 1 ms), which is not the broker's doing: stamp the real send time. Later than
+      // that, the intended time stays, so back-pressure from the broker shows up as latency.
+      if (nowNs !== undefined && nowNs - t <= TIMER_SLACK_NS) t = nowNs;
       const hi = Math.floor(t / TWO_32);
       out.writeUInt32BE(hi, b);
       out.writeUInt32BE(t - hi * TWO_32, b + 4);
