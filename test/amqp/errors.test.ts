@@ -104,11 +104,12 @@ describe('channel errors close the channel, not the connection', () => {
   });
 
   test("another connection's exclusive queue: 405 RESOURCE_LOCKED", async () => {
-    const owner = await (await amqp.connect(url())).createChannel();
+    const ownerConnection = await amqp.connect(url());
+    const owner = await ownerConnection.createChannel();
     const { queue } = await owner.assertQueue('', { exclusive: true });
     const err = await channelError(conn, (ch) => ch.consume(queue, () => {}));
     expect(err.message).toMatch(/405.*RESOURCE_LOCKED - cannot obtain exclusive access to locked queue/);
-    await owner.connection.close();
+    await ownerConnection.close();
   });
 
   test('re-declaring with different durability: 406 PRECONDITION_FAILED with the inequivalent arg', async () => {

@@ -27,6 +27,7 @@ export type RawFrame =
 export class RawAmqp {
   readonly frames: RawFrame[] = [];
   readonly writer = new FrameWriter(131072);
+  /** The first bytes the server sent (enough to check a protocol-header answer); frames go to `frames`. */
   received = Buffer.alloc(0);
   closed = false;
   private readonly reader: FrameReader;
@@ -46,7 +47,7 @@ export class RawAmqp {
       { expectProtocolHeader: false, frameMax: 1 << 20 },
     );
     socket.on('data', (chunk: Buffer) => {
-      this.received = Buffer.concat([this.received, chunk]);
+      if (this.received.length < 64) this.received = Buffer.concat([this.received, chunk]);
       try {
         this.reader.push(chunk);
       } catch {
