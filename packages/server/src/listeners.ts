@@ -1,5 +1,6 @@
 import { listenAmqp } from '@warren/amqp';
 import type { Broker, Logger } from '@warren/core';
+import { listenStomp } from '@warren/stomp';
 import type { WarrenConfig } from './config';
 import { VERSION } from './version';
 
@@ -29,8 +30,7 @@ export interface ListenerContext {
 export type ListenerFactory = (context: ListenerContext) => Promise<Listener>;
 
 /**
- * The listeners `warren start` opens, in this order. A protocol joins by adding its factory here, one line:
- * AMQP, STOMP and STOMP over WebSocket arrive with their packages.
+ * The listeners `warren start` opens, in this order. A protocol joins by adding its factory here.
  */
 export const LISTENERS: readonly ListenerFactory[] = [
   ({ broker, config, logger }) =>
@@ -41,5 +41,13 @@ export const LISTENERS: readonly ListenerFactory[] = [
       logger,
       limits: broker.limits,
       version: VERSION,
+    }),
+  ({ broker, config, logger }) =>
+    listenStomp({
+      broker,
+      host: config.stomp.host,
+      port: config.stomp.port,
+      logger,
+      serverName: `Warren/${VERSION}`,
     }),
 ];
