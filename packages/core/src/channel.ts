@@ -208,9 +208,10 @@ export class Channel {
       options.noAck === true,
       options.exclusive === true,
       priority,
-      this.consumerPrefetch,
+      options.prefetch ?? this.consumerPrefetch,
       args,
       sink,
+      options.accepts,
     );
     this.consumers.set(tag, consumer);
     try {
@@ -324,6 +325,20 @@ export class Channel {
     } catch (e) {
       if (seq !== 0) this.confirms?.complete(seq, false);
       throw e;
+    }
+  }
+
+  /**
+   * RabbitMQ's validated user-id: a message may name as user_id only the user who publishes it, so consumers
+   * can trust the property. PRECONDITION_FAILED otherwise.
+   */
+  checkUserId(userId: string | undefined): void {
+    const user = this.connection.user.name;
+    if (userId !== undefined && userId !== user) {
+      throw new WarrenError(
+        'PRECONDITION_FAILED',
+        `user_id property set to '${userId}' but authenticated user was '${user}'`,
+      );
     }
   }
 

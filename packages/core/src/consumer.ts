@@ -1,5 +1,6 @@
 import type { Channel } from './channel';
 import type { FieldTable } from './field-table';
+import type { Message } from './message';
 import type { Queue } from './queue';
 import type { Delivery } from './queue-entry';
 
@@ -16,6 +17,13 @@ export interface ConsumeOptions {
   noAck?: boolean;
   exclusive?: boolean;
   arguments?: FieldTable;
+  /** This consumer's prefetch; the channel's basic.qos (global=false) value when omitted. */
+  prefetch?: number;
+  /**
+   * A filter (a STOMP selector): the queue offers this consumer only messages it accepts and keeps the others
+   * for other consumers, looking past a head message nobody here wants.
+   */
+  accepts?: (msg: Message) => boolean;
 }
 
 export class Consumer {
@@ -37,6 +45,7 @@ export class Consumer {
     readonly prefetch: number,
     readonly args: FieldTable,
     readonly sink: ConsumerSink,
+    readonly accepts: ((msg: Message) => boolean) | undefined = undefined,
   ) {}
 
   /** Whether a delivery may go out now: channel open and flowing, socket writable, prefetch not reached. */

@@ -74,6 +74,19 @@ export class Deque<T> {
     this.count++;
   }
 
+  /** Removes and returns the item at `index` (0 = front), closing the gap: O(n). */
+  removeAt(index: number): T | undefined {
+    if (index < 0 || index >= this.count) return undefined;
+    if (index === 0) return this.shift();
+    const item = this.items[(this.head + index) & this.mask];
+    for (let i = index; i < this.count - 1; i++) {
+      this.items[(this.head + i) & this.mask] = this.items[(this.head + i + 1) & this.mask];
+    }
+    this.items[(this.head + this.count - 1) & this.mask] = undefined;
+    this.count--;
+    return item;
+  }
+
   /** Removes and returns every item, front to back. */
   drain(): T[] {
     const out = new Array<T>(this.count);

@@ -8,6 +8,9 @@ import { QueueEntry } from './queue-entry';
 import { ReadyList } from './ready-list';
 import type { Vhost } from './vhost';
 
+/** How far past the head dispatch looks for a message a filtered consumer accepts (bounds the cost). */
+const SELECTOR_SCAN_LIMIT = 1000;
+
 export interface QueueOptions {
   durable: boolean;
   exclusive: boolean;
@@ -39,6 +42,8 @@ export class Queue {
 
   private seq = 0;
   private rr = 0;
+  /** Consumers with a filter; while there are any, dispatch may look past the head. */
+  private filtered = 0;
   private hadConsumer = false;
   private dispatching = false;
   private dispatchScheduled = false;
@@ -99,7 +104,7 @@ export class Queue {
     // An idle consumer takes it at once, before TTL or length limits apply: RabbitMQ's x-message-ttl=0
     // means "deliver now or never".
     if (this.ready.length === 0 && !this.dispatching) {
-      const consumer = this.pickConsumer();
+      const consumer = this.pickConsumer(msg);
       if (consumer !== undefined) {
         this.deliverTo(consumer, entry);
         return true;
@@ -116,6 +121,7 @@ export class Queue {
       throw new WarrenError('ACCESS_REFUSED', `${this.where} in exclusive use`);
     }
     this.consumers.push(consumer);
+    if (consumer.accepts !== undefined) this.filtered++;
     this.hadConsumer = true;
     this.clearUnusedTimer();
     this.dispatch();
@@ -126,6 +132,7 @@ export class Queue {
     const i = this.consumers.indexOf(consumer);
     if (i < 0) return;
     this.consumers.splice(i, 1);
+    if (consumer.accepts !== undefined) this.filtered--;
     consumer.cancelled = true;
     if (this.rr > i) this.rr--;
     if (this.consumers.length === 0) {
@@ -163,10 +170,18 @@ export class Queue {
       const now = this.vhost.broker.now();
       let budget = this.vhost.broker.limits.dispatchBatch;
       while (this.ready.length > 0) {
-        const consumer = this.pickConsumer();
-        if (consumer === undefined) break;
-        const entry = this.shiftLive(now);
-        if (entry === undefined) break;
+        this.expireDue(now);
+        const head = this.ready.peek();
+        if (head === undefined) break;
+        let consumer = this.pickConsumer(head.msg);
+        let entry: QueueEntry | undefined;
+        if (consumer !== undefined) entry = this.ready.shift();
+        else if (this.filtered > 0) {
+          // Nobody with credit wants the head, but a filtered consumer may want a later message.
+          const found = this.ready.takeFirstTaken(SELECTOR_SCAN_LIMIT, (e) => this.pickConsumer(e.msg));
+          if (found !== undefined) [entry, consumer] = found;
+        }
+        if (entry === undefined || consumer === undefined) break;
         this.deliverTo(consumer, entry);
         if (--budget === 0) {
           // Yield to I/O so one deep queue cannot starve every socket; carry on next turn.
@@ -261,20 +276,24 @@ export class Queue {
    * The consumer for the next message: under single-active-consumer only the first; otherwise round-robin
    * among the highest-priority consumers that have credit.
    */
-  private pickConsumer(): Consumer | undefined {
+  private pickConsumer(msg: Message): Consumer | undefined {
     const list = this.consumers;
     const n = list.length;
     if (n === 0) return undefined;
     if (this.settings.singleActiveConsumer) {
       const active = list[0] as Consumer;
-      return active.hasCredit() ? active : undefined;
+      return active.hasCredit() && (active.accepts === undefined || active.accepts(msg)) ? active : undefined;
     }
     let best: Consumer | undefined;
     let bestIndex = -1;
     for (let k = 0; k < n; k++) {
       const i = (this.rr + k) % n;
       const c = list[i] as Consumer;
-      if ((best === undefined || c.priority > best.priority) && c.hasCredit()) {
+      if (
+        (best === undefined || c.priority > best.priority) &&
+        c.hasCredit() &&
+        (c.accepts === undefined || c.accepts(msg))
+      ) {
         best = c;
         bestIndex = i;
       }

@@ -81,6 +81,28 @@ export class ReadyList {
     return undefined;
   }
 
+  /**
+   * Looks at up to `limit` entries in delivery order (past the head) for one that `pick` finds a taker for;
+   * removes that entry and returns it with its taker. For filtered consumers (selectors) only.
+   */
+  takeFirstTaken<T>(limit: number, pick: (e: QueueEntry) => T | undefined): [QueueEntry, T] | undefined {
+    let seen = 0;
+    for (let p = this.levels.length - 1; p >= 0 && seen < limit; p--) {
+      const level = this.levels[p] as Deque<QueueEntry>;
+      for (let i = 0; i < level.length && seen < limit; i++, seen++) {
+        const e = level.at(i) as QueueEntry;
+        const taker = pick(e);
+        if (taker !== undefined) {
+          level.removeAt(i);
+          this.count--;
+          this.bytes -= e.msg.size;
+          return [e, taker];
+        }
+      }
+    }
+    return undefined;
+  }
+
   drain(): QueueEntry[] {
     const out: QueueEntry[] = [];
     for (let p = this.levels.length - 1; p >= 0; p--)

@@ -236,4 +236,19 @@ describe('consumers and acknowledgements', () => {
       c.channel.nack(got.delivery.tag, false, true);
     }
   });
+
+  test('a filtered consumer gets only what it accepts, looking past a head it refuses', () => {
+    const red = c.consume('task_queue', { accepts: (m) => m.body.toString().startsWith('red') });
+    for (const m of ['blue-1', 'red-1', 'blue-2', 'red-2']) c.publish('', 'task_queue', m);
+    expect(bodies(red.received)).toEqual(['red-1', 'red-2']);
+    const any = new CoreClient(broker).consume('task_queue');
+    expect(bodies(any.received)).toEqual(['blue-1', 'blue-2']);
+  });
+
+  test('a per-consumer prefetch overrides the channel default', () => {
+    c.channel.qos(10, false);
+    const one = c.consume('task_queue', { prefetch: 1 });
+    for (const m of ['1', '2', '3']) c.publish('', 'task_queue', m);
+    expect(bodies(one.received)).toEqual(['1']);
+  });
 });

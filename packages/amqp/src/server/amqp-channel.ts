@@ -75,6 +75,8 @@ import { methodName, type AmqpConnection } from './amqp-connection';
 /** The property encoding of messages published over AMQP; deliveries to AMQP consumers re-send these bytes. */
 export const AMQP_PROPERTIES: PropertiesDecoder = { format: 'amqp-0-9-1', decode: decodeProperties };
 
+const USER_ID_FLAG = 1 << 4;
+
 const enum Content {
   /** Not inside a message: methods expected. */
   None,
@@ -406,6 +408,9 @@ export class AmqpChannel implements ConsumerSink {
     this.content = Content.None;
     this.publish = undefined;
     readRoutingProperties(this.props, this.hints);
+    // Property flag bit 4 is user-id (spec 4.2.6.1): only then is a full decode worth it.
+    if ((this.props.readUInt16BE(0) & USER_ID_FLAG) !== 0)
+      this.core.checkUserId(decodeProperties(this.props).userId);
     let msg = Message.fromRaw(p.exchange, p.routingKey, this.props, AMQP_PROPERTIES, this.hints, this.body);
     // Decoding properties costs; only a request that may name the reply pseudo-queue is looked at.
     if (this.props.indexOf(REPLY_TO_QUEUE) >= 0) msg = this.withReplyQueue(msg);

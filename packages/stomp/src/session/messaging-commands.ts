@@ -42,12 +42,9 @@ export class MessagingCommands {
     const h = frame.headers;
     const dest = parseDestination(required(frame, 'destination', 'Missing destination'));
     const [exchange, routingKey] = this.target(dest);
-    const msg = Message.fromProperties(
-      exchange,
-      routingKey,
-      propertiesFromSend(h, this.resolveReplyTo),
-      frame.body,
-    );
+    const properties = propertiesFromSend(h, this.resolveReplyTo);
+    this.channel.checkUserId(properties.userId);
+    const msg = Message.fromProperties(exchange, routingKey, properties, frame.body);
     const tx = h.get('transaction');
     if (tx !== undefined) {
       // An unknown exchange fails now rather than at COMMIT.
@@ -194,21 +191,21 @@ export class MessagingCommands {
   }
 
   private consume(sub: Subscription, queue: string, tag: string, prefetch: number): void {
-    const ch = this.channel;
-    const savedPrefetch = ch.consumerPrefetch;
-    ch.consumerPrefetch = sub.spec.ackMode === 'auto' ? 0 : prefetch;
-    // Flow off while the consumer is added: the queue must not deliver before its selector filter is in place.
-    ch.flowActive = false;
-    let consumer: Consumer;
-    try {
-      consumer = ch.consume(queue, { consumerTag: tag, noAck: sub.coreNoAck, exclusive: false }, sub);
-    } finally {
-      ch.consumerPrefetch = savedPrefetch;
-      ch.flowActive = true;
-    }
+    const consumer: Consumer = this.channel.consume(
+      queue,
+      {
+        consumerTag: tag,
+        noAck: sub.coreNoAck,
+        exclusive: false,
+        prefetch: sub.spec.ackMode === 'auto' ? 0 : prefetch,
+        // On a shared queue a selector is the queue's business: it offers each message to a subscription that
+        // wants it and keeps the rest for others. A queue of the subscription's own drops what it refuses.
+        accepts:
+          sub.spec.selector !== undefined && !sub.spec.privateQueue ? (msg) => sub.matches(msg) : undefined,
+      },
+      sub,
+    );
     sub.consumer = consumer;
-    sub.installSharedQueueFilter(consumer);
-    consumer.queue.dispatch();
   }
 
   /** Where a SEND goes: [exchange, routing key]. /queue/x is declared (durable) on first SEND. */

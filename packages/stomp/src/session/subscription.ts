@@ -108,22 +108,4 @@ export class Subscription implements ConsumerSink {
     if (consumer.noAck) return;
     this.channel.settle([delivery], this.spec.privateQueue ? 'ack' : 'requeue');
   }
-
-  /**
-   * On a shared queue, a subscription with a selector has credit only while the queue's head message matches
-   * it, so the queue offers each message to a consumer that wants it and others keep theirs. The core has no
-   * consumer filter yet; this wraps the consumer's credit check (see the package README, "Selectors").
-   */
-  installSharedQueueFilter(consumer: Consumer): void {
-    if (this.spec.selector === undefined || this.spec.privateQueue) return;
-    const hasCredit = consumer.hasCredit.bind(consumer);
-    const ready = consumer.queue.ready;
-    consumer.hasCredit = (): boolean => {
-      if (!hasCredit()) return false;
-      // An empty ready list means the queue is offering a message that is not yet in it: decline, so it is
-      // queued and offered again through dispatch, where the head can be read.
-      const head = ready.peek();
-      return head !== undefined && this.matches(head.msg);
-    };
-  }
 }
