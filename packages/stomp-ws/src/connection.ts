@@ -1,0 +1,71 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from '@warren/core';
+import { StompSession, type StompSessionOptions } from '@warren/stomp';
+import type { RawData, WebSocket } from 'ws';
+import { clientInterval, Keepalive } from './keepalive';
+import { WebSocketTransport, type WebSocketTransportOptions } from './transport';
+
+const NOTHING = Buffer.alloc(0);
+
+/**
+ * One STOMP-over-WebSocket client: the very same StompSession as over TCP, fed by the WebSocket's messages
+ * (text or binary alike; the STOMP parser reassembles frames across messages and splits several per message).
+ */
+export class StompWsConnection {
+  readonly session: StompSession;
+  private readonly transport: WebSocketTransport;
+  private readonly keepalive: Keepalive;
+
+  constructor(
+    ws: WebSocket,
+    socket: Duplex,
+    request: IncomingMessage,
+    sessionOptions: StompSessionOptions,
+    transportOptions: WebSocketTransportOptions,
+    logger: Logger,
+    onClose: (connection: StompWsConnection) => void,
+  ) {
+    const remote = { address: request.socket.remoteAddress ?? '', port: request.socket.remotePort ?? 0 };
+    this.transport = new WebSocketTransport(ws, socket, remote, transportOptions);
+    const session = new StompSession(this.transport, sessionOptions);
+    this.session = session;
+    this.keepalive = new Keepalive({ ping: () => ws.ping() });
+    this.transport.onDrained = () => session.drained();
+    this.transport.onFirstMessage = (chunks) => this.keepalive.start(clientInterval(chunks));
+
+    ws.on('message', (data: RawData) => {
+      this.keepalive.heardFromPeer();
+      session.receive(toBuffer(data));
+    });
+    // A pong (or the client's own ping) is liveness too: fed as an empty chunk, it touches no frame state.
+    const alive = (): void => {
+      this.keepalive.heardFromPeer();
+      session.receive(NOTHING);
+    };
+    ws.on('pong', alive);
+    ws.on('ping', alive);
+    ws.on('error', (err) =>
+      logger.debug({ err, remote: `${remote.address}:${remote.port}` }, 'WebSocket error'),
+    );
+    ws.on('close', () => {
+      this.keepalive.stop();
+      this.transport.closed();
+      session.transportClosed();
+      onClose(this);
+    });
+  }
+
+  /** Broker shutdown: the session ends and the client gets close code 1001. */
+  goAway(): void {
+    this.transport.goingAway = true;
+    this.session.shutdown();
+  }
+}
+
+/** ws hands out Buffers (binaryType 'nodebuffer', the default); the other shapes are only for completeness. */
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}

@@ -1,0 +1,198 @@
+import { readFileSync } from 'node:fs';
+import { createServer, STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { silentLogger, type Broker, type Limits, type Logger } from '@warren/core';
+import type { StompSession, StompSessionOptions } from '@warren/stomp';
+import { WebSocketServer, type PerMessageDeflateOptions } from 'ws';
+import { StompWsConnection } from './connection';
+import { DemoSite } from './demo-site';
+import { chooseSubprotocol } from './subprotocol';
+
+export interface StompWsListenerOptions {
+  /** Started: durable state is restored before a listener opens. */
+  broker: Broker;
+  /** Default '0.0.0.0'. */
+  host?: string;
+  /** Default 15674 (RabbitMQ's Web-STOMP); 0 picks a free port. */
+  port?: number;
+  /** Where clients upgrade; default '/ws' (RabbitMQ's). */
+  path?: string;
+  logger?: Logger;
+  /** Over the broker's limits: stompMaxFrameSize bounds a WebSocket message, maxOutboundBytes the backlog. */
+  limits?: Partial<Limits>;
+  /**
+   * Origins (`https://app.example.com`) a browser may connect from; unset allows any. A request without an
+   * Origin header is not from a browser page (browsers always send one on a WebSocket upgrade) and is allowed.
+   */
+  allowedOrigins?: readonly string[];
+  /** Every frame as a binary message; by default text, and binary only for a body that is not UTF-8. */
+  binaryFrames?: boolean;
+  /** permessage-deflate; off by default (CPU per message for little gain on small frames). */
+  compression?: boolean | PerMessageDeflateOptions;
+  /** CONNECTED `server` header; default `Warren/<package version>`. */
+  serverName?: string;
+  /** The demo page's directory; default the package's static/; null serves no page. */
+  staticDir?: string | null;
+  heartbeatGraceMs?: number;
+  defaultLogin?: StompSessionOptions['defaultLogin'];
+}
+
+/** Structurally the server's Listener: the server wires it into `warren start` as is. */
+export interface StompWsListener {
+  readonly name: 'ws';
+  readonly address: { readonly host: string; readonly port: number };
+  /** Live sessions (for tests and the management API). */
+  readonly sessions: ReadonlySet<StompSession>;
+  /** Stops accepting, closes every WebSocket with 1001, resolves once every socket is gone. */
+  close(): Promise<void>;
+}
+
+/**
+ * A message may be a little larger than the largest STOMP frame (a trailing heart-beat EOL, a client that packs
+ * frames together): a frame just over the limit then still gets STOMP's ERROR, not a bare close 1009.
+ */
+const MESSAGE_SLACK = 64 * 1024;
+
+/** Opens the STOMP-over-WebSocket listener; resolves once it accepts connections, rejects if it cannot bind. */
+export async function listenStompWs(options: StompWsListenerOptions): Promise<StompWsListener> {
+  const logger = (options.logger ?? silentLogger).child({ listener: 'ws' });
+  const limits: Limits = { ...options.broker.limits, ...options.limits };
+  const path = options.path ?? '/ws';
+  const sessionOptions: StompSessionOptions = {
+    broker: options.broker,
+    logger,
+    limits,
+    serverName: options.serverName ?? `Warren/${VERSION}`,
+    heartbeatGraceMs: options.heartbeatGraceMs,
+    defaultLogin: options.defaultLogin,
+  };
+  const transportOptions = {
+    maxOutboundBytes: limits.maxOutboundBytes,
+    binaryFrames: options.binaryFrames ?? false,
+  };
+  const origins = options.allowedOrigins === undefined ? undefined : new Set(options.allowedOrigins);
+  const site = await loadSite(options.staticDir, path, logger);
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    maxPayload: limits.stompMaxFrameSize + MESSAGE_SLACK,
+    perMessageDeflate: options.compression ?? false,
+    handleProtocols: (offered) => chooseSubprotocol(offered),
+  });
+  const connections = new Set<StompWsConnection>();
+  const sessions = new Set<StompSession>();
+  let closing = false;
+
+  const server = createServer((request, response) => {
+    const pathname = pathOf(request);
+    if (pathname === path) {
+      response.writeHead(426, { Upgrade: 'websocket', Connection: 'Upgrade', 'Content-Length': 0 }).end();
+    } else if (site === undefined || !site.handle(request, response, pathname)) {
+      response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not Found\n');
+    }
+  });
+
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', (err) => logger.debug({ err }, 'WebSocket upgrade socket error'));
+    if (closing) return refuse(socket, 503);
+    if (pathOf(request) !== path) return refuse(socket, 404);
+    const origin = request.headers.origin;
+    if (origins !== undefined && origin !== undefined && !origins.has(origin)) {
+      logger.info({ origin }, 'WebSocket upgrade from an origin not allowed');
+      return refuse(socket, 403);
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      const connection = new StompWsConnection(
+        ws,
+        socket,
+        request,
+        sessionOptions,
+        transportOptions,
+        logger,
+        (gone) => {
+          connections.delete(gone);
+          sessions.delete(gone.session);
+        },
+      );
+      connections.add(connection);
+      sessions.add(connection.session);
+    });
+  });
+
+  const host = options.host ?? '0.0.0.0';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 15674, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (err) => logger.error({ err }, 'WebSocket listener error'));
+  const bound = server.address() as AddressInfo;
+  logger.info({ host: bound.address, port: bound.port, path }, 'STOMP over WebSocket listener open');
+  return {
+    name: 'ws',
+    address: { host: bound.address, port: bound.port },
+    sessions,
+    close: async () => {
+      closing = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Idle keep-alive connections of page requests would hold close() up for the keep-alive timeout.
+      server.closeIdleConnections();
+      for (const c of [...connections]) c.goAway();
+      await closed;
+      wss.close();
+    },
+  };
+}
+
+/** The request path without its query; '' when the URL cannot be parsed. */
+function pathOf(request: IncomingMessage): string {
+  try {
+    return new URL(request.url ?? '/', 'http://x').pathname;
+  } catch {
+    return '';
+  }
+}
+
+/** Answers an upgrade it will not take with a bare HTTP status, as ws itself does for a bad handshake. */
+function refuse(socket: Duplex, status: number): void {
+  const text = STATUS_CODES[status] ?? '';
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
+      `Content-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+  );
+}
+
+async function loadSite(
+  dir: string | null | undefined,
+  wsPath: string,
+  logger: Logger,
+): Promise<DemoSite | undefined> {
+  if (dir === null) return undefined;
+  const from = dir ?? join(__dirname, '..', 'static');
+  try {
+    return await DemoSite.load(from, wsPath);
+  } catch (err) {
+    logger.warn({ err, dir: from }, 'demo page not served: its directory cannot be read');
+    return undefined;
+  }
+}
+
+/** package.json sits one level above both src/ (tests) and dist/ (the build); it is outside rootDir. */
+const VERSION: string = readVersion();
+
+function readVersion(): string {
+  try {
+    const pkg: unknown = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'));
+    if (typeof pkg === 'object' && pkg !== null && 'version' in pkg && typeof pkg.version === 'string') {
+      return pkg.version;
+    }
+  } catch {
+    // Bundled without its package.json: the name alone is still a valid server header.
+  }
+  return '0.0.0';
+}
