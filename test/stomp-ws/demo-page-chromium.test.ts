@@ -92,7 +92,7 @@ describeWithChromium('the demo page in headless Chromium', () => {
     expect(await page.locator('#count').textContent()).toBe('3');
 
     await mkdir(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true, animations: 'disabled' });
     expect(existsSync(SCREENSHOT)).toBe(true);
     expect(problems).toEqual([]);
   });
