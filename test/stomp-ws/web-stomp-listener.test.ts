@@ -127,4 +127,17 @@ describe('listener options', () => {
     await reader.next('MESSAGE', count);
     expect(b.queue(q)?.messageCount).toBe(0);
   });
+
+  it('serves hundreds of connections at once and forgets each one as it closes', async () => {
+    b = await startWsOnly();
+    const clients = await Promise.all(Array.from({ length: 300 }, () => RawWsClient.connected(b?.url ?? '')));
+    open.push(...clients);
+    expect(b.ws.sessions.size).toBe(300);
+    for (const c of clients) c.frame('SUBSCRIBE', { id: 's', destination: '/topic/everyone', receipt: 'in' });
+    await Promise.all(clients.map((c) => c.next('RECEIPT')));
+    clients[0]?.frame('SEND', { destination: '/topic/everyone' }, 'hello, all of you');
+    await waitFor(() => clients.every((c) => c.framesOf('MESSAGE').length === 1), 'every client to get it');
+    for (const c of clients) c.ws.close();
+    await waitFor(() => b?.ws.sessions.size === 0 && b.broker.connections.size === 0, 'every session to end');
+  });
 });
