@@ -1,6 +1,7 @@
 import { listenAmqp } from '@warren/amqp';
 import type { Broker, Logger } from '@warren/core';
 import { listenStomp } from '@warren/stomp';
+import { listenStompWs } from '@warren/stomp-ws';
 import type { WarrenConfig } from './config';
 import { VERSION } from './version';
 
@@ -47,6 +48,15 @@ export const LISTENERS: readonly ListenerFactory[] = [
       broker,
       host: config.stomp.host,
       port: config.stomp.port,
+      logger,
+      serverName: `Warren/${VERSION}`,
+    }),
+  ({ broker, config, logger }) =>
+    listenStompWs({
+      broker,
+      host: config.ws.host,
+      port: config.ws.port,
+      path: config.ws.path,
       logger,
       serverName: `Warren/${VERSION}`,
     }),
