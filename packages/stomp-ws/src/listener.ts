@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { createServer, STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { silentLogger, type Broker, type Limits, type Logger } from '@warren/core';
-import type { StompSession, StompSessionOptions } from '@warren/stomp';
+import { DEFAULT_SERVER_NAME, type StompSession, type StompSessionOptions } from '@warren/stomp';
 import { WebSocketServer, type PerMessageDeflateOptions } from 'ws';
 import { StompWsConnection } from './connection';
 import { DemoSite } from './demo-site';
@@ -64,7 +63,7 @@ export async function listenStompWs(options: StompWsListenerOptions): Promise<St
     broker: options.broker,
     logger,
     limits,
-    serverName: options.serverName ?? `Warren/${VERSION}`,
+    serverName: options.serverName ?? DEFAULT_SERVER_NAME,
     heartbeatGraceMs: options.heartbeatGraceMs,
     defaultLogin: options.defaultLogin,
   };
@@ -180,19 +179,4 @@ async function loadSite(
     logger.warn({ err, dir: from }, 'demo page not served: its directory cannot be read');
     return undefined;
   }
-}
-
-/** package.json sits one level above both src/ (tests) and dist/ (the build); it is outside rootDir. */
-const VERSION: string = readVersion();
-
-function readVersion(): string {
-  try {
-    const pkg: unknown = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'));
-    if (typeof pkg === 'object' && pkg !== null && 'version' in pkg && typeof pkg.version === 'string') {
-      return pkg.version;
-    }
-  } catch {
-    // Bundled without its package.json: the name alone is still a valid server header.
-  }
-  return '0.0.0';
 }

@@ -71,7 +71,7 @@ export async function listenStomp(options: StompListenerOptions): Promise<StompL
     broker: options.broker,
     logger,
     limits,
-    serverName: options.serverName ?? `Warren/${VERSION}`,
+    serverName: options.serverName ?? DEFAULT_SERVER_NAME,
     heartbeatGraceMs: options.heartbeatGraceMs,
     defaultLogin: options.defaultLogin,
   };
@@ -117,6 +117,9 @@ export async function listenStomp(options: StompListenerOptions): Promise<StompL
 
 /** package.json sits one level above both src/ (tests) and dist/ (the build); it is outside rootDir. */
 const VERSION: string = readVersion();
+
+/** The CONNECTED `server` header when the embedder names none: `Warren/<version>`. */
+export const DEFAULT_SERVER_NAME = `Warren/${VERSION}`;
 
 function readVersion(): string {
   try {
