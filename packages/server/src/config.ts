@@ -13,6 +13,12 @@ export interface Endpoint {
 export interface WebSocketEndpoint extends Endpoint {
   /** The HTTP path a STOMP-over-WebSocket client upgrades on (RabbitMQ's Web STOMP uses /ws). */
   path: string;
+  /** Send every frame as a binary WebSocket message (by default text, binary only for non-UTF-8 bodies). */
+  binaryFrames: boolean;
+  /** permessage-deflate; off by default (it costs CPU and memory per connection). */
+  compression: boolean;
+  /** Origins allowed to open a WebSocket; empty allows any (and requests without Origin always pass). */
+  allowedOrigins: string[];
 }
 
 export interface UserCredentials {
@@ -47,7 +53,14 @@ export function defaultConfig(): WarrenConfig {
   return {
     amqp: { host: ALL_INTERFACES, port: 5672 },
     stomp: { host: ALL_INTERFACES, port: 61613 },
-    ws: { host: ALL_INTERFACES, port: 15674, path: '/ws' },
+    ws: {
+      host: ALL_INTERFACES,
+      port: 15674,
+      path: '/ws',
+      binaryFrames: false,
+      compression: false,
+      allowedOrigins: [],
+    },
     http: { host: ALL_INTERFACES, port: 15672 },
     dataDir: './data',
     logLevel: 'info',

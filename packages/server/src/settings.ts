@@ -72,6 +72,18 @@ const logLevel = stringKind((text): LogLevel => {
   return level;
 }, LEVEL);
 
+const BOOLEAN = 'expected true or false';
+const flag: Kind<boolean> = {
+  fromText(text) {
+    ensure(text === 'true' || text === 'false', BOOLEAN);
+    return text === 'true';
+  },
+  fromJson(value) {
+    ensure(typeof value === 'boolean', BOOLEAN);
+    return value;
+  },
+};
+
 const NAMES = 'expected an array of non-empty strings';
 /** Text form is comma-separated, so one environment variable can carry the list; '' is the empty list. */
 const nameList: Kind<string[]> = {
@@ -170,6 +182,33 @@ export const SETTINGS: readonly Setting[] = [
     kind: urlPath,
     set: (c, v) => {
       c.ws.path = v;
+    },
+  }),
+  setting({
+    key: 'ws.binaryFrames',
+    env: 'WARREN_WS_BINARY_FRAMES',
+    describe: 'Send every STOMP frame over WebSocket as a binary message',
+    kind: flag,
+    set: (c, v) => {
+      c.ws.binaryFrames = v;
+    },
+  }),
+  setting({
+    key: 'ws.compression',
+    env: 'WARREN_WS_COMPRESSION',
+    describe: 'Offer permessage-deflate on WebSocket connections',
+    kind: flag,
+    set: (c, v) => {
+      c.ws.compression = v;
+    },
+  }),
+  setting({
+    key: 'ws.allowedOrigins',
+    env: 'WARREN_WS_ALLOWED_ORIGINS',
+    describe: 'Origins allowed to open a WebSocket (comma-separated; empty allows any)',
+    kind: nameList,
+    set: (c, v) => {
+      c.ws.allowedOrigins = v;
     },
   }),
   setting({

@@ -41,7 +41,14 @@ describe('precedence', () => {
     const config = defaultConfig();
     expect(config.amqp).toEqual({ host: '::', port: 5672 });
     expect(config.stomp).toEqual({ host: '::', port: 61613 });
-    expect(config.ws).toEqual({ host: '::', port: 15674, path: '/ws' });
+    expect(config.ws).toEqual({
+      host: '::',
+      port: 15674,
+      path: '/ws',
+      binaryFrames: false,
+      compression: false,
+      allowedOrigins: [],
+    });
     expect(config.http).toEqual({ host: '::', port: 15672 });
     expect(config.defaultUser).toEqual({ name: 'guest', password: 'guest' });
     expect(config.loopbackUsers).toEqual(['guest']);
@@ -94,6 +101,9 @@ describe('precedence', () => {
         WARREN_STOMP_PORT: '0',
         WARREN_WS_PORT: '15675',
         WARREN_WS_PATH: '/stomp',
+        WARREN_WS_BINARY_FRAMES: 'true',
+        WARREN_WS_COMPRESSION: 'true',
+        WARREN_WS_ALLOWED_ORIGINS: 'https://app.example.com,https://admin.example.com',
         WARREN_HTTP_PORT: '65535',
         WARREN_DATA_DIR: 'd',
         WARREN_LOG_LEVEL: 'warn',
@@ -106,7 +116,14 @@ describe('precedence', () => {
     expect(config).toEqual({
       amqp: { host: '127.0.0.1', port: 5672 },
       stomp: { host: '::', port: 0 },
-      ws: { host: '::', port: 15675, path: '/stomp' },
+      ws: {
+        host: '::',
+        port: 15675,
+        path: '/stomp',
+        binaryFrames: true,
+        compression: true,
+        allowedOrigins: ['https://app.example.com', 'https://admin.example.com'],
+      },
       http: { host: '::', port: 65535 },
       dataDir: join(dir, 'd'),
       logLevel: 'warn',
@@ -114,6 +131,15 @@ describe('precedence', () => {
       defaultUser: { name: 'admin', password: 's3cret' },
       loopbackUsers: ['admin', 'ops'],
     });
+  });
+
+  test('WebSocket switches take only true or false, in the file as JSON booleans', () => {
+    expect(loadError({}, { WARREN_WS_BINARY_FRAMES: 'yes' })).toMatch(
+      /WARREN_WS_BINARY_FRAMES.*expected true or false/,
+    );
+    const file = writeConfigFile({ ws: { compression: 'true' } });
+    expect(loadError({ config: file })).toMatch(/ws\.compression.*expected true or false/);
+    expect(load({ config: writeConfigFile({ ws: { binaryFrames: true } }) }).ws.binaryFrames).toBe(true);
   });
 
   test('an empty WARREN_LOOPBACK_USERS lets every user connect from anywhere', () => {
