@@ -1,0 +1,2 @@
+export { Journal, DEFAULT_SEGMENT_SIZE, type JournalOptions, type JournalStats } from './journal';
+export type { RecoveryReport } from './recovery';
