@@ -54,6 +54,8 @@ export class Channel {
   private lastQueue: string | undefined = undefined;
   private readonly result: PublishResult = { routed: 0, rejected: 0 };
   private syncBatch: number[] | undefined = undefined;
+  private writeAllowed: string | undefined = undefined;
+  private writeAllowedVersion = -1;
   private syncBatchId = -1;
 
   constructor(
@@ -313,7 +315,14 @@ export class Channel {
    * confirmed once every queue has it (and the store, for a persistent message in a durable queue).
    */
   publish(exchange: string, msg: Message, mandatory = false): void {
-    this.check('write', 'exchange', exchange);
+    // A publisher sends to the same exchange over and over: the last allowed one is remembered until the
+    // permissions change.
+    const users = this.vhost.broker.users;
+    if (exchange !== this.writeAllowed || users.version !== this.writeAllowedVersion) {
+      this.check('write', 'exchange', exchange);
+      this.writeAllowed = exchange;
+      this.writeAllowedVersion = users.version;
+    }
     if (this.tx !== undefined) {
       this.vhost.getExchange(exchange); // an unknown exchange fails now, not at commit
       this.tx.publish(exchange, msg, mandatory);

@@ -35,6 +35,8 @@ export class Queue {
   /** Entries handed out and not yet settled (held by channels). */
   unackedCount = 0;
   deleted = false;
+  /** The vhost's routing-walk mark (see Vhost.route); not queue state. */
+  routeEpoch = 0;
   /** Bindings in which this queue is the destination (kept for deletion and listing). */
   readonly bindings = new Set<import('./exchanges/exchange').Binding>();
   /** Totals for the management API and metrics. */

@@ -40,6 +40,8 @@ export function checkPassword(password: string, passwordHash: string): boolean {
 export class UserRegistry {
   private readonly users = new Map<string, User>();
   private readonly permissions = new Map<string, CompiledPermission>();
+  /** Incremented on every permission change, so callers may cache a check until it moves. */
+  version = 0;
   /** Called after every change, so the broker can persist it. */
   onChange: ((user: string) => void) | undefined = undefined;
 
@@ -68,12 +70,14 @@ export class UserRegistry {
     if (!this.users.delete(name)) return false;
     for (const key of [...this.permissions.keys()])
       if (key.startsWith(`${name}\u0000`)) this.permissions.delete(key);
+    this.version++;
     this.onChange?.(name);
     return true;
   }
 
   setPermissions(user: string, vhost: string, permission: Permission): void {
     this.permissions.set(`${user}\u0000${vhost}`, compile(permission));
+    this.version++;
     this.onChange?.(user);
   }
 

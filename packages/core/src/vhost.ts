@@ -26,10 +26,13 @@ export interface PublishResult {
   rejected: number;
 }
 
-/** Per-depth scratch space: a dead-letter publish can happen inside a publish, so each depth has its own. */
+/**
+ * Per-depth scratch space: a dead-letter publish can happen inside a publish, so each depth has its own.
+ * Arrays, not Sets: membership is an epoch mark on the queue or exchange itself, so a publish allocates and
+ * clears nothing.
+ */
 interface RouteScratch {
-  readonly queues: Set<Queue>;
-  readonly visited: Set<Exchange>;
+  readonly queues: Queue[];
   readonly stack: Exchange[];
   readonly out: Destination[];
 }
@@ -51,6 +54,8 @@ export class Vhost {
   readonly queues = new Map<string, Queue>();
   private readonly scratch: RouteScratch[] = [];
   private depth = 0;
+  /** Incremented per routing walk; a queue or exchange whose mark equals it was reached in this walk. */
+  private epoch = 0;
 
   constructor(
     readonly broker: Broker,
@@ -257,11 +262,21 @@ export class Vhost {
     result.routed = 0;
     result.rejected = 0;
     msg.id = this.broker.nextMessageId();
+    if (x.name === '') {
+      // The default exchange routes by queue name (its bindings are implicit): the commonest publish of all.
+      const q = this.queues.get(msg.routingKey);
+      if (q !== undefined) {
+        if (q.enqueue(msg)) result.routed = 1;
+        else result.rejected = 1;
+      }
+      return;
+    }
     const s = this.enter();
     try {
       this.route(x, msg, s);
-      for (const q of s.queues) {
-        if (q.enqueue(msg)) result.routed++;
+      const queues = s.queues;
+      for (let i = 0; i < queues.length; i++) {
+        if ((queues[i] as Queue).enqueue(msg)) result.routed++;
         else result.rejected++;
       }
     } finally {
@@ -285,32 +300,32 @@ export class Vhost {
 
   /** Queues reached from exchange `x`: bindings, exchange-to-exchange bindings and alternate exchanges. */
   private route(x: Exchange, msg: Message, s: RouteScratch): void {
+    const epoch = ++this.epoch;
     if (x.name === '') {
       // The default exchange routes by queue name; its bindings are implicit.
       const q = this.queues.get(msg.routingKey);
-      if (q !== undefined) s.queues.add(q);
+      if (q !== undefined) s.queues.push(q);
       return;
     }
     s.stack.push(x);
-    s.visited.add(x);
+    x.routeEpoch = epoch;
     while (s.stack.length > 0) {
       const e = s.stack.pop() as Exchange;
       s.out.length = 0;
       e.route(msg, s.out);
       for (let i = 0; i < s.out.length; i++) {
         const d = s.out[i] as Destination;
-        if (d.kind === 'queue') s.queues.add(d);
-        else if (!s.visited.has(d)) {
-          s.visited.add(d);
-          s.stack.push(d);
-        }
+        if (d.routeEpoch === epoch) continue; // each queue once, each exchange once (cycles end)
+        d.routeEpoch = epoch;
+        if (d.kind === 'queue') s.queues.push(d);
+        else s.stack.push(d);
       }
       // RabbitMQ consults an exchange's alternate exchange when that exchange itself matched nothing.
       if (s.out.length === 0) {
         const aeName = e.alternateExchange;
         const ae = aeName === undefined ? undefined : this.exchanges.get(aeName);
-        if (ae !== undefined && !s.visited.has(ae)) {
-          s.visited.add(ae);
+        if (ae !== undefined && ae.routeEpoch !== epoch) {
+          ae.routeEpoch = epoch;
           s.stack.push(ae);
         }
       }
@@ -320,7 +335,7 @@ export class Vhost {
   private enter(): RouteScratch {
     let s = this.scratch[this.depth];
     if (s === undefined) {
-      s = { queues: new Set(), visited: new Set(), stack: [], out: [] };
+      s = { queues: [], stack: [], out: [] };
       this.scratch[this.depth] = s;
     }
     this.depth++;
@@ -328,8 +343,7 @@ export class Vhost {
   }
 
   private leave(s: RouteScratch): void {
-    s.queues.clear();
-    s.visited.clear();
+    s.queues.length = 0;
     s.stack.length = 0;
     s.out.length = 0;
     this.depth--;

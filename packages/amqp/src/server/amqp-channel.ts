@@ -75,7 +75,9 @@ import { methodName, type AmqpConnection } from './amqp-connection';
 /** The property encoding of messages published over AMQP; deliveries to AMQP consumers re-send these bytes. */
 export const AMQP_PROPERTIES: PropertiesDecoder = { format: 'amqp-0-9-1', decode: decodeProperties };
 
+/** Property flag bits (spec 4.2.6.1) of the two properties checked on publish. */
 const USER_ID_FLAG = 1 << 4;
+const REPLY_TO_FLAG = 1 << 9;
 
 const enum Content {
   /** Not inside a message: methods expected. */
@@ -408,12 +410,12 @@ export class AmqpChannel implements ConsumerSink {
     this.content = Content.None;
     this.publish = undefined;
     readRoutingProperties(this.props, this.hints);
-    // Property flag bit 4 is user-id (spec 4.2.6.1): only then is a full decode worth it.
-    if ((this.props.readUInt16BE(0) & USER_ID_FLAG) !== 0)
-      this.core.checkUserId(decodeProperties(this.props).userId);
+    // Decoding properties costs: the flags say whether user-id or reply-to are there at all.
+    const flags = this.props.readUInt16BE(0);
+    if ((flags & USER_ID_FLAG) !== 0) this.core.checkUserId(decodeProperties(this.props).userId);
     let msg = Message.fromRaw(p.exchange, p.routingKey, this.props, AMQP_PROPERTIES, this.hints, this.body);
-    // Decoding properties costs; only a request that may name the reply pseudo-queue is looked at.
-    if (this.props.indexOf(REPLY_TO_QUEUE) >= 0) msg = this.withReplyQueue(msg);
+    if ((flags & REPLY_TO_FLAG) !== 0 && this.props.indexOf(REPLY_TO_QUEUE) >= 0)
+      msg = this.withReplyQueue(msg);
     this.core.publish(p.exchange, msg, p.mandatory);
     this.conn.blockIfAlarm();
   }

@@ -36,6 +36,8 @@ export abstract class Exchange {
   /** Bindings in which this exchange is the destination, so deleting it can remove them. */
   readonly inbound = new Set<Binding>();
   deleted = false;
+  /** The vhost's routing-walk mark (see Vhost.route); not exchange state. */
+  routeEpoch = 0;
 
   constructor(
     readonly vhost: string,
