@@ -1,5 +1,7 @@
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Broker, silentLogger, type Logger } from '@warren/core';
+import { Journal } from '@warren/journal';
 import type { WarrenConfig } from './config';
 import { LISTENERS, type Listener, type ListenerFactory } from './listeners';
 import { VERSION } from './version';
@@ -28,7 +30,13 @@ export async function startServer(config: WarrenConfig, options: StartOptions = 
   const { logger = silentLogger, listeners: factories = LISTENERS } = options;
 
   await mkdir(config.dataDir, { recursive: true });
+  // Durable state lives in the journal under the data directory; recovery runs here, before any listener opens.
+  const store = await Journal.open({
+    dir: join(config.dataDir, 'journal'),
+    logger: logger.child({ component: 'journal' }),
+  });
   const broker = new Broker({
+    store,
     limits: config.limits,
     logger: logger.child({ component: 'broker' }),
     defaultUser: config.defaultUser,
