@@ -201,6 +201,11 @@ export class Journal implements MessageStore, MaintenanceHost {
     }
   }
 
+  /** Space accounting checked against the index (see JournalIndex.audit); empty when consistent. */
+  audit(): string[] {
+    return this.index.audit(this.segments.values());
+  }
+
   stats(): JournalStats {
     let diskBytes = 0;
     let liveBytes = 0;

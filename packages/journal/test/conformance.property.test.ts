@@ -25,15 +25,20 @@ async function run(commands: Command[], segmentSize: number): Promise<void> {
     for (const cmd of commands) {
       if (ops.add(cmd)) continue;
       await flush();
-      if (cmd.c === 'idle') await journal.idle();
+      if (cmd.c === 'idle') {
+        await journal.idle();
+        expect(journal.audit()).toEqual([]);
+      }
       if (cmd.c === 'reopen') {
         await journal.close();
         journal = await openJournal(dir, { segmentSize });
+        expect(journal.audit()).toEqual([]);
         expect(normalize(await journal.recover())).toEqual(normalize(await memory.recover()));
       }
     }
     await flush();
     await journal.idle();
+    expect(journal.audit()).toEqual([]);
     expect(normalize(await journal.recover())).toEqual(normalize(await memory.recover()));
     await journal.close();
     journal = await openJournal(dir, { segmentSize });
