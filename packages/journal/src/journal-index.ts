@@ -190,7 +190,9 @@ export class JournalIndex {
     for (const s of segments) {
       const c = count.get(s) ?? { live: 0, bytes: 0 };
       if (c.live !== s.live || c.bytes !== s.liveBytes) {
-        out.push(`segment ${s.no}: counted live=${s.live}/${s.liveBytes}B, index holds ${c.live}/${c.bytes}B`);
+        out.push(
+          `segment ${s.no}: counted live=${s.live}/${s.liveBytes}B, index holds ${c.live}/${c.bytes}B`,
+        );
       }
     }
     return out;

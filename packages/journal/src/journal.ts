@@ -153,6 +153,7 @@ export class Journal implements MessageStore, MaintenanceHost {
 
   write(ops: StoreOp[], durable: () => void): void {
     if (this.closed) throw new Error('journal is closed');
+    this.maintenance.noteWrite();
     this.append(
       ops.length * 96,
       (w, seg, base) => encodeOps(ops, w, this.index, seg, base, this.logger),

@@ -47,6 +47,8 @@ export class Maintenance {
   private again = false;
   private stopped = false;
   private held = 0;
+  /** Compactions since the last batch from the broker: bounded, so maintenance can never chase its own tail. */
+  private sinceWrite = 0;
 
   constructor(private readonly host: MaintenanceHost) {}
 
@@ -62,6 +64,11 @@ export class Maintenance {
 
   async idle(): Promise<void> {
     while (this.running !== undefined) await this.running;
+  }
+
+  /** The broker wrote a batch: its space may need reclaiming again. */
+  noteWrite(): void {
+    this.sinceWrite = 0;
   }
 
   /** Keeps segments where they are while `fn` reads them (recovery loads bodies by location). */
@@ -147,11 +154,15 @@ export class Maintenance {
     // Everything dead but pinned by tombstones aimed at an old segment: move that segment's survivors
     // forward. The oldest first, as tombstones only ever point backwards.
     if (victim === undefined && total > 2 * live + 2 * host.segmentSize) victim = candidates[0];
-    if (victim === undefined) return false;
+    if (victim === undefined || this.sinceWrite > host.segments.size + 2) return false;
+    this.sinceWrite++;
     await this.compact(victim);
     if (victim.live > 0 && !this.stopped) {
       // Nothing left to move yet still counted live: accounting drifted. Stop here rather than spin.
-      host.logger.error({ segment: victim.no, live: victim.live }, 'journal: compaction left live records behind');
+      host.logger.error(
+        { segment: victim.no, live: victim.live },
+        'journal: compaction left live records behind',
+      );
       return false;
     }
     return true;
