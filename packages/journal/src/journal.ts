@@ -10,6 +10,7 @@ import {
   type StoreOp,
 } from '@warren/core';
 import { Appender } from './appender';
+import { DiskMonitor, type DiskAlarmListener } from './disk-monitor';
 import { BatchWriter } from './batch-writer';
 import { JournalIndex } from './journal-index';
 import { Maintenance, type MaintenanceHost } from './maintenance';
@@ -28,6 +29,13 @@ export interface JournalOptions {
   logger?: Logger;
   /** fdatasync each group commit (default true). Off only for tests and benchmarks that accept loss. */
   fsync?: boolean;
+  /**
+   * RabbitMQ's disk_free_limit in bytes: below it the disk alarm is raised (see `onDiskAlarm`). 0 = off.
+   * Default 50 MB, RabbitMQ's default.
+   */
+  diskFreeLimit?: number;
+  /** Free bytes on the journal's file system; replaceable for tests. */
+  freeSpace?: () => Promise<number>;
 }
 
 export interface JournalStats {
@@ -67,6 +75,7 @@ export class Journal implements MessageStore, MaintenanceHost {
   private readonly appender: Appender;
   private readonly maintenance: Maintenance;
   private closed = false;
+  private readonly disk: DiskMonitor;
 
   private constructor(
     readonly dir: string,
@@ -85,9 +94,13 @@ export class Journal implements MessageStore, MaintenanceHost {
       dir,
       fsync: this.fsync,
       logger: this.logger,
-      onDurable: () => this.maintenance.kick(),
+      onDurable: () => {
+        this.maintenance.kick();
+        this.disk.maybeCheck();
+      },
     });
     this.maintenance = new Maintenance(this);
+    this.disk = new DiskMonitor(dir, options.diskFreeLimit ?? 50_000_000, this.logger, options.freeSpace);
   }
 
   /** Opens (and recovers) the journal in `options.dir`. */
@@ -111,6 +124,7 @@ export class Journal implements MessageStore, MaintenanceHost {
     j.roll();
     await j.appender.idle();
     j.maintenance.kick();
+    await j.disk.check();
     logger.info(
       {
         dir: options.dir,
@@ -183,6 +197,24 @@ export class Journal implements MessageStore, MaintenanceHost {
     this.appender.push({ seg, offset: base, chunks, bytes, batch: this.batch, done });
   }
 
+  /**
+   * The disk alarm: `listener(true)` when free space falls below diskFreeLimit, `listener(false)` when it is
+   * back. The server turns it into the broker's publisher blocking (AMQP connection.blocked), as for memory.
+   */
+  onDiskAlarm(listener: DiskAlarmListener): () => void {
+    return this.disk.onAlarm(listener);
+  }
+
+  /** Whether free space is below diskFreeLimit now. */
+  get diskLow(): boolean {
+    return this.disk.low;
+  }
+
+  /** Re-reads free space now (tests; the journal also checks on its own). */
+  checkDisk(): Promise<void> {
+    return this.disk.check();
+  }
+
   /** Resolves once every batch written so far is durable and background maintenance has settled. */
   async idle(): Promise<void> {
     await this.appender.idle();
@@ -193,6 +225,7 @@ export class Journal implements MessageStore, MaintenanceHost {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.disk.stop();
     await this.appender.idle();
     await this.maintenance.stop();
     await this.appender.close();

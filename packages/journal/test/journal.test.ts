@@ -113,3 +113,26 @@ describe('journal basics', () => {
     await j.close();
   });
 });
+
+describe('disk alarm', () => {
+  it('raises the alarm below diskFreeLimit and clears it when space returns', async () => {
+    let free = 10_000_000;
+    const j = await openJournal(dir, { diskFreeLimit: 1_000_000, freeSpace: async () => free });
+    const seen: boolean[] = [];
+    j.onDiskAlarm((low) => seen.push(low));
+    expect(j.diskLow).toBe(false);
+    free = 500_000;
+    await j.checkDisk();
+    expect(j.diskLow).toBe(true);
+    free = 2_000_000;
+    await j.checkDisk();
+    expect(seen).toEqual([true, false]);
+    await j.close();
+  });
+
+  it('reads the real free space of the data directory', async () => {
+    const j = await openJournal(dir, { diskFreeLimit: Number.MAX_SAFE_INTEGER });
+    expect(j.diskLow).toBe(true);
+    await j.close();
+  });
+});
