@@ -2,25 +2,23 @@ import { createServer, STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { silentLogger, type Broker, type Limits, type Logger } from '@warren/core';
-import { DEFAULT_SERVER_NAME, type StompSession, type StompSessionOptions } from '@warren/stomp';
+import { silentLogger, type Limits, type Logger } from '@warren/core';
+import {
+  DEFAULT_SERVER_NAME,
+  type StompListener,
+  type StompListenerOptions,
+  type StompSession,
+  type StompSessionOptions,
+} from '@warren/stomp';
 import { WebSocketServer, type PerMessageDeflateOptions } from 'ws';
 import { StompWsConnection } from './connection';
 import { DemoSite } from './demo-site';
 import { chooseSubprotocol } from './subprotocol';
 
-export interface StompWsListenerOptions {
-  /** Started: durable state is restored before a listener opens. */
-  broker: Broker;
-  /** Default '0.0.0.0'. */
-  host?: string;
-  /** Default 15674 (RabbitMQ's Web-STOMP); 0 picks a free port. */
-  port?: number;
+/** The TCP listener's options (broker, host, port 15674 here, logger, limits, ...) plus WebSocket's own. */
+export interface StompWsListenerOptions extends StompListenerOptions {
   /** Where clients upgrade; default '/ws' (RabbitMQ's). */
   path?: string;
-  logger?: Logger;
-  /** Over the broker's limits: stompMaxFrameSize bounds a WebSocket message, maxOutboundBytes the backlog. */
-  limits?: Partial<Limits>;
   /**
    * Origins (`https://app.example.com`) a browser may connect from; unset allows any. A request without an
    * Origin header is not from a browser page (browsers always send one on a WebSocket upgrade) and is allowed.
@@ -30,22 +28,13 @@ export interface StompWsListenerOptions {
   binaryFrames?: boolean;
   /** permessage-deflate; off by default (CPU per message for little gain on small frames). */
   compression?: boolean | PerMessageDeflateOptions;
-  /** CONNECTED `server` header; default `Warren/<package version>`. */
-  serverName?: string;
   /** The demo page's directory; default the package's static/; null serves no page. */
   staticDir?: string | null;
-  heartbeatGraceMs?: number;
-  defaultLogin?: StompSessionOptions['defaultLogin'];
 }
 
-/** Structurally the server's Listener: the server wires it into `warren start` as is. */
-export interface StompWsListener {
+/** Structurally the server's Listener, as the TCP one; close() ends every WebSocket with 1001. */
+export interface StompWsListener extends Omit<StompListener, 'name'> {
   readonly name: 'ws';
-  readonly address: { readonly host: string; readonly port: number };
-  /** Live sessions (for tests and the management API). */
-  readonly sessions: ReadonlySet<StompSession>;
-  /** Stops accepting, closes every WebSocket with 1001, resolves once every socket is gone. */
-  close(): Promise<void>;
 }
 
 /**
