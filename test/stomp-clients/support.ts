@@ -10,6 +10,7 @@ import {
   type StompListenerOptions,
   type StompVersion,
 } from '@warren/stomp';
+import { waitFor as pollUntil } from '@warren/testkit';
 
 /** A broker in this process with the STOMP listener on a free port of 127.0.0.1. */
 export interface StompTestBroker {
@@ -39,13 +40,9 @@ export async function startStompBroker(
   };
 }
 
-/** Polls until `predicate` holds; tests wait for events, never for a fixed time. */
-export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 10000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/** The testkit's waitFor with this suite's argument order (what first) and a 10 s default deadline. */
+export function waitFor(predicate: () => boolean, what: string, timeoutMs = 10000): Promise<void> {
+  return pollUntil(predicate, timeoutMs, what);
 }
 
 export interface RunResult {

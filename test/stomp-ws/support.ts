@@ -7,6 +7,7 @@ import { defaultConfig, startServer, VERSION, type ServerHandle } from '@warren/
 import { listenStomp, StompParser, serializeFrame, type StompFrame, type StompVersion } from '@warren/stomp';
 import { listenStompWs, type StompWsListener, type StompWsListenerOptions } from '@warren/stomp-ws';
 import { WebSocket, type ClientOptions, type RawData } from 'ws';
+import { waitFor as pollUntil } from '@warren/testkit';
 
 /** Warren in this process (startServer): AMQP, STOMP/TCP and the WebSocket listener on one broker. */
 export interface WsBroker {
@@ -88,13 +89,9 @@ export async function startWsOnly(
   };
 }
 
-/** Polls until `predicate` holds; tests wait for events, never for a fixed time. */
-export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 10000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+/** The testkit's waitFor with this suite's argument order (what first) and a 10 s default deadline. */
+export function waitFor(predicate: () => boolean, what: string, timeoutMs = 10000): Promise<void> {
+  return pollUntil(predicate, timeoutMs, what);
 }
 
 export const STOMP_PROTOCOLS = ['v10.stomp', 'v11.stomp', 'v12.stomp'];
