@@ -1,7 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultConfig, startServer, type ServerHandle, type WarrenConfig } from '@warren/server';
+import {
+  defaultConfig,
+  startServer,
+  type ServerHandle,
+  type StartOptions,
+  type WarrenConfig,
+} from '@warren/server';
 
 /** A broker for black-box tests: where its listeners are, and how to stop it. */
 export interface TestBroker {
@@ -24,7 +30,10 @@ export interface TestBroker {
  * (WARREN_TEST_EXTERNAL=127.0.0.1:5682:61623:15684), which shows that a test asserts RabbitMQ's behaviour and
  * not merely Warren's. Tests never need it: without the variable they run against Warren.
  */
-export async function startWarren(configure?: (config: WarrenConfig) => void): Promise<TestBroker> {
+export async function startWarren(
+  configure?: (config: WarrenConfig) => void,
+  options?: StartOptions,
+): Promise<TestBroker> {
   const external = process.env['WARREN_TEST_EXTERNAL'];
   if (external !== undefined && external !== '') {
     const [host = '127.0.0.1', amqp = '5672', stomp = '61613', ws = '15674'] = external.split(':');
@@ -47,7 +56,7 @@ export async function startWarren(configure?: (config: WarrenConfig) => void): P
     l.host = '127.0.0.1';
   }
   configure?.(config);
-  const server = await startServer(config);
+  const server = await startServer(config, options);
   const port = (name: string): number => server.listeners.find((l) => l.name === name)?.address.port ?? 0;
   return {
     host: '127.0.0.1',

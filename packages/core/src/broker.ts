@@ -3,6 +3,7 @@ import { WarrenError } from './errors';
 import type { Exchange } from './exchanges/exchange';
 import { resolveLimits, type Limits } from './limits';
 import { silentLogger, type Logger } from './logger';
+import { ResourceAlarms } from './alarms';
 import { MemoryMonitor } from './memory-monitor';
 import { MemoryStore } from './memory-store';
 import { Message } from './message';
@@ -27,7 +28,7 @@ export interface BrokerOptions {
 export const DEFAULT_VHOST = '/';
 const ALL: { configure: string; write: string; read: string } = { configure: '.*', write: '.*', read: '.*' };
 
-/** The root of the routing core: vhosts, users, connections, the store and the memory alarm. */
+/** The root of the routing core: vhosts, users, connections, the store and the resource alarms. */
 export class Broker {
   readonly limits: Limits;
   readonly users: UserRegistry;
@@ -35,6 +36,8 @@ export class Broker {
   readonly connections = new Map<number, Connection>();
   readonly persistence: Persistence;
   readonly memory: MemoryMonitor;
+  /** Memory and disk alarms: publishers are blocked while any is raised. */
+  readonly alarms = new ResourceAlarms();
   readonly logger: Logger;
   readonly now: () => number;
   private readonly store: MessageStore;
@@ -49,7 +52,7 @@ export class Broker {
     this.now = options.clock ?? Date.now;
     this.store = options.store ?? new MemoryStore();
     this.persistence = new Persistence(this.store);
-    this.memory = new MemoryMonitor(this.limits.memoryHighWatermark);
+    this.memory = new MemoryMonitor(this.limits.memoryHighWatermark, this.alarms);
     this.users = new UserRegistry(options.loopbackUsers ?? ['guest']);
   }
 

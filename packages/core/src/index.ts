@@ -18,5 +18,6 @@ export * from './store';
 export { MemoryStore } from './memory-store';
 export { Persistence } from './persistence';
 export { MemoryMonitor } from './memory-monitor';
+export { ResourceAlarms, type AlarmResource, type AlarmListener } from './alarms';
 export * from './dead-letter';
 export * from './broker';

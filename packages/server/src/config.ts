@@ -44,6 +44,11 @@ export interface WarrenConfig {
   defaultUser: UserCredentials;
   /** Users allowed to log in only from the loopback interface (RabbitMQ's loopback_users). */
   loopbackUsers: string[];
+  /**
+   * RabbitMQ's disk_free_limit in bytes: below it on the data directory's file system, publishers are blocked
+   * (AMQP connection.blocked) until space returns. 0 turns the check off.
+   */
+  diskFreeLimit: number;
 }
 
 const ALL_INTERFACES = '::';
@@ -67,6 +72,7 @@ export function defaultConfig(): WarrenConfig {
     limits: {},
     defaultUser: { name: 'guest', password: 'guest' },
     loopbackUsers: ['guest'],
+    diskFreeLimit: 50_000_000,
   };
 }
 

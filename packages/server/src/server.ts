@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Broker, silentLogger, type Logger } from '@warren/core';
-import { Journal } from '@warren/journal';
+import { Journal, type JournalOptions } from '@warren/journal';
 import type { WarrenConfig } from './config';
 import { LISTENERS, type Listener, type ListenerFactory } from './listeners';
 import { VERSION } from './version';
@@ -19,6 +19,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Defaults to LISTENERS; tests pass their own to start only what they exercise. */
   listeners?: readonly ListenerFactory[];
+  /** How the journal reads free disk space; tests replace it to play a filling disk. */
+  freeSpace?: JournalOptions['freeSpace'];
 }
 
 /**
@@ -27,13 +29,15 @@ export interface StartOptions {
  * before the error is rethrown, so a failed start leaves no port bound.
  */
 export async function startServer(config: WarrenConfig, options: StartOptions = {}): Promise<ServerHandle> {
-  const { logger = silentLogger, listeners: factories = LISTENERS } = options;
+  const { logger = silentLogger, listeners: factories = LISTENERS, freeSpace } = options;
 
   await mkdir(config.dataDir, { recursive: true });
   // Durable state lives in the journal under the data directory; recovery runs here, before any listener opens.
   const store = await Journal.open({
     dir: join(config.dataDir, 'journal'),
     logger: logger.child({ component: 'journal' }),
+    diskFreeLimit: config.diskFreeLimit,
+    ...(freeSpace === undefined ? {} : { freeSpace }),
   });
   const broker = new Broker({
     store,
@@ -42,6 +46,9 @@ export async function startServer(config: WarrenConfig, options: StartOptions = 
     defaultUser: config.defaultUser,
     loopbackUsers: [...config.loopbackUsers],
   });
+  // Below disk_free_limit publishers are blocked, as under the memory alarm; the journal keeps writing.
+  broker.alarms.set('disk', store.diskLow);
+  store.onDiskAlarm((low) => broker.alarms.set('disk', low));
   const listeners: Listener[] = [];
   try {
     await broker.start();

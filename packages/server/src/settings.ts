@@ -259,5 +259,14 @@ export const SETTINGS: readonly Setting[] = [
       c.loopbackUsers = v;
     },
   }),
+  setting({
+    key: 'diskFreeLimit',
+    env: 'WARREN_DISK_FREE_LIMIT',
+    describe: 'Free bytes on the data directory below which publishers are blocked (0 = off)',
+    kind: count,
+    set: (c, v) => {
+      c.diskFreeLimit = v;
+    },
+  }),
   ...(Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]).map(limitSetting),
 ];

@@ -111,6 +111,7 @@ describe('precedence', () => {
         WARREN_DEFAULT_PASSWORD: 's3cret',
         WARREN_LOOPBACK_USERS: 'admin, ops',
         WARREN_LIMITS_MAX_MESSAGE_SIZE: '1048576',
+        WARREN_DISK_FREE_LIMIT: '2000000000',
       },
     );
     expect(config).toEqual({
@@ -130,6 +131,7 @@ describe('precedence', () => {
       limits: { maxMessageSize: 1048576 },
       defaultUser: { name: 'admin', password: 's3cret' },
       loopbackUsers: ['admin', 'ops'],
+      diskFreeLimit: 2_000_000_000,
     });
   });
 

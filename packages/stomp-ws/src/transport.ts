@@ -98,6 +98,14 @@ export class WebSocketTransport implements Transport {
     this.close(this.goingAway ? CLOSE_GOING_AWAY : CLOSE_NORMAL);
   }
 
+  pauseReading(): void {
+    this.ws.pause();
+  }
+
+  resumeReading(): void {
+    this.ws.resume();
+  }
+
   /** The WebSocket is closed: stop every timer. */
   closed(): void {
     this.blocked = false;

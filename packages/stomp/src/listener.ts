@@ -61,6 +61,14 @@ class TcpTransport implements Transport {
   destroy(): void {
     this.socket.destroy();
   }
+
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    this.socket.resume();
+  }
 }
 
 /** Opens the STOMP TCP listener; resolves once it accepts connections, rejects if it cannot bind. */

@@ -47,6 +47,17 @@ export class MemoryTransport implements Transport {
     this.destroyed = true;
   }
 
+  /** Whether the session asked to stop reading (a resource alarm). */
+  paused = false;
+
+  pauseReading(): void {
+    this.paused = true;
+  }
+
+  resumeReading(): void {
+    this.paused = false;
+  }
+
   get closed(): boolean {
     return this.ended || this.destroyed;
   }

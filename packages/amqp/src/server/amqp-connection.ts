@@ -240,7 +240,7 @@ export class AmqpConnection implements FrameHandler {
           remotePort: this.socket.remotePort ?? 0,
         });
         this.state = State.Running;
-        this.unsubscribeAlarm = this.broker.memory.onAlarm((blocked) => this.onAlarm(blocked));
+        this.unsubscribeAlarm = this.broker.alarms.onChange((blocked) => this.onAlarm(blocked));
         this.log.info({ user: user.name, vhost: m.virtualHost }, 'connection opened');
         this.send(0, { id: CONNECTION_OPEN_OK, knownHosts: '' });
         return;
@@ -440,7 +440,8 @@ export class AmqpConnection implements FrameHandler {
   }
 
   private heartbeatTick(): void {
-    if (Date.now() - this.lastRead > 2 * this.heartbeatMs) {
+    // Blocked, the socket is not read, so the client's heartbeats are not seen: RabbitMQ pauses the monitor too.
+    if (!this.blocked && Date.now() - this.lastRead > 2 * this.heartbeatMs) {
       this.log.warn(
         { timeoutSeconds: (2 * this.heartbeatMs) / 1000 },
         'missed heartbeats from client, closing',
@@ -452,18 +453,20 @@ export class AmqpConnection implements FrameHandler {
     this.wroteSinceTick = false;
   }
 
-  /** A publish arrived while the memory alarm is on: stop reading this connection (RabbitMQ's blocking). */
+  /** A publish arrived while a resource alarm is on: stop reading this connection (RabbitMQ's blocking). */
   blockIfAlarm(): void {
-    if (!this.broker.memory.blocked || this.blocked) return;
+    const alarms = this.broker.alarms;
+    if (!alarms.blocked || this.blocked) return;
     this.blocked = true;
     this.socket.pause();
-    if (this.capabilities.connectionBlocked)
-      this.send(0, { id: CONNECTION_BLOCKED, reason: 'low on memory' });
+    this.log.info({ reason: alarms.reason }, 'connection blocked by a resource alarm');
+    if (this.capabilities.connectionBlocked) this.send(0, { id: CONNECTION_BLOCKED, reason: alarms.reason });
   }
 
   private onAlarm(blocked: boolean): void {
     if (blocked || !this.blocked) return;
     this.blocked = false;
+    this.lastRead = Date.now();
     this.socket.resume();
     if (this.capabilities.connectionBlocked) this.send(0, { id: CONNECTION_UNBLOCKED });
   }

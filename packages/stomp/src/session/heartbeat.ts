@@ -19,6 +19,8 @@ export class Heartbeats {
   wrote = false;
   /** Set on every inbound chunk; cleared by the receive check. */
   heard = false;
+  /** While the session does not read (blocked by an alarm), silence proves nothing: nobody is dropped. */
+  paused = false;
   private sendTimer: NodeJS.Timeout | undefined = undefined;
   private receiveTimer: NodeJS.Timeout | undefined = undefined;
   private lastHeard = 0;
@@ -54,7 +56,7 @@ export class Heartbeats {
       const check = Math.max(10, Math.min(expectEvery, graceMs) >> 1);
       this.receiveTimer = setInterval(() => {
         const now = Date.now();
-        if (this.heard) {
+        if (this.heard || this.paused) {
           this.heard = false;
           this.lastHeard = now;
         } else if (now - this.lastHeard > limit) {

@@ -70,6 +70,9 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
   readonly transactions: StompTransactions;
   /** DISCONNECT's receipt: the transport ends once it is written. */
   private closingReceipt: string | undefined = undefined;
+  /** Not reading: this session published while a resource alarm was raised. */
+  private blocked = false;
+  private unsubscribeAlarm: (() => void) | undefined = undefined;
 
   constructor(
     readonly transport: Transport,
@@ -181,6 +184,28 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     // STOMP 1.2 "Header receipt": any client frame but CONNECT may ask for one.
     const receipt = frame.headers.get('receipt');
     if (receipt !== undefined) (this.receipts as Receipts).receipt(receipt, durable);
+    if ((command === 'SEND' || command === 'COMMIT') && this.broker.alarms.blocked) this.block();
+  }
+
+  /**
+   * A publish under a memory or disk alarm: stop reading this connection until the alarm clears, as
+   * RabbitMQ's STOMP adapter does. STOMP has no connection.blocked; the client sees its socket stall.
+   * Deliveries to its subscriptions carry on.
+   */
+  private block(): void {
+    if (this.blocked) return;
+    this.blocked = true;
+    this.heartbeats.paused = true;
+    this.transport.pauseReading();
+    this.logger.info({ reason: this.broker.alarms.reason }, 'STOMP publisher blocked by a resource alarm');
+  }
+
+  private unblock(): void {
+    if (!this.blocked || this.state === CLOSED) return;
+    this.blocked = false;
+    this.heartbeats.paused = false;
+    this.heartbeats.heard = true;
+    this.transport.resumeReading();
   }
 
   private connect(frame: StompFrame): void {
@@ -233,6 +258,9 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     this.parser.markConnected(version);
     this.receipts = new Receipts(this.broker.persistence, this);
     this.commands = new MessagingCommands(this, channel);
+    this.unsubscribeAlarm = this.broker.alarms.onChange((blocked) => {
+      if (!blocked) this.unblock();
+    });
     // The server can send every cy and wants the client's every cx: `heart-beat:cy,cx` (RabbitMQ's answer).
     const sendEvery = beat.clientWants;
     const expectEvery = beat.clientSends;
@@ -351,6 +379,7 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     if (this.state === CLOSED) return;
     this.state = CLOSED;
     this.heartbeats.stop();
+    this.unsubscribeAlarm?.();
     this.parser.destroy();
     // STOMP 1.2 "BEGIN": open transactions are aborted when the connection goes; unacked deliveries are
     // requeued by the channel's close, so another subscriber gets them.

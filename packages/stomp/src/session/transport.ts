@@ -23,4 +23,7 @@ export interface Transport {
   end(): void;
   /** Closes at once, dropping unsent data (a peer that stopped heart-beating, broker shutdown). */
   destroy(): void;
+  /** Stops reading from the peer (a publisher blocked by a resource alarm); writes carry on. */
+  pauseReading(): void;
+  resumeReading(): void;
 }

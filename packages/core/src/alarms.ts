@@ -1,0 +1,42 @@
+/** The resources whose alarm blocks publishers, as RabbitMQ's memory and disk alarms do. */
+export type AlarmResource = 'memory' | 'disk';
+const RESOURCES: readonly AlarmResource[] = ['memory', 'disk'];
+
+export type AlarmListener = (blocked: boolean) => void;
+
+/**
+ * The broker's resource alarms. While any is raised, protocols stop reading from connections that publish
+ * (AMQP sends connection.blocked with `reason`); consumers carry on, so queues can drain. Listeners hear only
+ * the transitions of the whole set: raised -> clear and clear -> raised, not each resource.
+ */
+export class ResourceAlarms {
+  private readonly raised = new Set<AlarmResource>();
+  private readonly listeners = new Set<AlarmListener>();
+
+  /** Whether publishers are blocked now. */
+  get blocked(): boolean {
+    return this.raised.size > 0;
+  }
+
+  /** RabbitMQ's connection.blocked reason: 'low on memory', 'low on disk', 'low on memory & disk'. */
+  get reason(): string {
+    return `low on ${RESOURCES.filter((r) => this.raised.has(r)).join(' & ')}`;
+  }
+
+  isRaised(resource: AlarmResource): boolean {
+    return this.raised.has(resource);
+  }
+
+  set(resource: AlarmResource, raised: boolean): void {
+    const before = this.blocked;
+    if (raised) this.raised.add(resource);
+    else this.raised.delete(resource);
+    if (this.blocked !== before) for (const l of this.listeners) l(this.blocked);
+  }
+
+  /** Calls `listener(blocked)` on every transition; returns the unsubscribe function. */
+  onChange(listener: AlarmListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
