@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
+import { Journal } from '@warren/journal';
 
 /*
  * kill -9 under a stream of confirmed publishes: every confirmed message must be there after a restart, and
@@ -133,4 +134,25 @@ describe('kill -9 under confirmed publishes', () => {
       await rm(dir, { recursive: true, force: true });
     }
   }, 300_000);
+});
+
+describe('one broker per data directory', () => {
+  it('refuses a second broker on a directory in use, and takes over the lock of a killed one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'warren-lock-'));
+    const child = await startChild(dir);
+    try {
+      // Two processes appending to the same segments would corrupt each other: the second must not start.
+      await expect(Journal.open({ dir })).rejects.toThrow(`in use by process ${child.proc.pid}`);
+      child.proc.kill('SIGKILL');
+      await child.exited;
+      // The dead broker never released its lock; it is stale now and the next broker starts.
+      const j = await Journal.open({ dir });
+      await j.close();
+      const again = await Journal.open({ dir });
+      await again.close();
+    } finally {
+      child.proc.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -10,6 +10,7 @@ import {
   type StoreOp,
 } from '@warren/core';
 import { Appender } from './appender';
+import { DirLock } from './dir-lock';
 import { DiskMonitor, type DiskAlarmListener } from './disk-monitor';
 import { BatchWriter } from './batch-writer';
 import { JournalIndex } from './journal-index';
@@ -22,7 +23,7 @@ import { Segment } from './segment';
 import { readRecords } from './segment-reader';
 
 export interface JournalOptions {
-  /** Created if missing. One journal per directory. */
+  /** Created if missing. One journal per directory: a second open fails while the first holds its lock. */
   dir: string;
   /** A segment is closed and a new one started once it reaches this size. Default 64 MiB. */
   segmentSize?: number;
@@ -84,6 +85,7 @@ export class Journal implements MessageStore, MaintenanceHost {
     segments: Segment[],
     /** What recovery found wrong when this journal was opened. */
     readonly report: RecoveryReport,
+    private readonly lock: DirLock,
   ) {
     this.logger = options.logger ?? silentLogger;
     this.segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
@@ -107,19 +109,27 @@ export class Journal implements MessageStore, MaintenanceHost {
   static async open(options: JournalOptions): Promise<Journal> {
     const logger = options.logger ?? silentLogger;
     await mkdir(options.dir, { recursive: true });
+    const lock = await DirLock.acquire(options.dir);
     const index = new JournalIndex();
-    const { segments, report } = await recoverSegments(options.dir, index, logger);
-    if (options.fsync ?? true) {
-      // A killed process leaves written-but-unsynced bytes in the page cache; they are about to be trusted
-      // (older segments may be deleted on their word), so they go to disk first. Only the newest segments
-      // can hold any: every older one was synced before the next was started.
-      for (const s of segments.slice(-2)) {
-        const fh = await open(s.path, 'r');
-        await fh.datasync();
-        await fh.close();
+    let recovered;
+    try {
+      recovered = await recoverSegments(options.dir, index, logger);
+      if (options.fsync ?? true) {
+        // A killed process leaves written-but-unsynced bytes in the page cache; they are about to be trusted
+        // (older segments may be deleted on their word), so they go to disk first. Only the newest segments
+        // can hold any: every older one was synced before the next was started.
+        for (const s of recovered.segments.slice(-2)) {
+          const fh = await open(s.path, 'r');
+          await fh.datasync();
+          await fh.close();
+        }
       }
+    } catch (err) {
+      await lock.release();
+      throw err;
     }
-    const j = new Journal(options.dir, options, index, segments, report);
+    const { segments, report } = recovered;
+    const j = new Journal(options.dir, options, index, segments, report, lock);
     // Appending always starts in a fresh segment: the old tail may have been cut, and its header stays valid.
     j.roll();
     await j.appender.idle();
@@ -233,6 +243,7 @@ export class Journal implements MessageStore, MaintenanceHost {
       if (s.fd !== undefined) await s.fd.close();
       s.fd = undefined;
     }
+    await this.lock.release();
   }
 
   /** Space accounting checked against the index (see JournalIndex.audit); empty when consistent. */
