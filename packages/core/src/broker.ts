@@ -60,7 +60,10 @@ export class Broker {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    const state = await this.store.recover();
+    // A store that can read messages back leaves each durable queue's backlog past its budget on disk.
+    const state = await this.store.recover(
+      this.persistence.canPage ? { residentBytes: this.limits.queueResidentBytes } : {},
+    );
     this.messageSeq = state.maxMessageId;
     if (state.topology.length === 0) {
       this.users.onChange = (name) => this.persistUser(name);
@@ -78,23 +81,25 @@ export class Broker {
       this.users.onChange = (name) => this.persistUser(name);
     }
     let restored = 0;
+    let paged = 0;
     const shared = new Map<number, Message>();
     for (const [key, list] of state.messages) {
       const queue = this.findQueueByKey(key);
       if (queue === undefined) continue;
-      for (const { message: m, delivered } of list) {
-        let msg = shared.get(m.id);
-        if (msg === undefined) {
-          msg = Message.fromProperties(m.exchange, m.routingKey, m.properties, m.body);
-          msg.id = m.id;
-          msg.stored = true;
-          shared.set(m.id, msg);
+      for (const r of list) {
+        let msg: Message;
+        if (r.message === undefined) {
+          msg = Message.pagedOut(r.id, r.size, r.priority);
+          paged++;
+        } else {
+          msg = shared.get(r.id) ?? Message.fromStored(r.message);
+          shared.set(r.id, msg);
         }
-        queue.restore(msg, delivered);
+        queue.restore(msg, r.delivered);
         restored++;
       }
     }
-    this.logger.info({ vhosts: this.vhosts.size, messages: restored }, 'broker state restored');
+    this.logger.info({ vhosts: this.vhosts.size, messages: restored, paged }, 'broker state restored');
   }
 
   nextMessageId(): number {

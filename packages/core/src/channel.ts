@@ -239,17 +239,27 @@ export class Channel {
     if (this.consumers.get(c.tag) === c) this.consumers.delete(c.tag);
   }
 
-  /** basic.get. */
-  get(queue: string, noAck: boolean): GetResult | undefined {
+  /**
+   * basic.get. `reply` gets the message, or undefined for an empty queue: at once, unless the queue's next
+   * message is paged out, then once it is read back (never if the channel closes meanwhile). Errors (access,
+   * a missing queue) are thrown before anything waits.
+   */
+  get(queue: string, noAck: boolean, reply: (result: GetResult | undefined) => void): void {
     const name = this.queueName(queue);
     this.check('read', 'queue', name);
     const q = this.vhost.useQueue(name, this.connection);
-    const entry = q.take();
-    if (entry === undefined) return undefined;
-    entry.tag = ++this.nextTag;
-    if (noAck) q.settle(entry);
-    else this.unacked.set(entry.tag, entry);
-    return { delivery: entry, messageCount: q.messageCount };
+    const attempt = (): void => {
+      if (this.closed) return;
+      if (q.deleted) return reply(undefined);
+      if (q.headPaged) return q.whenHeadLoaded(attempt);
+      const entry = q.take();
+      if (entry === undefined) return reply(undefined);
+      entry.tag = ++this.nextTag;
+      if (noAck) q.settle(entry);
+      else this.unacked.set(entry.tag, entry);
+      reply({ delivery: entry, messageCount: q.messageCount });
+    };
+    attempt();
   }
 
   /** Called by a queue: hands `entry` to `consumer` with this channel's next delivery tag. */

@@ -21,6 +21,11 @@ export interface Limits {
   maxOutboundBytes: number;
   /** Ready message bodies held by the whole broker before publishers are blocked. */
   memoryHighWatermark: number;
+  /**
+   * Ready message bytes a durable queue keeps in memory; its persistent messages past them wait on disk only
+   * (an index entry each in memory) until they near the head. 0 keeps everything in memory.
+   */
+  queueResidentBytes: number;
   /** Deliveries dispatched in one go before yielding to I/O (setImmediate). */
   dispatchBatch: number;
   /** STOMP frame size (headers + body). */
@@ -45,6 +50,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxUnackedPerChannel: 1_000_000,
   maxOutboundBytes: 4 * 1024 * 1024,
   memoryHighWatermark: 1024 * 1024 * 1024,
+  queueResidentBytes: 16 * 1024 * 1024,
   dispatchBatch: 256,
   stompMaxFrameSize: 4 * 1024 * 1024,
   stompMaxHeaders: 1000,

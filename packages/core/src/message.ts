@@ -1,5 +1,6 @@
 import { WarrenError } from './errors';
 import type { MessageProperties } from './properties';
+import type { StoredMessage } from './store';
 import { PERSISTENT } from './properties';
 
 /**
@@ -21,6 +22,7 @@ export interface PropertyHints {
 }
 
 const NO_PROPERTIES: MessageProperties = Object.freeze({});
+const NO_BODY = Buffer.alloc(0);
 
 /**
  * One published message. Queues hold references to it, never copies: `refs` counts the queues (ready or
@@ -33,6 +35,13 @@ export class Message {
   refs = 0;
   /** Set once a store holds the body, so a message routed to several durable queues is written once. */
   stored = false;
+  /**
+   * A stand-in for a message whose body and properties are on disk only (a durable queue over its memory
+   * budget): it keeps what the queue needs to hold it (id, size, priority) until the queue reads it back.
+   */
+  readonly paged: boolean;
+  /** Body bytes, also of a paged-out message (whose `body` is empty). */
+  readonly size: number;
   readonly persistent: boolean;
   readonly priority: number;
   /** Per-message TTL in ms from the `expiration` property; -1 when it has none. */
@@ -47,8 +56,11 @@ export class Message {
     private raw: Buffer | undefined,
     private decoder: PropertiesDecoder | undefined,
     hints: PropertyHints,
+    size = -1,
   ) {
     this.props = props;
+    this.paged = size >= 0;
+    this.size = size >= 0 ? size : body.length;
     this.persistent = hints.deliveryMode === PERSISTENT;
     this.priority = hints.priority ?? 0;
     this.ttl = parseExpiration(hints.expiration);
@@ -74,6 +86,31 @@ export class Message {
     return new Message(exchange, routingKey, body, undefined, raw, decoder, hints);
   }
 
+  /** A message read back from a store: at startup, or when a queue pages it in. */
+  static fromStored(m: StoredMessage): Message {
+    const msg = Message.fromProperties(m.exchange, m.routingKey, m.properties, m.body);
+    msg.id = m.id;
+    msg.stored = true;
+    return msg;
+  }
+
+  /** The stand-in a queue holds while the message with this id waits on disk (see `paged`). */
+  static pagedOut(id: number, size: number, priority: number): Message {
+    const msg = new Message(
+      '',
+      '',
+      NO_BODY,
+      NO_PROPERTIES,
+      undefined,
+      undefined,
+      { deliveryMode: PERSISTENT, priority },
+      size,
+    );
+    msg.id = id;
+    msg.stored = true;
+    return msg;
+  }
+
   get properties(): MessageProperties {
     if (this.props === undefined) {
       this.props =
@@ -85,10 +122,6 @@ export class Message {
   /** The encoded property bytes if they are in `format`, so a protocol can forward them untouched. */
   rawProperties(format: string): Buffer | undefined {
     return this.decoder !== undefined && this.decoder.format === format ? this.raw : undefined;
-  }
-
-  get size(): number {
-    return this.body.length;
   }
 
   /** A new message with changed routing and properties but the same body (dead-lettering, STOMP replies). */

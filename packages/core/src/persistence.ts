@@ -1,6 +1,13 @@
 import type { Message } from './message';
 import type { QueueEntry } from './queue-entry';
-import { queueKey, topologyKey, type MessageStore, type StoreOp, type TopologyRecord } from './store';
+import {
+  queueKey,
+  topologyKey,
+  type MessageStore,
+  type StoredMessage,
+  type StoreOp,
+  type TopologyRecord,
+} from './store';
 
 /**
  * Gathers every store operation of one event-loop turn into one batch (group commit): the store sees one
@@ -18,6 +25,18 @@ export class Persistence {
   batchId = 0;
 
   constructor(private readonly store: MessageStore) {}
+
+  /** Whether queues may keep persistent messages on disk only: the store can read them back. */
+  get canPage(): boolean {
+    return this.store.read !== undefined;
+  }
+
+  /** Reads messages back from the store (paged-out ones). This turn's operations go to the store first. */
+  read(ids: readonly number[]): Promise<Map<number, StoredMessage>> {
+    if (this.store.read === undefined) return Promise.resolve(new Map());
+    this.writeNow();
+    return this.store.read(ids);
+  }
 
   put(record: TopologyRecord): void {
     this.push({ op: 'put', key: topologyKey(record), record });

@@ -15,10 +15,13 @@ export class QueueEntry {
   consumer: Consumer | undefined = undefined;
   /** Set while an ack/nack for it is buffered in a transaction, so it cannot be settled twice. */
   settling = false;
+  /** Whether it is in its queue's ready list (kept by ReadyList). */
+  inReady = false;
 
   constructor(
     readonly queue: Queue,
-    readonly msg: Message,
+    /** The message, or its paged-out stand-in while it waits on disk in a ready list (Message.paged). */
+    public msg: Message,
     /** Publish order within the queue; requeues go back by it. */
     readonly seq: number,
     /** Absolute ms when it expires; 0 for never. */

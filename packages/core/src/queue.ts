@@ -2,14 +2,19 @@ import type { Consumer } from './consumer';
 import { deadLetterMessage, type DeathReason } from './dead-letter';
 import { describe, WarrenError } from './errors';
 import type { FieldTable } from './field-table';
-import type { Message } from './message';
+import { Message } from './message';
 import type { QueueSettings } from './queue-arguments';
 import { QueueEntry } from './queue-entry';
 import { ReadyList } from './ready-list';
 import type { Vhost } from './vhost';
+import type { StoredMessage } from './store';
 
 /** How far past the head dispatch looks for a message a filtered consumer accepts (bounds the cost). */
 const SELECTOR_SCAN_LIMIT = 1000;
+/** Paged-out messages read back in one store read, at most (and at most a quarter of the budget's bytes). */
+const PAGE_IN_BATCH = 2048;
+/** After a failed store read, the next try. */
+const PAGE_IN_RETRY_MS = 1000;
 
 export interface QueueOptions {
   durable: boolean;
@@ -52,6 +57,13 @@ export class Queue {
   private expiryTimer: NodeJS.Timeout | undefined = undefined;
   private expiryAt = 0;
   private unusedTimer: NodeJS.Timeout | undefined = undefined;
+  /** A store read of paged-out messages is under way. */
+  private loading = false;
+  /** basic.get calls waiting for the head to be read back. */
+  private loadWaiters: (() => void)[] = [];
+  /** Entries to dead-letter whose bodies are being read back (or that wait behind such), in order. */
+  private readonly deadPending: { entry: QueueEntry; reason: DeathReason }[] = [];
+  private deadLoading = false;
 
   constructor(
     readonly vhost: Vhost,
@@ -112,6 +124,7 @@ export class Queue {
         return true;
       }
     }
+    if (this.overBudget(msg)) this.pageOut(entry);
     this.ready.push(entry);
     this.enforceMaxLength();
     this.dispatch();
@@ -149,8 +162,23 @@ export class Queue {
     }
   }
 
+  /**
+   * Whether the next message is paged out: basic.get must wait (`whenHeadLoaded`) before `take` can hand it
+   * out.
+   */
+  get headPaged(): boolean {
+    return this.ready.peek()?.msg.paged === true;
+  }
+
+  /** Calls `fn` once the read of paged-out messages under way (or started now) is done. */
+  whenHeadLoaded(fn: () => void): void {
+    this.loadWaiters.push(fn);
+    this.pageIn();
+  }
+
   /** basic.get: the next live message, or undefined. The caller tracks or settles it. */
   take(): QueueEntry | undefined {
+    if (this.headPaged) throw new Error('take() while the head is paged out; wait for whenHeadLoaded');
     this.touch();
     const entry = this.shiftLive(this.vhost.broker.now());
     if (entry !== undefined) {
@@ -160,6 +188,7 @@ export class Queue {
       this.unackedCount++;
       this.vhost.broker.persistence.delivered(entry);
     }
+    this.prefetch();
     this.armExpiry();
     return entry;
   }
@@ -175,6 +204,10 @@ export class Queue {
         this.expireDue(now);
         const head = this.ready.peek();
         if (head === undefined) break;
+        if (head.msg.paged) {
+          this.pageIn();
+          break;
+        }
         let consumer = this.pickConsumer(head.msg);
         let entry: QueueEntry | undefined;
         if (consumer !== undefined) entry = this.ready.shift();
@@ -195,7 +228,13 @@ export class Queue {
     } finally {
       this.dispatching = false;
     }
+    this.prefetch();
     this.armExpiry();
+  }
+
+  /** Reads the backlog back before the in-memory part runs dry, so consumers rarely wait on the disk. */
+  private prefetch(): void {
+    if (this.ready.pagedCount > 0 && this.ready.residentBytes < this.residentBudget / 2) this.pageIn();
   }
 
   /** Settles an unacked entry for good (ack, or reject without dead-letter exchange). */
@@ -235,6 +274,7 @@ export class Queue {
     if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
     const count = this.ready.length;
     for (const e of this.ready.drain()) this.release(e);
+    this.runLoadWaiters();
     for (const c of this.consumers.splice(0)) {
       c.cancelled = true;
       c.channel.forgetConsumer(c);
@@ -254,14 +294,98 @@ export class Queue {
     this.unusedTimer.unref();
   }
 
-  /** Restores a message from the store at startup, in order, without writing it again. */
+  /**
+   * Restores a message from the store at startup, in order, without writing it again. `msg` may be a paged-out
+   * stand-in (Message.pagedOut) when the store left its body on disk.
+   */
   restore(msg: Message, delivered: boolean): void {
     const ttl = this.settings.messageTtl ?? -1;
     const entry = new QueueEntry(this, msg, ++this.seq, ttl >= 0 ? this.vhost.broker.now() + ttl : 0);
     entry.deliveryCount = delivered ? 1 : 0;
-    msg.refs++;
-    this.vhost.broker.memory.add(msg);
+    if (msg.refs++ === 0) this.vhost.broker.memory.add(msg);
     this.ready.push(entry);
+  }
+
+  /** Bytes of ready messages this queue keeps in memory before it pages persistent ones out; 0 for never. */
+  get residentBudget(): number {
+    const persistence = this.vhost.broker.persistence;
+    return this.persists && persistence.canPage ? this.vhost.broker.limits.queueResidentBytes : 0;
+  }
+
+  /**
+   * Whether a new ready message goes to disk only: a persistent message in a durable queue over its budget,
+   * or any while older ones wait on disk (later arrivals queue behind them there).
+   */
+  private overBudget(msg: Message): boolean {
+    if (!msg.persistent || !this.persists) return false;
+    const budget = this.residentBudget;
+    return budget > 0 && (this.ready.pagedCount > 0 || this.ready.residentBytes + msg.size > budget);
+  }
+
+  /**
+   * The entry keeps a stand-in and lets go of the message: once no other queue holds it, its body and
+   * properties are garbage and only the store has them. The store write is already in this turn's batch.
+   */
+  private pageOut(entry: QueueEntry): void {
+    const msg = entry.msg;
+    const stub = Message.pagedOut(msg.id, msg.size, msg.priority);
+    stub.refs = 1;
+    entry.msg = stub;
+    if (--msg.refs === 0) this.vhost.broker.memory.remove(msg);
+  }
+
+  /** Reads the next paged-out messages back from the store, one read at a time. */
+  private pageIn(): void {
+    if (this.loading || this.deleted) return;
+    if (this.ready.pagedCount === 0) {
+      this.runLoadWaiters();
+      return;
+    }
+    const budget = this.residentBudget;
+    const batch = this.ready.nextPaged(PAGE_IN_BATCH, Math.max(1, budget / 4));
+    this.loading = true;
+    this.vhost.broker.persistence.read(batch.map((e) => e.msg.id)).then(
+      (found) => {
+        this.loading = false;
+        for (const entry of this.deleted ? [] : batch) {
+          // Gone while reading (purged, expired, dropped by max-length): nothing to load.
+          if (!entry.inReady || !entry.msg.paged) continue;
+          const m = found.get(entry.msg.id);
+          if (m !== undefined) {
+            const msg = Message.fromStored(m);
+            msg.refs = 1;
+            this.vhost.broker.memory.add(msg);
+            this.ready.loaded(entry, msg);
+          } else {
+            this.vhost.broker.logger.error(
+              { queue: this.name, vhost: this.vhost.name, id: entry.msg.id },
+              'a paged-out message is missing from the store; dropped',
+            );
+            this.ready.remove(entry);
+            this.release(entry);
+          }
+        }
+        this.runLoadWaiters();
+        this.dispatch();
+      },
+      (err: unknown) => {
+        this.vhost.broker.logger.error(
+          { err, queue: this.name, vhost: this.vhost.name },
+          'reading paged-out messages failed; retrying',
+        );
+        setTimeout(() => {
+          this.loading = false;
+          this.pageIn();
+        }, PAGE_IN_RETRY_MS).unref();
+      },
+    );
+  }
+
+  private runLoadWaiters(): void {
+    const waiters = this.loadWaiters;
+    if (waiters.length === 0) return;
+    this.loadWaiters = [];
+    for (const fn of waiters) fn();
   }
 
   private deliverTo(consumer: Consumer, entry: QueueEntry): void {
@@ -372,8 +496,43 @@ export class Queue {
   }
 
   private deadLetter(entry: QueueEntry, reason: DeathReason): void {
+    if (this.settings.deadLetterExchange !== undefined && (entry.msg.paged || this.deadPending.length > 0)) {
+      // Its body is on disk: it is read first, and later dead letters wait their turn behind it.
+      this.deadPending.push({ entry, reason });
+      this.readDeadLetters();
+      return;
+    }
     this.deadLetterNew(entry.msg, reason);
     this.release(entry);
+  }
+
+  /** Dead-letters the waiting entries in order, reading the paged-out bodies among them in one go. */
+  private readDeadLetters(): void {
+    if (this.deadLoading || this.deadPending.length === 0) return;
+    const batch = this.deadPending.splice(0, PAGE_IN_BATCH);
+    const ids = batch.filter((d) => d.entry.msg.paged).map((d) => d.entry.msg.id);
+    this.deadLoading = true;
+    const done = (found: Map<number, StoredMessage>): void => {
+      this.deadLoading = false;
+      for (const { entry, reason } of batch) {
+        const stored = entry.msg.paged ? found.get(entry.msg.id) : undefined;
+        const msg = entry.msg.paged
+          ? stored === undefined
+            ? undefined
+            : Message.fromStored(stored)
+          : entry.msg;
+        if (msg !== undefined && !this.deleted) this.deadLetterNew(msg, reason);
+        this.release(entry);
+      }
+      this.readDeadLetters();
+    };
+    this.vhost.broker.persistence.read(ids).then(done, (err: unknown) => {
+      this.vhost.broker.logger.error(
+        { err, queue: this.name },
+        'reading paged-out messages to dead-letter failed',
+      );
+      done(new Map());
+    });
   }
 
   private deadLetterNew(msg: Message, reason: DeathReason): void {

@@ -55,8 +55,21 @@ export type StoreOp =
   | { op: 'drop-queue'; queue: string };
 
 export interface RecoveredQueueMessage {
-  message: StoredMessage;
+  id: number;
+  /** Body bytes and priority: what a queue needs to hold the message while its body stays on disk. */
+  size: number;
+  priority: number;
+  /** The whole message, or undefined when the store left it on disk (see RecoverOptions.residentBytes). */
+  message: StoredMessage | undefined;
   delivered: boolean;
+}
+
+export interface RecoverOptions {
+  /**
+   * Per queue, message bytes worth loading: a store with `read` may leave the messages past this many bytes of
+   * a queue on disk, to be read when the queue reaches them. Undefined: load everything.
+   */
+  residentBytes?: number;
 }
 
 export interface RecoveredState {
@@ -72,9 +85,15 @@ export interface RecoveredState {
  * a journal can turn them into one write and one fsync, and a remote store into one round trip.
  */
 export interface MessageStore {
-  recover(): Promise<RecoveredState>;
+  recover(options?: RecoverOptions): Promise<RecoveredState>;
   /** Queues a batch; `durable` is called once the whole batch (and all before it) is on stable storage. */
   write(ops: StoreOp[], durable: () => void): void;
+  /**
+   * Reads back messages the store holds, by id, for queues that keep them on disk only over their memory
+   * budget. Only ids of messages some queue still holds are asked for; ids of earlier `write` batches may be
+   * asked before those batches are durable. A store without it keeps every message in memory instead.
+   */
+  read?(ids: readonly number[]): Promise<Map<number, StoredMessage>>;
   close(): Promise<void>;
 }
 

@@ -51,11 +51,11 @@ describe('consumers and acknowledgements', () => {
 
   test('nack with requeue puts the message back at its original position, marked redelivered', () => {
     for (const m of ['a', 'b', 'c']) c.publish('', 'task_queue', m);
-    const first = c.channel.get('task_queue', false)!;
-    const second = c.channel.get('task_queue', false)!;
+    const first = c.get('task_queue', false)!;
+    const second = c.get('task_queue', false)!;
     c.channel.nack(second.delivery.tag, false, true);
     c.channel.nack(first.delivery.tag, false, true);
-    const again = [1, 2, 3].map(() => c.channel.get('task_queue', true)!.delivery);
+    const again = [1, 2, 3].map(() => c.get('task_queue', true)!.delivery);
     expect(again.map((d) => [d.msg.body.toString(), d.redelivered])).toEqual([
       ['a', true],
       ['b', true],
@@ -101,12 +101,12 @@ describe('consumers and acknowledgements', () => {
   test('basic.get returns the remaining count, and nothing on an empty queue', () => {
     c.publish('', 'task_queue', 'a');
     c.publish('', 'task_queue', 'b');
-    const got = c.channel.get('task_queue', false)!;
+    const got = c.get('task_queue', false)!;
     expect(got.messageCount).toBe(1);
     expect(got.delivery.msg.body.toString()).toBe('a');
     c.channel.ack(got.delivery.tag);
-    c.channel.get('task_queue', true);
-    expect(c.channel.get('task_queue', true)).toBeUndefined();
+    c.get('task_queue', true);
+    expect(c.get('task_queue', true)).toBeUndefined();
   });
 
   test('recover requeues every unacked delivery as redelivered', () => {
@@ -124,7 +124,7 @@ describe('consumers and acknowledgements', () => {
 
   test('reject without requeue and without dead-letter exchange drops the message', () => {
     c.publish('', 'task_queue', 'bad');
-    c.channel.reject(c.channel.get('task_queue', false)!.delivery.tag, false);
+    c.channel.reject(c.get('task_queue', false)!.delivery.tag, false);
     expect(broker.getVhost('/')!.getQueue('task_queue').messageCount).toBe(0);
   });
 
@@ -231,7 +231,7 @@ describe('consumers and acknowledgements', () => {
   test('the delivery count grows with each redelivery', () => {
     c.publish('', 'task_queue', 'x');
     for (let i = 1; i <= 3; i++) {
-      const got = c.channel.get('task_queue', false)!;
+      const got = c.get('task_queue', false)!;
       expect(got.delivery.deliveryCount).toBe(i);
       c.channel.nack(got.delivery.tag, false, true);
     }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { type Broker } from '@warren/core';
-import { CoreClient, settle, startBroker, type Received } from '@warren/testkit';
+import { MemoryStore, type Broker } from '@warren/core';
+import { CoreClient, settle, startBroker, waitFor, type Received } from '@warren/testkit';
 
 /**
  * Whatever consumers do — ack, nack with or without requeue, reject, cancel, close their channel, recover —
@@ -10,7 +10,9 @@ import { CoreClient, settle, startBroker, type Received } from '@warren/testkit'
 type Step =
   | { op: 'publish'; n: number }
   | { op: 'ack' | 'nackRequeue' | 'reject' | 'ackMultiple'; who: number; pick: number }
-  | { op: 'cancel' | 'close' | 'recover' | 'resubscribe'; who: number };
+  | { op: 'cancel' | 'close' | 'recover' | 'resubscribe'; who: number }
+  /** Lets a turn pass: store reads of paged-out messages complete in between other steps. */
+  | { op: 'tick' };
 
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ op: fc.constant('publish' as const), n: fc.integer({ min: 1, max: 5 }) }),
@@ -23,6 +25,7 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
     op: fc.constantFrom('cancel' as const, 'close' as const, 'recover' as const, 'resubscribe' as const),
     who: fc.integer({ min: 0, max: 2 }),
   }),
+  fc.record({ op: fc.constant('tick' as const) }),
 );
 
 interface Worker {
@@ -32,16 +35,28 @@ interface Worker {
   tag: string | undefined;
 }
 
-describe('no message is lost or duplicated', () => {
+/**
+ * `paged`: a durable queue of persistent messages that keeps only ~2 of them in memory, so most wait in the
+ * store and come back through asynchronous reads while the other steps go on.
+ */
+const configurations = [
+  { name: 'in memory', paged: false },
+  { name: 'paged out to the store past a tiny memory budget', paged: true },
+];
+
+describe.each(configurations)('no message is lost or duplicated ($name)', ({ paged }) => {
   test('across any sequence of ack/nack/requeue/reject/cancel/close/recover', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(stepArb, { maxLength: 40 }),
         fc.integer({ min: 0, max: 3 }),
         async (steps, prefetch) => {
-          const broker: Broker = await startBroker();
+          const broker: Broker = await startBroker(
+            paged ? { store: new MemoryStore(), limits: { queueResidentBytes: 4 } } : {},
+          );
           const admin = new CoreClient(broker);
-          admin.declareQueue('work');
+          admin.declareQueue('work', {}, { durable: paged });
+          const properties = paged ? { deliveryMode: 2 } : {};
           const settled = new Map<string, number>();
           const mark = (body: string): void => void settled.set(body, (settled.get(body) ?? 0) + 1);
           const holders = new Map<string, number>();
@@ -79,7 +94,11 @@ describe('no message is lost or duplicated', () => {
           for (const s of steps) {
             collect();
             if (s.op === 'publish') {
-              for (let i = 0; i < s.n; i++) admin.publish('', 'work', `m${published++}`);
+              for (let i = 0; i < s.n; i++) admin.publish('', 'work', `m${published++}`, properties);
+              continue;
+            }
+            if (s.op === 'tick') {
+              await settle();
               continue;
             }
             const w = workers[s.who] as Worker;
@@ -143,6 +162,8 @@ describe('no message is lost or duplicated', () => {
           }
           const last = new CoreClient(broker);
           const { received } = last.consume('work', { noAck: true });
+          const queue = broker.getVhost('/')?.queues.get('work');
+          await waitFor(() => queue?.messageCount === 0, 5000, 'the queue to drain');
           await settle();
           for (const r of received) mark(r.body);
 

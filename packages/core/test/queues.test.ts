@@ -81,7 +81,7 @@ describe('queues', () => {
     expect(() => other.consume(q)).toThrow(
       expect.objectContaining({ code: 'RESOURCE_LOCKED', replyCode: 405 }),
     );
-    expect(() => other.channel.get(q, true)).toThrow(/cannot obtain exclusive access to locked queue/);
+    expect(() => other.get(q, true)).toThrow(/cannot obtain exclusive access to locked queue/);
     c.close();
     expect(vhost().queues.has(q)).toBe(false);
   });
@@ -110,7 +110,7 @@ describe('queues', () => {
   test('purge drops ready messages but not unacked ones, and reports the count', () => {
     c.declareQueue('q');
     for (const m of ['a', 'b', 'c']) c.publish('', 'q', m);
-    const got = c.channel.get('q', false);
+    const got = c.get('q', false);
     expect(c.channel.queuePurge('q')).toBe(2);
     c.channel.reject(got!.delivery.tag, true);
     expect(c.getAll('q')).toEqual(['a']);
@@ -202,7 +202,7 @@ describe('queues', () => {
     test('unacked messages do not count against the limit', () => {
       c.declareQueue('q', { 'x-max-length': 1, 'x-overflow': 'reject-publish' });
       c.publish('', 'q', 'first');
-      c.channel.get('q', false);
+      c.get('q', false);
       c.publish('', 'q', 'second');
       expect(vhost().getQueue('q').messageCount).toBe(1);
     });
@@ -226,7 +226,7 @@ describe('queues', () => {
     test('a rejected message goes to the dead-letter exchange with an x-death record', () => {
       withDlx();
       c.publish('', 'work', 'bad', { headers: { keep: 'me' } });
-      const got = c.channel.get('work', false)!;
+      const got = c.get('work', false)!;
       c.channel.reject(got.delivery.tag, false);
       const { received } = c.consume('dead');
       expect(received).toHaveLength(1);
@@ -266,7 +266,7 @@ describe('queues', () => {
       c.declareQueue('parking');
       c.declareQueue('work', { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'parking' });
       c.publish('', 'work', 'park me');
-      c.channel.reject(c.channel.get('work', false)!.delivery.tag, false);
+      c.channel.reject(c.get('work', false)!.delivery.tag, false);
       expect(c.getAll('parking')).toEqual(['park me']);
     });
 
@@ -279,8 +279,8 @@ describe('queues', () => {
         'x-dead-letter-routing-key': 'work',
       });
       c.publish('', 'work', 'again');
-      for (let i = 0; i < 2; i++) c.channel.reject(c.channel.get('work', false)!.delivery.tag, false);
-      const last = c.channel.get('work', true)!;
+      for (let i = 0; i < 2; i++) c.channel.reject(c.get('work', false)!.delivery.tag, false);
+      const last = c.get('work', true)!;
       const d = deaths(last.delivery.msg.properties);
       expect(d.map((x) => [x['queue'], x['reason'], x['count']])).toEqual([
         ['retry', 'expired', 2],
@@ -301,7 +301,7 @@ describe('queues', () => {
     test('a dead-letter exchange that does not exist drops the message', () => {
       c.declareQueue('work', { 'x-dead-letter-exchange': 'missing' });
       c.publish('', 'work', 'x');
-      c.channel.reject(c.channel.get('work', false)!.delivery.tag, false);
+      c.channel.reject(c.get('work', false)!.delivery.tag, false);
       expect(vhost().getQueue('work').messageCount).toBe(0);
     });
   });

@@ -24,7 +24,7 @@ describe('transactions', () => {
   test('rollback drops buffered publishes and acks', () => {
     c.publish('', 'q', 'kept');
     c.channel.txSelect();
-    const got = c.channel.get('q', false)!;
+    const got = c.get('q', false)!;
     c.channel.ack(got.delivery.tag);
     c.publish('', 'q', 'dropped');
     c.channel.txRollback();
@@ -39,7 +39,7 @@ describe('transactions', () => {
   test('acks inside a transaction take effect at commit, and cannot be given twice', () => {
     c.publish('', 'q', 'x');
     c.channel.txSelect();
-    const got = c.channel.get('q', false)!;
+    const got = c.get('q', false)!;
     c.channel.ack(got.delivery.tag);
     expect(() => c.channel.ack(got.delivery.tag)).toThrow(/unknown delivery tag/);
     expect(c.channel.unacked.size).toBe(1);
@@ -50,7 +50,7 @@ describe('transactions', () => {
   test('a nack with requeue in a transaction requeues at commit', () => {
     c.publish('', 'q', 'x');
     c.channel.txSelect();
-    c.channel.nack(c.channel.get('q', false)!.delivery.tag, false, true);
+    c.channel.nack(c.get('q', false)!.delivery.tag, false, true);
     expect(broker.getVhost('/')!.getQueue('q').messageCount).toBe(0);
     c.channel.txCommit();
     expect(c.getAll('q')).toEqual(['x']);
@@ -185,9 +185,9 @@ describe('durability through the store', () => {
       c.publish('events', 'order.new', m, { deliveryMode: 2, headers: { n: m } });
     c.publish('events', 'order.new', 'transient');
     c.publish('', 'gone', 'lost', { deliveryMode: 2 });
-    const held = c.channel.get('keep', false)!; // p1 delivered, never acked
+    const held = c.get('keep', false)!; // p1 delivered, never acked
     expect(held.delivery.msg.body.toString()).toBe('p1');
-    c.channel.ack(c.channel.get('keep', false)!.delivery.tag); // p2 acked: gone for good
+    c.channel.ack(c.get('keep', false)!.delivery.tag); // p2 acked: gone for good
     await first.close();
 
     const second = new Broker({ store });
@@ -197,15 +197,15 @@ describe('durability through the store', () => {
     expect(v.exchanges.has('scratch')).toBe(false);
     expect(v.queues.has('gone')).toBe(false);
     const d = new CoreClient(second);
-    const a = d.channel.get('keep', true)!.delivery;
-    const b = d.channel.get('keep', true)!.delivery;
+    const a = d.get('keep', true)!.delivery;
+    const b = d.get('keep', true)!.delivery;
     expect([a.msg.body.toString(), a.redelivered, a.msg.properties.headers?.['n']]).toEqual([
       'p1',
       true,
       'p1',
     ]);
     expect([b.msg.body.toString(), b.redelivered]).toEqual(['p3', false]);
-    expect(d.channel.get('keep', true)).toBeUndefined();
+    expect(d.get('keep', true)).toBeUndefined();
     // The binding survived too.
     d.publish('events', 'order.paid', 'after restart');
     expect(d.getAll('keep')).toEqual(['after restart']);

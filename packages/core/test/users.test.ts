@@ -74,7 +74,7 @@ describe('users and permissions', () => {
     expect(() => c.consume('app.jobs')).not.toThrow();
     const admin = new CoreClient(broker);
     admin.declareQueue('private');
-    expect(() => c.channel.get('private', true)).toThrow(
+    expect(() => c.get('private', true)).toThrow(
       expect.objectContaining({ code: 'ACCESS_REFUSED', scope: 'channel' }),
     );
   });

@@ -37,12 +37,20 @@ export class Appender {
   private running: Promise<void> | undefined;
   private writing: Segment | undefined;
   private closing = false;
+  /** Promises of `whenDurable`, oldest first. */
+  private waiters: { batch: number; resolve: () => void }[] = [];
 
   constructor(private readonly o: AppenderOptions) {}
 
   push(p: PendingWrite): void {
     this.queue.push(p);
     if (this.running === undefined) this.running = this.run();
+  }
+
+  /** Resolves once batch `batch` (and every one before it) is durable. */
+  whenDurable(batch: number): Promise<void> {
+    if (batch <= this.durableBatch) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ batch, resolve }));
   }
 
   /** Resolves once everything pushed so far is durable. */
@@ -84,6 +92,9 @@ export class Appender {
       this.stats.rounds++;
       this.stats.batches += group.length;
       for (const p of group) p.done?.();
+      while (this.waiters.length > 0 && (this.waiters[0] as { batch: number }).batch <= this.durableBatch) {
+        this.waiters.shift()?.resolve();
+      }
       this.o.onDurable(this.durableBatch);
     }
     this.running = undefined;

@@ -4,6 +4,7 @@ import {
   silentLogger,
   type Logger,
   type MessageStore,
+  type RecoverOptions,
   type RecoveredQueueMessage,
   type RecoveredState,
   type StoredMessage,
@@ -17,7 +18,7 @@ import { JournalIndex } from './journal-index';
 import { Maintenance, type MaintenanceHost } from './maintenance';
 import { encodeOps } from './op-writer';
 import { encodeHeader, HEADER_SIZE, recordAt, segmentFileName } from './record-format';
-import { decodeMessage } from './records';
+import { decodeMessage, decodeMessageMeta } from './records';
 import { recoverSegments, type RecoveryReport } from './recovery';
 import { Segment } from './segment';
 import { readRecords } from './segment-reader';
@@ -156,23 +157,87 @@ export class Journal implements MessageStore, MaintenanceHost {
     return this.appender.durableBatch;
   }
 
-  async recover(): Promise<RecoveredState> {
+  /**
+   * Topology, and each queue's messages in order. With `residentBytes`, only about that many bytes of each
+   * queue's front are loaded whole; the rest come as id, size and priority, their bodies read later (`read`).
+   */
+  async recover(options: RecoverOptions = {}): Promise<RecoveredState> {
     await this.appender.idle();
-    const bodies = await this.maintenance.hold(() => this.readBodies());
+    const budget = options.residentBytes ?? Infinity;
+    const ordered = new Map<string, { id: number; seq: number; delivered: boolean }[]>();
+    const whole = new Set<number>();
+    for (const [queue, entries] of this.index.queues) {
+      const list = [...entries].map(([id, e]) => ({ id, seq: e.seq, delivered: e.delivered }));
+      list.sort((a, b) => a.seq - b.seq);
+      ordered.set(queue, list);
+      // The record length stands in for the body size: close enough to split a queue at its budget.
+      let bytes = 0;
+      for (const { id } of list) {
+        bytes += this.index.messages.get(id)?.len ?? 0;
+        if (bytes > budget) break;
+        whole.add(id);
+      }
+    }
+    const { bodies, meta } = await this.maintenance.hold(() => this.readBodies(whole));
     const topology = [...this.index.topology.values()].sort((a, b) => a.seq - b.seq).map((t) => t.record);
     const messages = new Map<string, RecoveredQueueMessage[]>();
-    for (const [queue, entries] of this.index.queues) {
-      const list: { seq: number; item: RecoveredQueueMessage }[] = [];
-      for (const [id, e] of entries) {
+    for (const [queue, list] of ordered) {
+      const out: RecoveredQueueMessage[] = [];
+      for (const { id, delivered } of list) {
         const message = bodies.get(id);
-        if (message !== undefined) list.push({ seq: e.seq, item: { message, delivered: e.delivered } });
+        if (message !== undefined) {
+          const priority = message.properties.priority ?? 0;
+          out.push({ id, size: message.body.length, priority, message, delivered });
+          continue;
+        }
+        const m = meta.get(id);
+        if (m !== undefined)
+          out.push({ id, size: m.size, priority: m.priority, message: undefined, delivered });
       }
-      messages.set(
-        queue,
-        list.sort((a, b) => a.seq - b.seq).map((x) => x.item),
-      );
+      messages.set(queue, out);
     }
     return { topology, messages, maxMessageId: this.index.maxMessageId };
+  }
+
+  /**
+   * Messages by id, read from their segments (paged-out messages a queue has reached). Records of batches not
+   * yet written are waited for; a record moved by compaction while being read is read again where it went.
+   */
+  async read(ids: readonly number[]): Promise<Map<number, StoredMessage>> {
+    const out = new Map<number, StoredMessage>();
+    let pending = ids;
+    for (let attempt = 0; pending.length > 0 && attempt < 3; attempt++) {
+      const bySeg = new Map<Segment, { id: number; off: number; len: number }[]>();
+      let needBatch = 0;
+      for (const id of pending) {
+        const m = this.index.messages.get(id);
+        if (m?.seg === undefined || m.refs === 0) continue;
+        let list = bySeg.get(m.seg);
+        if (list === undefined) bySeg.set(m.seg, (list = []));
+        list.push({ id, off: m.off, len: m.len });
+        if (m.seg.lastBatch > needBatch) needBatch = m.seg.lastBatch;
+      }
+      await this.appender.whenDurable(needBatch);
+      const retry: number[] = [];
+      for (const [seg, locs] of bySeg) {
+        try {
+          await readRecords(seg.path, locs, (buf, pos, loc) => {
+            const message = recordAt(buf, pos) === loc.len ? decodeMessage(buf, pos, loc.len) : undefined;
+            if (message?.id === loc.id) out.set(loc.id, message);
+            else retry.push(loc.id);
+          });
+        } catch (err) {
+          // Compaction deleted the segment after copying its live records forward: look them up again.
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+          for (const loc of locs) retry.push(loc.id);
+        }
+      }
+      pending = retry;
+    }
+    for (const id of pending) {
+      this.logger.error({ id }, 'journal: a paged-out message could not be read back');
+    }
+    return out;
   }
 
   write(ops: StoreOp[], durable: () => void): void {
@@ -299,8 +364,13 @@ export class Journal implements MessageStore, MaintenanceHost {
     });
   }
 
-  /** Every live body, read back from the segments (bodies are not kept in memory). */
-  private async readBodies(): Promise<Map<number, StoredMessage>> {
+  /**
+   * Every live message, read back from the segments (bodies are not kept in memory): those in `whole` decoded
+   * whole, the others only for their size and priority.
+   */
+  private async readBodies(
+    whole: ReadonlySet<number>,
+  ): Promise<{ bodies: Map<number, StoredMessage>; meta: Map<number, { size: number; priority: number }> }> {
     const bySeg = new Map<Segment, { id: number; off: number; len: number }[]>();
     for (const [id, m] of this.index.messages) {
       if (m.seg === undefined || m.refs === 0) continue;
@@ -308,7 +378,8 @@ export class Journal implements MessageStore, MaintenanceHost {
       if (list === undefined) bySeg.set(m.seg, (list = []));
       list.push({ id, off: m.off, len: m.len });
     }
-    const out = new Map<number, StoredMessage>();
+    const bodies = new Map<number, StoredMessage>();
+    const meta = new Map<number, { size: number; priority: number }>();
     for (const [seg, locs] of bySeg) {
       await readRecords(seg.path, locs, (buf, pos, loc) => {
         if (recordAt(buf, pos) !== loc.len) {
@@ -318,9 +389,10 @@ export class Journal implements MessageStore, MaintenanceHost {
           );
           return;
         }
-        out.set(loc.id, decodeMessage(buf, pos, loc.len));
+        if (whole.has(loc.id)) bodies.set(loc.id, decodeMessage(buf, pos, loc.len));
+        else meta.set(loc.id, decodeMessageMeta(buf, pos, loc.len));
       });
     }
-    return out;
+    return { bodies, meta };
   }
 }

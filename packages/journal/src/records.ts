@@ -100,6 +100,20 @@ export function decodeRecord(b: Buffer, offset: number, size: number): DecodedRe
   }
 }
 
+/** What a queue needs to hold a message whose body stays on disk: its body size and priority. */
+export function decodeMessageMeta(
+  b: Buffer,
+  offset: number,
+  size: number,
+): { size: number; priority: number } {
+  const r = new ByteReader(b, offset + 9, offset + size);
+  r.f64();
+  r.str();
+  r.str();
+  const properties = readValue(r) as unknown as MessageProperties;
+  return { size: offset + size - r.pos, priority: properties.priority ?? 0 };
+}
+
 /** The full message of a MESSAGE record, body copied out of `b`. */
 export function decodeMessage(b: Buffer, offset: number, size: number): StoredMessage {
   const r = new ByteReader(b, offset + 9, offset + size);

@@ -32,7 +32,7 @@ async function bodiesAfterReopen(
 ): Promise<{ bodies: string[]; journal: Journal }> {
   const journal = await openJournal(dir, { logger });
   const state = await journal.recover();
-  const bodies = (state.messages.get(Q('q')) ?? []).map((m) => m.message.body.toString());
+  const bodies = (state.messages.get(Q('q')) ?? []).map((m) => m.message?.body.toString() ?? '');
   return { bodies, journal };
 }
 

@@ -51,7 +51,7 @@ describe('disk use stays bounded', () => {
     await j.close();
     const k = await openJournal(dir, { segmentSize });
     const state = await k.recover();
-    expect(state.messages.get(Q('stuck'))?.map((m) => m.message.body.toString())).toEqual(['the old one']);
+    expect(state.messages.get(Q('stuck'))?.map((m) => m.message?.body.toString())).toEqual(['the old one']);
     expect(state.messages.get(Q('flow')) ?? []).toEqual([]);
     await k.close();
   });

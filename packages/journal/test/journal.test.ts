@@ -50,11 +50,11 @@ describe('journal basics', () => {
       },
     ]);
     const list = state.messages.get(Q('jobs')) ?? [];
-    expect(list.map((m) => [m.message.id, m.message.body.length, m.delivered])).toEqual([
+    expect(list.map((m) => [m.id, m.message?.body.length, m.delivered])).toEqual([
       [2, 3, true],
       [3, 5000, false],
     ]);
-    expect(list[0]?.message.properties.headers).toEqual({ h: 'v' });
+    expect(list[0]?.message?.properties.headers).toEqual({ h: 'v' });
     expect(state.maxMessageId).toBe(3);
   });
 

@@ -8,6 +8,7 @@ import {
   type Consumer,
   type Delivery,
   type FieldTable,
+  type GetResult,
   type MessageProperties,
 } from '@warren/core';
 
@@ -116,11 +117,31 @@ export class CoreClient {
     }).queue;
   }
 
+  /**
+   * basic.get for tests of queues held in memory: the answer is immediate there. Throws if the queue's head is
+   * paged out (the channel would answer later).
+   */
+  get(queue: string, noAck: boolean): GetResult | undefined {
+    let answered = false;
+    let result: GetResult | undefined;
+    this.channel.get(queue, noAck, (r) => {
+      answered = true;
+      result = r;
+    });
+    if (!answered) throw new Error(`basic.get on ${queue} waits for a paged-out message; use getAsync`);
+    return result;
+  }
+
+  /** basic.get that waits for a paged-out head to be read back. */
+  getAsync(queue: string, noAck: boolean): Promise<GetResult | undefined> {
+    return new Promise((resolve) => this.channel.get(queue, noAck, resolve));
+  }
+
   /** Drains a queue with basic.get (no-ack) and returns the bodies. */
   getAll(queue: string): string[] {
     const out: string[] = [];
     for (;;) {
-      const r = this.channel.get(queue, true);
+      const r = this.get(queue, true);
       if (r === undefined) return out;
       out.push(r.delivery.msg.body.toString());
     }

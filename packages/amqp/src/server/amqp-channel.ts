@@ -6,6 +6,7 @@ import {
   type Consumer,
   type ConsumerSink,
   type Delivery,
+  type GetResult,
   type PropertiesDecoder,
 } from '@warren/core';
 import {
@@ -379,8 +380,12 @@ export class AmqpChannel implements ConsumerSink {
     }
   }
 
+  /** basic.get: answered now, or once a paged-out head is read back from the store. */
   private get(queue: string, noAck: boolean): void {
-    const r = this.core.get(queue, noAck);
+    this.core.get(queue, noAck, (r) => this.getReply(r));
+  }
+
+  private getReply(r: GetResult | undefined): void {
     if (r === undefined) {
       this.conn.send(this.id, { id: BASIC_GET_EMPTY, clusterId: '' });
       return;
