@@ -496,8 +496,9 @@ export class Queue {
   }
 
   private deadLetter(entry: QueueEntry, reason: DeathReason): void {
-    if (this.settings.deadLetterExchange !== undefined && (entry.msg.paged || this.deadPending.length > 0)) {
-      // Its body is on disk: it is read first, and later dead letters wait their turn behind it.
+    const behind = this.deadLoading || this.deadPending.length > 0;
+    if (this.settings.deadLetterExchange !== undefined && (entry.msg.paged || behind)) {
+      // Its body is on disk, or earlier dead letters are still being read: it waits its turn behind them.
       this.deadPending.push({ entry, reason });
       this.readDeadLetters();
       return;
