@@ -60,9 +60,11 @@ export class Broker {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    // A store that can read messages back leaves each durable queue's backlog past its budget on disk.
+    // A store that can read messages back leaves each durable queue's backlog past its budget on disk;
+    // a budget of 0 means queues never page, so everything is loaded.
+    const budget = this.limits.queueResidentBytes;
     const state = await this.store.recover(
-      this.persistence.canPage ? { residentBytes: this.limits.queueResidentBytes } : {},
+      this.persistence.canPage && budget > 0 ? { residentBytes: budget } : {},
     );
     this.messageSeq = state.maxMessageId;
     if (state.topology.length === 0) {

@@ -20,9 +20,9 @@ afterEach(async () => {
   await removeDir(dir);
 });
 
-async function start(): Promise<{ broker: Broker; client: CoreClient }> {
+async function start(budget = BUDGET): Promise<{ broker: Broker; client: CoreClient }> {
   const store = await Journal.open({ dir, fsync: false });
-  const broker = new Broker({ store, limits: { queueResidentBytes: BUDGET } });
+  const broker = new Broker({ store, limits: { queueResidentBytes: budget } });
   await broker.start();
   return { broker, client: new CoreClient(broker) };
 }
@@ -149,6 +149,24 @@ describe('a durable queue over its memory budget', () => {
     expect(bodies).toEqual(expectedBodies());
     expect(redelivered.slice(0, 3)).toEqual([true, true, false]);
     expect(redelivered.filter(Boolean)).toHaveLength(2);
+    await broker.close();
+  });
+
+  it('never pages with a budget of 0, also not after a restart', async () => {
+    {
+      const { broker, client } = await start(0);
+      client.declareQueue('all', {}, { durable: true });
+      publishAll(client, 'all');
+      await broker.persistence.flush();
+      expect(broker.getVhost('/')?.queues.get('all')?.ready.pagedCount).toBe(0);
+      await broker.close();
+    }
+    const { broker, client } = await start(0);
+    const queue = broker.getVhost('/')?.queues.get('all');
+    expect(queue?.messageCount).toBe(COUNT);
+    expect(queue?.ready.pagedCount).toBe(0);
+    expect(broker.memory.used).toBe(COUNT * 1024);
+    expect(client.getAll('all')).toEqual(expectedBodies());
     await broker.close();
   });
 });
