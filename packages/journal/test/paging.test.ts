@@ -31,23 +31,32 @@ function publishAll(client: CoreClient, queue: string, properties = { deliveryMo
   for (let i = 0; i < COUNT; i++) client.publish('', queue, body(i), properties);
 }
 
-/** Consumes everything with acks and returns the bodies in delivery order. */
-async function consumeAll(client: CoreClient, queue: string, expected: number): Promise<string[]> {
+/** Consumes `expected` messages with acks and returns them in delivery order. */
+async function consume(
+  client: CoreClient,
+  queue: string,
+  expected: number,
+): Promise<{ body: string; redelivered: boolean }[]> {
   client.channel.qos(50, false);
   const { received } = client.consume(queue);
-  const bodies: string[] = [];
+  const out: { body: string; redelivered: boolean }[] = [];
   await waitFor(
     () => {
       for (const r of received.splice(0)) {
-        bodies.push(r.body);
+        out.push({ body: r.body, redelivered: r.redelivered });
         client.channel.ack(r.tag);
       }
-      return bodies.length >= expected;
+      return out.length >= expected;
     },
     20000,
     `${expected} deliveries`,
   );
-  return bodies;
+  return out;
+}
+
+/** The bodies of `consume`, in delivery order. */
+async function consumeAll(client: CoreClient, queue: string, expected: number): Promise<string[]> {
+  return (await consume(client, queue, expected)).map((r) => r.body);
 }
 
 const expectedBodies = (): string[] => Array.from({ length: COUNT }, (_, i) => body(i));
@@ -130,23 +139,9 @@ describe('a durable queue over its memory budget', () => {
     expect(queue?.messageCount).toBe(COUNT);
     expect(broker.memory.used).toBeLessThanOrEqual(BUDGET);
     expect(queue?.ready.pagedCount).toBeGreaterThan(COUNT * 0.9);
-    const redelivered: boolean[] = [];
-    client.channel.qos(50, false);
-    const { received } = client.consume('kept');
-    const bodies: string[] = [];
-    await waitFor(
-      () => {
-        for (const r of received.splice(0)) {
-          bodies.push(r.body);
-          redelivered.push(r.redelivered);
-          client.channel.ack(r.tag);
-        }
-        return bodies.length >= COUNT;
-      },
-      20000,
-      'every message after the restart',
-    );
-    expect(bodies).toEqual(expectedBodies());
+    const got = await consume(client, 'kept', COUNT);
+    expect(got.map((r) => r.body)).toEqual(expectedBodies());
+    const redelivered = got.map((r) => r.redelivered);
     expect(redelivered.slice(0, 3)).toEqual([true, true, false]);
     expect(redelivered.filter(Boolean)).toHaveLength(2);
     await broker.close();
