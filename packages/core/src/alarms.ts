@@ -13,6 +13,8 @@ export class ResourceAlarms {
   private readonly raised = new Set<AlarmResource>();
   private readonly listeners = new Set<AlarmListener>();
 
+  constructor(private readonly onListenerError: (err: unknown) => void = () => {}) {}
+
   /** Whether publishers are blocked now. */
   get blocked(): boolean {
     return this.raised.size > 0;
@@ -31,7 +33,15 @@ export class ResourceAlarms {
     const before = this.blocked;
     if (raised) this.raised.add(resource);
     else this.raised.delete(resource);
-    if (this.blocked !== before) for (const l of this.listeners) l(this.blocked);
+    if (this.blocked === before) return;
+    // Listeners are connections; one that throws must not keep the others blocked (or unblocked).
+    for (const l of this.listeners) {
+      try {
+        l(this.blocked);
+      } catch (err) {
+        this.onListenerError(err);
+      }
+    }
   }
 
   /** Calls `listener(blocked)` on every transition; returns the unsubscribe function. */

@@ -26,6 +26,20 @@ export interface BrokerOptions {
 }
 
 export const DEFAULT_VHOST = '/';
+
+/** Counts of the failures the broker contained rather than let spread (see docs/fault-isolation.md). */
+export interface BrokerCounters {
+  /** Connections closed because serving them threw outside their own input handler. */
+  connectionFaults: number;
+  /** Deliveries whose sink threw: the message was rejected (dead-lettered or dropped). */
+  deliveryFailures: number;
+  /** Queue timers and deferred dispatches that threw (logged; the queue carries on). */
+  queueTimerFaults: number;
+  /** Store-batch and alarm callbacks that threw past their own guard. */
+  callbackFaults: number;
+  /** Messages a protocol could not translate for one subscriber (dead-lettered or dropped). */
+  untranslatable: number;
+}
 const ALL: { configure: string; write: string; read: string } = { configure: '.*', write: '.*', read: '.*' };
 
 /** The root of the routing core: vhosts, users, connections, the store and the resource alarms. */
@@ -37,7 +51,15 @@ export class Broker {
   readonly persistence: Persistence;
   readonly memory: MemoryMonitor;
   /** Memory and disk alarms: publishers are blocked while any is raised. */
-  readonly alarms = new ResourceAlarms();
+  readonly alarms: ResourceAlarms;
+  /** Failures contained by the fault guards (docs/fault-isolation.md), for logs, tests and metrics. */
+  readonly counters: BrokerCounters = {
+    connectionFaults: 0,
+    deliveryFailures: 0,
+    queueTimerFaults: 0,
+    callbackFaults: 0,
+    untranslatable: 0,
+  };
   readonly logger: Logger;
   readonly now: () => number;
   private readonly store: MessageStore;
@@ -51,7 +73,12 @@ export class Broker {
     this.logger = options.logger ?? silentLogger;
     this.now = options.clock ?? Date.now;
     this.store = options.store ?? new MemoryStore();
-    this.persistence = new Persistence(this.store);
+    const callbackFailed = (err: unknown): void => {
+      this.counters.callbackFaults++;
+      this.logger.error({ err }, 'a callback for one client threw; the others carry on');
+    };
+    this.alarms = new ResourceAlarms(callbackFailed);
+    this.persistence = new Persistence(this.store, callbackFailed);
     this.memory = new MemoryMonitor(this.limits.memoryHighWatermark, this.alarms);
     this.users = new UserRegistry(options.loopbackUsers ?? ['guest']);
   }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ConfirmTracker, type ConfirmSink } from './confirm-tracker';
 import type { Connection } from './connection';
 import { Consumer, type ConsumeOptions, type ConsumerSink } from './consumer';
-import { WarrenError } from './errors';
+import { UntranslatableMessage, WarrenError } from './errors';
 import type { Exchange, ExchangeOptions } from './exchanges/exchange';
 import { fieldInteger, type FieldTable } from './field-table';
 import type { Message } from './message';
@@ -262,18 +262,64 @@ export class Channel {
     attempt();
   }
 
-  /** Called by a queue: hands `entry` to `consumer` with this channel's next delivery tag. */
+  /**
+   * Called by a queue: hands `entry` to `consumer` with this channel's next delivery tag. The queue runs this
+   * inside whoever triggered the dispatch (another client's publish, a timer), so a sink that throws must not
+   * unwind into them: see deliveryFailed.
+   */
   deliver(consumer: Consumer, entry: QueueEntry): void {
     entry.tag = ++this.nextTag;
     if (consumer.noAck) {
-      consumer.sink.deliver(entry, consumer);
+      try {
+        consumer.sink.deliver(entry, consumer);
+      } catch (err) {
+        return this.deliveryFailed(entry, err);
+      }
       entry.queue.settle(entry);
       return;
     }
     entry.consumer = consumer;
     consumer.unacked++;
     this.unacked.set(entry.tag, entry);
-    consumer.sink.deliver(entry, consumer);
+    try {
+      consumer.sink.deliver(entry, consumer);
+    } catch (err) {
+      this.deliveryFailed(entry, err);
+    }
+  }
+
+  /**
+   * A delivery threw on its way to the wire. The message that made it throw is taken to be the cause: it is
+   * rejected without requeue (dead-lettered if the queue has a dead-letter exchange, else dropped), so it cannot
+   * come back and take down every consumer of the queue in turn. The connection whose sink failed is closed; its
+   * other unacked deliveries go back to their queues as on any close.
+   */
+  private deliveryFailed(entry: QueueEntry, err: unknown): void {
+    const broker = this.vhost.broker;
+    const where = { connection: this.connection.id, channel: this.id, queue: entry.queue.name };
+    if (this.unacked.get(entry.tag) === entry) {
+      this.unacked.delete(entry.tag);
+      if (entry.consumer !== undefined) entry.consumer.unacked--;
+    }
+    entry.consumer = undefined;
+    if (err instanceof UntranslatableMessage) {
+      // The message cannot be said in this consumer's protocol; the consumer itself is fine and carries on.
+      broker.counters.untranslatable++;
+      broker.logger.warn(
+        { ...where, reason: err.message, err: err.cause },
+        'a message cannot be delivered over this protocol; rejected',
+      );
+      entry.queue.reject(entry);
+      return;
+    }
+    broker.counters.deliveryFailures++;
+    broker.logger.error(
+      { ...where, err },
+      'a delivery failed; the message is rejected and the connection closed',
+    );
+    // The connection goes first, so dead-lettering the message cannot hand anything to the broken sink again.
+    this.connection.fault(err);
+    entry.queue.reject(entry);
   }
 
   // ---- acknowledgements -----------------------------------------------------------------------------
@@ -376,7 +422,7 @@ export class Channel {
     if (this.tx !== undefined) {
       throw new WarrenError('PRECONDITION_FAILED', 'cannot switch from tx to confirm mode');
     }
-    this.confirms ??= new ConfirmTracker(this.events.confirmed);
+    this.confirms ??= new ConfirmTracker(this.events.confirmed, (fn) => this.connection.guard(fn));
   }
 
   // ---- transactions ---------------------------------------------------------------------------------
@@ -443,9 +489,11 @@ export class Channel {
       const batch: number[] = [];
       this.syncBatch = batch;
       this.syncBatchId = persistence.batchId;
-      persistence.afterSync(() => {
-        for (const s of batch) this.confirms?.complete(s, true);
-      });
+      persistence.afterSync(() =>
+        this.connection.guard(() => {
+          for (const s of batch) this.confirms?.complete(s, true);
+        }),
+      );
     }
     this.syncBatch.push(seq);
   }

@@ -19,7 +19,11 @@ export class ConfirmTracker {
   private readonly states = new Map<number, number>();
   private flushScheduled = false;
 
-  constructor(private readonly sink: ConfirmSink) {}
+  constructor(
+    private readonly sink: ConfirmSink,
+    /** Runs the end-of-turn flush: the channel's connection guard, so a sink that throws ends only it. */
+    private readonly run: (fn: () => void) => void = (fn) => fn(),
+  ) {}
 
   /** Numbers the next publish. */
   next(): number {
@@ -33,7 +37,7 @@ export class ConfirmTracker {
     this.states.set(seq, ack ? ACKED : NACKED);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      queueMicrotask(() => this.flush());
+      queueMicrotask(() => this.run(() => this.flush()));
     }
   }
 

@@ -23,6 +23,12 @@ export class Connection implements QueueOwner {
   writable = true;
   closed = false;
   readonly connectedAt = Date.now();
+  /**
+   * Set by the protocol: how a failure raised while the core serves this connection outside its own input
+   * handler (a delivery, a confirm, a store callback) ends it. The protocol closes it with its error (AMQP 541,
+   * STOMP ERROR); the default closes it without a word.
+   */
+  onFault: (err: unknown) => void = () => this.close();
 
   constructor(
     readonly id: number,
@@ -40,6 +46,34 @@ export class Connection implements QueueOwner {
 
   forgetChannel(ch: Channel): void {
     if (this.channels.get(ch.id) === ch) this.channels.delete(ch.id);
+  }
+
+  /**
+   * Runs `fn` for this connection from a context that belongs to someone else (another client's publish, a
+   * queue timer, a store batch): an exception closes this connection and never reaches the caller.
+   */
+  guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.fault(err);
+    }
+  }
+
+  /** Reports a failure while serving this connection; a second one during the close is only logged. */
+  fault(err: unknown): void {
+    this.vhost.broker.counters.connectionFaults++;
+    if (this.closed) {
+      this.vhost.broker.logger.error({ err, connection: this.id }, 'error on a closed connection');
+      return;
+    }
+    try {
+      this.onFault(err);
+    } catch (e) {
+      // The protocol's own error path failed: the connection still goes, and the first cause is kept.
+      this.vhost.broker.logger.error({ err, cause: e, connection: this.id }, 'closing a faulty connection');
+      this.close();
+    }
   }
 
   ownQueue(q: Queue): void {

@@ -51,6 +51,23 @@ export class WarrenError extends Error {
   }
 }
 
+/**
+ * Thrown by a protocol's delivery sink for a message it cannot put on its wire (a property its frames cannot
+ * carry: a routing key over AMQP's 255 octets from a STOMP destination, say). The fault lies with the message,
+ * not with the connection: the core rejects that delivery (dead-letter exchange or drop), logs a warning, counts
+ * it, and the subscriber carries on with the next message.
+ */
+export class UntranslatableMessage extends Error {
+  constructor(
+    message: string,
+    /** The error of the codec that refused it, for the log. */
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+    this.name = 'UntranslatableMessage';
+  }
+}
+
 export function isWarrenError(e: unknown): e is WarrenError {
   return e instanceof WarrenError;
 }

@@ -21,3 +21,4 @@ export { MemoryMonitor } from './memory-monitor';
 export { ResourceAlarms, type AlarmResource, type AlarmListener } from './alarms';
 export * from './dead-letter';
 export * from './broker';
+export * from './transport';

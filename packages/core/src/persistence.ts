@@ -24,7 +24,11 @@ export class Persistence {
   /** Increments each time a batch is handed to the store; lets callers tell batches apart. */
   batchId = 0;
 
-  constructor(private readonly store: MessageStore) {}
+  constructor(
+    private readonly store: MessageStore,
+    /** Hears what a waiter threw (callers guard their own; this is the last line). */
+    private readonly onCallbackError: (err: unknown) => void = () => {},
+  ) {}
 
   /** Whether queues may keep persistent messages on disk only: the store can read them back. */
   get canPage(): boolean {
@@ -82,7 +86,13 @@ export class Persistence {
   /** Calls `fn` once everything recorded so far (including this turn) is durable. */
   afterSync(fn: () => void): void {
     if (this.ops.length === 0 && this.inFlight === 0) {
-      queueMicrotask(fn);
+      queueMicrotask(() => {
+        try {
+          fn();
+        } catch (err) {
+          this.onCallbackError(err);
+        }
+      });
       return;
     }
     // Nothing new this turn: durable once the newest batch already handed out is.
@@ -130,7 +140,14 @@ export class Persistence {
     this.inFlight++;
     this.store.write(ops, () => {
       this.inFlight--;
-      for (const fn of waiting) fn();
+      // Each waiter is some client's confirm or receipt: one that throws must not cost the others theirs.
+      for (const fn of waiting) {
+        try {
+          fn();
+        } catch (err) {
+          this.onCallbackError(err);
+        }
+      }
     });
   }
 }

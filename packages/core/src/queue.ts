@@ -288,9 +288,13 @@ export class Queue {
     const expires = this.settings.expires;
     if (expires === undefined || this.deleted || this.consumers.length > 0) return;
     this.clearUnusedTimer();
-    this.unusedTimer = setTimeout(() => {
-      if (this.consumers.length === 0 && !this.deleted) this.vhost.removeQueue(this);
-    }, expires);
+    this.unusedTimer = setTimeout(
+      () =>
+        this.guarded('x-expires', () => {
+          if (this.consumers.length === 0 && !this.deleted) this.vhost.removeQueue(this);
+        }),
+      expires,
+    );
     this.unusedTimer.unref();
   }
 
@@ -345,38 +349,43 @@ export class Queue {
     const batch = this.ready.nextPaged(PAGE_IN_BATCH, Math.max(1, budget / 4));
     this.loading = true;
     this.vhost.broker.persistence.read(batch.map((e) => e.msg.id)).then(
-      (found) => {
-        this.loading = false;
-        for (const entry of this.deleted ? [] : batch) {
-          // Gone while reading (purged, expired, dropped by max-length): nothing to load.
-          if (!entry.inReady || !entry.msg.paged) continue;
-          const m = found.get(entry.msg.id);
-          if (m !== undefined) {
-            const msg = Message.fromStored(m);
-            msg.refs = 1;
-            this.vhost.broker.memory.add(msg);
-            this.ready.loaded(entry, msg);
-          } else {
-            this.vhost.broker.logger.error(
-              { queue: this.name, vhost: this.vhost.name, id: entry.msg.id },
-              'a paged-out message is missing from the store; dropped',
-            );
-            this.ready.remove(entry);
-            this.release(entry);
+      (found) =>
+        this.guarded('page-in', () => {
+          this.loading = false;
+          for (const entry of this.deleted ? [] : batch) {
+            // Gone while reading (purged, expired, dropped by max-length): nothing to load.
+            if (!entry.inReady || !entry.msg.paged) continue;
+            const m = found.get(entry.msg.id);
+            if (m !== undefined) {
+              const msg = Message.fromStored(m);
+              msg.refs = 1;
+              this.vhost.broker.memory.add(msg);
+              this.ready.loaded(entry, msg);
+            } else {
+              this.vhost.broker.logger.error(
+                { queue: this.name, vhost: this.vhost.name, id: entry.msg.id },
+                'a paged-out message is missing from the store; dropped',
+              );
+              this.ready.remove(entry);
+              this.release(entry);
+            }
           }
-        }
-        this.runLoadWaiters();
-        this.dispatch();
-      },
+          this.runLoadWaiters();
+          this.dispatch();
+        }),
       (err: unknown) => {
         this.vhost.broker.logger.error(
           { err, queue: this.name, vhost: this.vhost.name },
           'reading paged-out messages failed; retrying',
         );
-        setTimeout(() => {
-          this.loading = false;
-          this.pageIn();
-        }, PAGE_IN_RETRY_MS).unref();
+        setTimeout(
+          () =>
+            this.guarded('page-in retry', () => {
+              this.loading = false;
+              this.pageIn();
+            }),
+          PAGE_IN_RETRY_MS,
+        ).unref();
       },
     );
   }
@@ -477,10 +486,11 @@ export class Queue {
     if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
     this.expiryAt = at;
     this.expiryTimer = setTimeout(
-      () => {
-        this.expiryTimer = undefined;
-        this.dispatch();
-      },
+      () =>
+        this.guarded('expiry', () => {
+          this.expiryTimer = undefined;
+          this.dispatch();
+        }),
       Math.max(0, at - this.vhost.broker.now()),
     );
     this.expiryTimer.unref();
@@ -489,10 +499,12 @@ export class Queue {
   private scheduleDispatch(): void {
     if (this.dispatchScheduled) return;
     this.dispatchScheduled = true;
-    setImmediate(() => {
-      this.dispatchScheduled = false;
-      this.dispatch();
-    });
+    setImmediate(() =>
+      this.guarded('dispatch', () => {
+        this.dispatchScheduled = false;
+        this.dispatch();
+      }),
+    );
   }
 
   private deadLetter(entry: QueueEntry, reason: DeathReason): void {
@@ -527,22 +539,54 @@ export class Queue {
       }
       this.readDeadLetters();
     };
-    this.vhost.broker.persistence.read(ids).then(done, (err: unknown) => {
-      this.vhost.broker.logger.error(
-        { err, queue: this.name },
-        'reading paged-out messages to dead-letter failed',
-      );
-      done(new Map());
-    });
+    this.vhost.broker.persistence.read(ids).then(
+      (found) => this.guarded('dead-letter read', () => done(found)),
+      (err: unknown) => {
+        this.vhost.broker.logger.error(
+          { err, queue: this.name },
+          'reading paged-out messages to dead-letter failed',
+        );
+        this.guarded('dead-letter read', () => done(new Map()));
+      },
+    );
   }
 
+  /**
+   * Dead-letters run inside whoever moved the message (an expiry timer, another client's ack or publish), so a
+   * failure here is contained: the dead letter is dropped and logged rather than thrown into that caller.
+   */
   private deadLetterNew(msg: Message, reason: DeathReason): void {
     const dlx = this.settings.deadLetterExchange;
     if (dlx === undefined) return;
     this.stats.deadLettered++;
     const now = this.vhost.broker.now();
-    const dead = deadLetterMessage(msg, this.name, reason, dlx, this.settings.deadLetterRoutingKey, now);
-    this.vhost.publishDeadLetter(dead);
+    try {
+      const dead = deadLetterMessage(msg, this.name, reason, dlx, this.settings.deadLetterRoutingKey, now);
+      this.vhost.publishDeadLetter(dead);
+    } catch (err) {
+      this.vhost.broker.counters.queueTimerFaults++;
+      this.vhost.broker.logger.error(
+        { err, queue: this.name, vhost: this.vhost.name, reason },
+        'dead-lettering a message failed; it is dropped',
+      );
+    }
+  }
+
+  /**
+   * Runs one of this queue's own callbacks (a timer, a deferred dispatch, a store read coming back). Nothing it
+   * throws may reach the event loop, where it would end the process for every client: it is logged and counted
+   * and the queue carries on. Deliveries inside it are guarded per connection already (Channel.deliver).
+   */
+  private guarded(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.vhost.broker.counters.queueTimerFaults++;
+      this.vhost.broker.logger.error(
+        { err, queue: this.name, vhost: this.vhost.name, callback: what },
+        'a queue callback failed',
+      );
+    }
   }
 
   private hold(entry: QueueEntry): void {

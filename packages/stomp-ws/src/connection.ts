@@ -30,7 +30,8 @@ export class StompWsConnection {
     this.transport = new WebSocketTransport(ws, socket, remote, transportOptions);
     const session = new StompSession(this.transport, sessionOptions);
     this.session = session;
-    this.keepalive = new Keepalive({ ping: () => ws.ping() });
+    // The keepalive timer runs for this session alone: a ping that throws ends this session, nothing else.
+    this.keepalive = new Keepalive({ ping: () => session.guard(() => ws.ping()) });
     this.transport.onDrained = () => session.drained();
     this.transport.onFirstMessage = (chunks) => this.keepalive.start(clientInterval(chunks));
 

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { silentLogger, type Broker, type Limits, type Logger } from '@warren/core';
+import { silentLogger, SocketTransport, type Broker, type Limits, type Logger } from '@warren/core';
 import { StompSession, type StompSessionOptions } from './session/session';
-import type { Transport } from './session/transport';
 
 export interface StompListenerOptions {
   /** Started: durable state is restored before a listener opens. */
@@ -31,46 +30,6 @@ export interface StompListener {
   close(): Promise<void>;
 }
 
-/** A STOMP session's transport over a TCP socket. */
-class TcpTransport implements Transport {
-  readonly protocol = 'stomp';
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-
-  constructor(private readonly socket: Socket) {
-    this.remoteAddress = socket.remoteAddress ?? '';
-    this.remotePort = socket.remotePort ?? 0;
-  }
-
-  cork(): void {
-    this.socket.cork();
-  }
-
-  uncork(): void {
-    this.socket.uncork();
-  }
-
-  write(chunk: Buffer): boolean {
-    return this.socket.write(chunk);
-  }
-
-  end(): void {
-    this.socket.end();
-  }
-
-  destroy(): void {
-    this.socket.destroy();
-  }
-
-  pauseReading(): void {
-    this.socket.pause();
-  }
-
-  resumeReading(): void {
-    this.socket.resume();
-  }
-}
-
 /** Opens the STOMP TCP listener; resolves once it accepts connections, rejects if it cannot bind. */
 export async function listenStomp(options: StompListenerOptions): Promise<StompListener> {
   const logger = (options.logger ?? silentLogger).child({ listener: 'stomp' });
@@ -88,16 +47,17 @@ export async function listenStomp(options: StompListenerOptions): Promise<StompL
   // highWaterMark: write() reports back-pressure once this much is queued for one socket (DESIGN §6).
   const server = createServer({ noDelay: true, highWaterMark: limits.maxOutboundBytes }, (socket) => {
     sockets.add(socket);
-    const session = new StompSession(new TcpTransport(socket), sessionOptions);
+    const transport = new SocketTransport('stomp', socket);
+    const session = new StompSession(transport, sessionOptions);
     sessions.add(session);
-    socket.on('data', (chunk: Buffer) => session.receive(chunk));
-    socket.on('drain', () => session.drained());
-    socket.on('error', (err) => logger.debug({ err }, 'STOMP socket error'));
-    socket.on('close', () => {
-      sockets.delete(socket);
-      sessions.delete(session);
-      session.transportClosed();
-    });
+    transport.attach(
+      session,
+      (err) => logger.debug({ err }, 'STOMP socket error'),
+      () => {
+        sockets.delete(socket);
+        sessions.delete(session);
+      },
+    );
   });
   const host = options.host ?? '0.0.0.0';
   await new Promise<void>((resolve, reject) => {

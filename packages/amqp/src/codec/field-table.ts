@@ -151,6 +151,35 @@ function decodeFieldArray(buf: Buffer, p: number, end: number, depth: number): F
   return out;
 }
 
+/**
+ * Checks that [p, end) holds well-formed table pairs (a table's contents, after its length prefix) without
+ * decoding them: every type code known, every length inside its parent, nesting within MAX_FIELD_DEPTH. Nothing
+ * is allocated, so it runs on every publish that carries headers; a table that passes decodes without error
+ * (decodeFieldTable fails only on exactly these conditions), which is what lets the broker decode headers
+ * lazily, long after the publisher is gone (DESIGN §4b, "validate at the door").
+ */
+export function checkFieldTable(buf: Buffer, p: number, end: number, depth = 0): void {
+  if (depth > MAX_FIELD_DEPTH) tooDeep();
+  while (p < end) {
+    const nameEnd = p + 1 + (buf[p] as number);
+    if (nameEnd >= end) cannotDecode(WHAT, buf, p, end);
+    p = checkFieldValue(buf, nameEnd + 1, end, buf[nameEnd] as number, depth);
+  }
+}
+
+function checkFieldArray(buf: Buffer, p: number, end: number, depth: number): void {
+  if (depth > MAX_FIELD_DEPTH) tooDeep();
+  while (p < end) p = checkFieldValue(buf, p + 1, end, buf[p] as number, depth);
+}
+
+/** The end of one value starting at `p` (after its type code), its nested tables and arrays checked too. */
+function checkFieldValue(buf: Buffer, p: number, end: number, type: number, depth: number): number {
+  const q = fieldValueEnd(buf, p, end, type);
+  if (type === 0x46 /* F */) checkFieldTable(buf, p + 4, q, depth + 1);
+  else if (type === 0x41 /* A */) checkFieldArray(buf, p + 4, q, depth + 1);
+  return q;
+}
+
 /** Decodes the pairs in [p, end): the table's contents, after its long length prefix. */
 export function decodeFieldTable(buf: Buffer, p: number, end: number, depth = 0): FieldTable {
   if (depth > MAX_FIELD_DEPTH) tooDeep();

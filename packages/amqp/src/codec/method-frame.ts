@@ -6,7 +6,7 @@
  *   method-id      = short
  */
 import { WarrenError } from '@warren/core';
-import { decodeMethod, type Method } from './generated/methods';
+import { decodeMethod, methodInfo, type Method } from './generated/methods';
 import { hexSnippet } from './primitives';
 
 /** Decodes a method frame's payload; the result holds no reference to `payload`. */
@@ -16,4 +16,9 @@ export function decodeMethodFrame(payload: Buffer): Method {
     throw new WarrenError('FRAME_ERROR', `method frame too short: ${hexSnippet(payload, 0, payload.length)}`);
   }
   return decodeMethod(payload.readUInt16BE(0), payload.readUInt16BE(2), payload, 4, payload.length);
+}
+
+/** RabbitMQ's name of a method for error texts: 'queue.declare'. */
+export function methodName(m: Method): string {
+  return methodInfo(m.id >>> 16, m.id & 0xffff)?.name ?? `method ${m.id >>> 16}.${m.id & 0xffff}`;
 }

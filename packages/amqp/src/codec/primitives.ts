@@ -70,6 +70,23 @@ export function writeLonglong(buf: Buffer, p: number, v: number): number {
 }
 
 /** Encoded size of a shortstr; throws rather than let a string silently lose its tail. */
+/**
+ * `s` cut to what a shortstr can hold (255 octets of UTF-8, never half a character): for texts the server
+ * composes itself (reply-text), which must never make its own close frame unencodable.
+ */
+export function clipShortstr(s: string): string {
+  if (s.length <= 85 || Buffer.byteLength(s, 'utf8') <= 255) return s;
+  let out = '';
+  let bytes = 0;
+  for (const ch of s) {
+    const n = Buffer.byteLength(ch, 'utf8');
+    if (bytes + n > 255) break;
+    out += ch;
+    bytes += n;
+  }
+  return out;
+}
+
 export function shortstrSize(s: string): number {
   const n = Buffer.byteLength(s, 'utf8');
   // AMQP 0-9-1 section 4.2.5.3: short strings are limited to 255 octets.

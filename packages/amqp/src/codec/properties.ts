@@ -21,7 +21,7 @@
  * so AMQP-to-AMQP forwarding re-sends the bytes, and decodes them only when someone asks.
  */
 import { WarrenError, type MessageProperties } from '@warren/core';
-import { decodeFieldTable, fieldTableSize, writeFieldTable } from './field-table';
+import { checkFieldTable, decodeFieldTable, fieldTableSize, writeFieldTable } from './field-table';
 import {
   cannotDecode,
   hexSnippet,
@@ -128,6 +128,37 @@ export function readRoutingProperties(raw: Buffer, out: RoutingProperties): Rout
 function shortstr(raw: Buffer, p: number, end: number): [string, number] {
   const q = shortstrEnd(raw, p, end, WHAT);
   return [raw.toString('utf8', p + 1, q), q];
+}
+
+/**
+ * Checks raw properties as a full decode would, without building anything: the flags, every present field
+ * inside the list, the headers table walked to its last nested value, nothing left over. Run when the content
+ * header arrives, so that decodeProperties can never fail later, when the message is delivered to another
+ * protocol, routed by a headers exchange or dead-lettered in some other client's turn.
+ */
+export function checkProperties(raw: Buffer): void {
+  const end = raw.length;
+  const flags = readFlags(raw, end);
+  let p = 2;
+  if (flags & CONTENT_TYPE) p = shortstrEnd(raw, p, end, WHAT);
+  if (flags & CONTENT_ENCODING) p = shortstrEnd(raw, p, end, WHAT);
+  if (flags & HEADERS) {
+    const q = longstrEnd(raw, p, end, WHAT);
+    checkFieldTable(raw, p + 4, q);
+    p = q;
+  }
+  if (flags & DELIVERY_MODE) p = need(raw, p, 1, end, WHAT);
+  if (flags & PRIORITY) p = need(raw, p, 1, end, WHAT);
+  if (flags & CORRELATION_ID) p = shortstrEnd(raw, p, end, WHAT);
+  if (flags & REPLY_TO) p = shortstrEnd(raw, p, end, WHAT);
+  if (flags & EXPIRATION) p = shortstrEnd(raw, p, end, WHAT);
+  if (flags & MESSAGE_ID) p = shortstrEnd(raw, p, end, WHAT);
+  if (flags & TIMESTAMP) p = need(raw, p, 8, end, WHAT);
+  if (flags & TYPE) p = shortstrEnd(raw, p, end, WHAT);
+  if (flags & USER_ID) p = shortstrEnd(raw, p, end, WHAT);
+  if (flags & APP_ID) p = shortstrEnd(raw, p, end, WHAT);
+  if (flags & CLUSTER_ID) p = shortstrEnd(raw, p, end, WHAT);
+  if (p !== end) cannotDecode(WHAT, raw, p, end);
 }
 
 /** Decodes raw properties in full; an absent property stays absent (no key), as MessageProperties requires. */

@@ -1,6 +1,7 @@
 import {
   Message,
   REPLY_TO_QUEUE,
+  UntranslatableMessage,
   WarrenError,
   type Channel,
   type Consumer,
@@ -66,12 +67,14 @@ import {
   type Method,
 } from '../codec/generated/methods';
 import {
+  checkProperties,
   decodeContentHeader,
   decodeProperties,
   readRoutingProperties,
   type RoutingProperties,
 } from '../codec/properties';
-import { methodName, type AmqpConnection } from './amqp-connection';
+import { methodName } from '../codec/method-frame';
+import type { ChannelHost } from './channel-host';
 
 /** The property encoding of messages published over AMQP; deliveries to AMQP consumers re-send these bytes. */
 export const AMQP_PROPERTIES: PropertiesDecoder = { format: 'amqp-0-9-1', decode: decodeProperties };
@@ -112,7 +115,7 @@ export class AmqpChannel implements ConsumerSink {
   private replyQueue: string | undefined = undefined;
 
   constructor(
-    private readonly conn: AmqpConnection,
+    private readonly conn: ChannelHost,
     readonly id: number,
   ) {
     const core = conn.core;
@@ -173,9 +176,14 @@ export class AmqpChannel implements ConsumerSink {
         `message size ${header.bodySize} is larger than configured max size ${max}`,
       );
     }
+    // Validate at the door (DESIGN §4b): the properties are decoded lazily, maybe much later and in another
+    // client's turn (a STOMP subscriber, a headers exchange, dead-lettering), so whatever would fail to decode
+    // fails now, on the publisher's connection, before anything is enqueued.
+    const raw = header.properties;
+    this.content = Content.None;
+    checkProperties(raw);
     // One allocation holds both the properties and the body: frames are views into socket chunks, and
     // nothing of a chunk may be kept (a 20-byte body would pin 64 KiB).
-    const raw = header.properties;
     const slab = Buffer.allocUnsafeSlow(raw.length + header.bodySize);
     raw.copy(slab, 0);
     this.props = slab.subarray(0, raw.length);
@@ -392,6 +400,23 @@ export class AmqpChannel implements ConsumerSink {
     }
     const d = r.delivery;
     const msg = d.msg;
+    try {
+      this.writeGetOk(r);
+    } catch (e) {
+      // As for a consumer (Channel.deliveryFailed): a message AMQP cannot carry is rejected, the channel lives.
+      this.conn.log.warn(
+        { channel: this.id, err: e, exchange: msg.exchange },
+        'a message cannot be delivered over AMQP; rejected',
+      );
+      this.core.vhost.broker.counters.untranslatable++;
+      if (this.core.unacked.get(d.tag) === d) this.core.nack(d.tag, false, false);
+      this.conn.send(this.id, { id: BASIC_GET_EMPTY, clusterId: '' });
+    }
+  }
+
+  private writeGetOk(r: GetResult): void {
+    const d = r.delivery;
+    const msg = d.msg;
     this.conn.writer.message(
       this.id,
       {
@@ -437,17 +462,23 @@ export class AmqpChannel implements ConsumerSink {
 
   deliver(d: Delivery, consumer: Consumer): void {
     const msg = d.msg;
-    this.conn.writer.deliver(
-      this.id,
-      consumer.tag,
-      d.tag,
-      d.redelivered,
-      msg.exchange,
-      msg.routingKey,
-      msg.rawProperties(AMQP_PROPERTIES.format) ?? msg.properties,
-      msg.body,
-      this.conn.outbound,
-    );
+    try {
+      // The writer sizes every frame before it appends anything, so a refusal leaves the outbound batch whole.
+      this.conn.writer.deliver(
+        this.id,
+        consumer.tag,
+        d.tag,
+        d.redelivered,
+        msg.exchange,
+        msg.routingKey,
+        msg.rawProperties(AMQP_PROPERTIES.format) ?? msg.properties,
+        msg.body,
+        this.conn.outbound,
+      );
+    } catch (e) {
+      // A message from another protocol with what AMQP cannot encode (a routing key over 255 octets, ...).
+      throw new UntranslatableMessage(e instanceof Error ? e.message : 'cannot encode for AMQP', e);
+    }
     this.conn.scheduleFlush();
   }
 
@@ -459,13 +490,19 @@ export class AmqpChannel implements ConsumerSink {
   }
 
   private returned(msg: Message, replyCode: number, replyText: string): void {
-    this.conn.writer.message(
-      this.id,
-      { id: BASIC_RETURN, replyCode, replyText, exchange: msg.exchange, routingKey: msg.routingKey },
-      msg.rawProperties(AMQP_PROPERTIES.format) ?? msg.properties,
-      msg.body,
-      this.conn.outbound,
-    );
+    try {
+      this.conn.writer.message(
+        this.id,
+        { id: BASIC_RETURN, replyCode, replyText, exchange: msg.exchange, routingKey: msg.routingKey },
+        msg.rawProperties(AMQP_PROPERTIES.format) ?? msg.properties,
+        msg.body,
+        this.conn.outbound,
+      );
+    } catch (e) {
+      this.conn.log.warn({ channel: this.id, err: e }, 'an unroutable message cannot be returned over AMQP');
+      this.core.vhost.broker.counters.untranslatable++;
+      return;
+    }
     this.conn.scheduleFlush();
   }
 }

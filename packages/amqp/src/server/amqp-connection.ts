@@ -1,4 +1,3 @@
-import type { Socket } from 'node:net';
 import {
   isWarrenError,
   WarrenError,
@@ -6,6 +5,8 @@ import {
   type Connection,
   type Limits,
   type Logger,
+  type Transport,
+  type TransportSession,
   type User,
 } from '@warren/core';
 import { FRAME_MIN_SIZE, FrameReader, PROTOCOL_HEADER, type FrameHandler } from '../codec/frame-reader';
@@ -27,11 +28,12 @@ import {
   CONNECTION_UPDATE_SECRET,
   CONNECTION_UPDATE_SECRET_OK,
   CONNECTION_SECURE_OK,
-  methodInfo,
   type Method,
 } from '../codec/generated/methods';
-import { decodeMethodFrame } from '../codec/method-frame';
+import { decodeMethodFrame, methodName } from '../codec/method-frame';
+import { clipShortstr } from '../codec/primitives';
 import { AmqpChannel } from './amqp-channel';
+import type { ChannelHost } from './channel-host';
 import { MECHANISMS, parseCredentials, refused } from './auth';
 import { clientCapabilities, serverProperties, type ClientCapabilities } from './server-properties';
 
@@ -65,15 +67,20 @@ export interface AmqpConnectionOptions {
 }
 
 /**
- * One AMQP 0-9-1 client connection: the handshake, channel 0, heartbeats, the channel table, and the socket
- * in both directions. Frames come in through the FrameReader synchronously; replies and deliveries are
- * gathered in `out` and leave in one corked write per turn.
+ * One AMQP 0-9-1 client connection: the handshake, channel 0, heartbeats, the channel table, and the byte
+ * stream in both directions, over any Transport (a TCP socket in the listener, an in-memory pair in tests and
+ * fuzzers). Frames come in through the FrameReader synchronously; replies and deliveries are gathered in `out`
+ * and leave in one corked write per turn.
+ *
+ * Fault isolation (docs/fault-isolation.md): every entry point that runs for this client (transport data, the
+ * flush tick, the heartbeat timer, deliveries and confirms raised by the core) catches what it throws and closes
+ * this connection only, with 541 INTERNAL_ERROR for anything that is not a protocol error.
  */
-export class AmqpConnection implements FrameHandler {
+export class AmqpConnection implements FrameHandler, ChannelHost, TransportSession {
   readonly reader: FrameReader;
   readonly writer = new FrameWriter(FRAME_MIN_SIZE);
   readonly channels = new Map<number, AmqpChannel>();
-  readonly log: Logger;
+  log: Logger;
   core: Connection | undefined = undefined;
   capabilities: ClientCapabilities = { consumerCancelNotify: false, connectionBlocked: false };
   /** Set while the memory alarm keeps this publishing connection from being read. */
@@ -89,19 +96,17 @@ export class AmqpConnection implements FrameHandler {
   private out: Buffer[] = [];
   private flushScheduled = false;
   private unsubscribeAlarm: (() => void) | undefined = undefined;
+  /** The transport is gone: nothing more is written. */
+  private transportGone = false;
+  private readonly flushNow = (): void => this.guard(() => this.flush());
 
   constructor(
-    readonly socket: Socket,
+    readonly transport: Transport,
     readonly options: AmqpConnectionOptions,
   ) {
     this.channelMax = options.limits.channelMax;
     this.reader = new FrameReader(this, { frameMax: FRAME_MIN_SIZE });
-    this.log = options.logger.child({ client: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}` });
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => this.core?.setWritable(true));
-    socket.on('error', (err) => this.log.debug({ err }, 'socket error'));
-    socket.on('close', () => this.onSocketClosed());
+    this.log = options.logger.child({ client: `${transport.remoteAddress || '?'}:${transport.remotePort}` });
   }
 
   get broker(): Broker {
@@ -112,9 +117,9 @@ export class AmqpConnection implements FrameHandler {
     return this.options.limits;
   }
 
-  // ---- input ------------------------------------------------------------------------------------------
+  // ---- transport events (TransportSession) ------------------------------------------------------------
 
-  private onData(chunk: Buffer): void {
+  receive(chunk: Buffer): void {
     this.lastRead = Date.now();
     try {
       this.reader.push(chunk);
@@ -124,10 +129,42 @@ export class AmqpConnection implements FrameHandler {
     }
   }
 
+  drained(): void {
+    this.guard(() => this.core?.setWritable(true));
+  }
+
+  transportClosed(): void {
+    try {
+      this.onTransportClosed();
+    } catch (e) {
+      // The connection is gone already; whatever broke in its teardown is logged, and nobody else is touched.
+      this.log.error({ err: e, connection: this.core?.id }, 'internal error while closing the connection');
+    }
+  }
+
+  /**
+   * Runs `fn` on this connection's behalf from outside its input handler (a timer, a store callback, the core):
+   * whatever it throws closes this connection, never the caller's.
+   */
+  guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.fault(e);
+    }
+  }
+
+  /** A failure outside a frame handler: closes this connection (541 unless it is a protocol error). */
+  fault(e: unknown): void {
+    if (this.state === State.Closed) return;
+    this.fail(e, 0);
+  }
+
   onProtocolHeader(accepted: boolean): void {
     if (!accepted) {
       // Spec 4.2.2: answer an unsupported header with the one we speak, then close.
-      this.socket.end(PROTOCOL_HEADER);
+      this.transport.write(PROTOCOL_HEADER);
+      this.transport.end();
       this.state = State.Closed;
       return;
     }
@@ -190,7 +227,7 @@ export class AmqpConnection implements FrameHandler {
         this.capabilities = clientCapabilities(m.clientProperties);
         const { username, password } = parseCredentials(m.mechanism, m.response);
         try {
-          this.user = this.broker.authenticate(username, password, isLoopback(this.socket.remoteAddress));
+          this.user = this.broker.authenticate(username, password, isLoopback(this.transport.remoteAddress));
         } catch (e) {
           this.log.warn({ user: username, mechanism: m.mechanism }, 'login refused');
           throw isWarrenError(e) && e.message.includes('localhost') ? e : refused(m.mechanism);
@@ -235,12 +272,17 @@ export class AmqpConnection implements FrameHandler {
         this.expect(State.Open, m);
         const user = this.user as User;
         this.core = this.broker.connect(user, m.virtualHost, {
-          protocol: 'amqp',
-          remoteAddress: this.socket.remoteAddress ?? '',
-          remotePort: this.socket.remotePort ?? 0,
+          protocol: this.transport.protocol,
+          remoteAddress: this.transport.remoteAddress,
+          remotePort: this.transport.remotePort,
         });
+        // Deliveries, confirms and store callbacks the core runs for this connection fail into it, not the caller.
+        this.core.onFault = (e) => this.fault(e);
+        this.log = this.log.child({ connection: this.core.id });
         this.state = State.Running;
-        this.unsubscribeAlarm = this.broker.alarms.onChange((blocked) => this.onAlarm(blocked));
+        this.unsubscribeAlarm = this.broker.alarms.onChange((blocked) =>
+          this.guard(() => this.onAlarm(blocked)),
+        );
         this.log.info({ user: user.name, vhost: m.virtualHost }, 'connection opened');
         this.send(0, { id: CONNECTION_OPEN_OK, knownHosts: '' });
         return;
@@ -251,7 +293,7 @@ export class AmqpConnection implements FrameHandler {
         this.send(0, { id: CONNECTION_CLOSE_OK });
         this.flush();
         this.state = State.Closed;
-        this.socket.end();
+        this.transport.end();
         return;
       case CONNECTION_UPDATE_SECRET:
         this.send(0, { id: CONNECTION_UPDATE_SECRET_OK });
@@ -295,11 +337,11 @@ export class AmqpConnection implements FrameHandler {
   /** After we sent connection.close: spec 2.2.4, discard everything but close and close-ok. */
   private whileClosing(channel: number, m: Method): void {
     if (channel !== 0) return;
-    if (m.id === CONNECTION_CLOSE_OK) this.socket.end();
+    if (m.id === CONNECTION_CLOSE_OK) this.transport.end();
     else if (m.id === CONNECTION_CLOSE) {
       this.send(0, { id: CONNECTION_CLOSE_OK });
       this.flush();
-      this.socket.end();
+      this.transport.end();
     }
   }
 
@@ -311,7 +353,7 @@ export class AmqpConnection implements FrameHandler {
    */
   private fail(e: unknown, channel: number, m?: Method): void {
     if (!isWarrenError(e)) {
-      this.log.error({ err: e }, 'internal error');
+      this.log.error({ err: e, connection: this.core?.id }, 'internal error; closing this connection');
       e = new WarrenError('INTERNAL_ERROR', 'internal error');
     }
     const err = e as WarrenError;
@@ -333,12 +375,12 @@ export class AmqpConnection implements FrameHandler {
     this.send(0, {
       id: CONNECTION_CLOSE,
       replyCode: err.replyCode,
-      replyText: err.replyText.slice(0, 255),
+      replyText: clipShortstr(err.replyText),
       classId: m === undefined ? 0 : m.id >>> 16,
       methodId: m === undefined ? 0 : m.id & 0xffff,
     });
     this.flush();
-    this.closeTimer = setTimeout(() => this.socket.destroy(), CLOSE_TIMEOUT_MS);
+    this.closeTimer = setTimeout(() => this.transport.destroy(), CLOSE_TIMEOUT_MS);
     this.closeTimer.unref();
   }
 
@@ -349,11 +391,12 @@ export class AmqpConnection implements FrameHandler {
         new WarrenError('CONNECTION_FORCED', "broker forced connection closure with reason 'shutdown'"),
       );
     } else {
-      this.socket.destroy();
+      this.transport.destroy();
     }
   }
 
-  private onSocketClosed(): void {
+  private onTransportClosed(): void {
+    this.transportGone = true;
     if (this.core !== undefined && !this.core.closed) this.log.info({}, 'connection closed');
     else if (this.core !== undefined) this.log.info({}, 'connection closed by client');
     this.state = State.Closed;
@@ -378,7 +421,7 @@ export class AmqpConnection implements FrameHandler {
     this.send(channel, {
       id: CHANNEL_CLOSE,
       replyCode: err.replyCode,
-      replyText: err.replyText.slice(0, 255),
+      replyText: clipShortstr(err.replyText),
       classId: m === undefined ? 0 : m.id >>> 16,
       methodId: m === undefined ? 0 : m.id & 0xffff,
     });
@@ -408,24 +451,25 @@ export class AmqpConnection implements FrameHandler {
   scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    process.nextTick(() => this.flush());
+    process.nextTick(this.flushNow);
   }
 
   /** Writes the batch in one corked burst (one writev). Pauses deliveries while the socket is backed up. */
   flush(): void {
     this.flushScheduled = false;
     const out = this.out;
-    if (out.length === 0 || this.socket.destroyed) {
+    if (out.length === 0 || this.transportGone) {
       out.length = 0;
       return;
     }
     this.out = [];
     this.wroteSinceTick = true;
-    const s = this.socket;
-    s.cork();
-    for (let i = 0; i < out.length; i++) s.write(out[i] as Buffer);
-    s.uncork();
-    if (s.writableLength > this.limits.maxOutboundBytes) this.core?.setWritable(false);
+    const t = this.transport;
+    let ok = true;
+    t.cork();
+    for (let i = 0; i < out.length; i++) ok = t.write(out[i] as Buffer) && ok;
+    t.uncork();
+    if (!ok) this.core?.setWritable(false);
   }
 
   // ---- heartbeats and the memory alarm ----------------------------------------------------------------
@@ -435,7 +479,7 @@ export class AmqpConnection implements FrameHandler {
     this.heartbeatMs = seconds * 1000;
     // Tick at half the interval: send a heartbeat if we wrote nothing since the last tick, and drop a peer
     // silent for two full intervals (RabbitMQ's rule).
-    this.heartbeatTimer = setInterval(() => this.heartbeatTick(), this.heartbeatMs / 2);
+    this.heartbeatTimer = setInterval(() => this.guard(() => this.heartbeatTick()), this.heartbeatMs / 2);
     this.heartbeatTimer.unref();
   }
 
@@ -446,10 +490,12 @@ export class AmqpConnection implements FrameHandler {
         { timeoutSeconds: (2 * this.heartbeatMs) / 1000 },
         'missed heartbeats from client, closing',
       );
-      this.socket.destroy();
+      this.transport.destroy();
       return;
     }
-    if (!this.wroteSinceTick && this.out.length === 0) this.socket.write(HEARTBEAT_FRAME);
+    if (!this.wroteSinceTick && this.out.length === 0 && !this.transportGone) {
+      this.transport.write(HEARTBEAT_FRAME);
+    }
     this.wroteSinceTick = false;
   }
 
@@ -458,16 +504,16 @@ export class AmqpConnection implements FrameHandler {
     const alarms = this.broker.alarms;
     if (!alarms.blocked || this.blocked) return;
     this.blocked = true;
-    this.socket.pause();
+    this.transport.pauseReading();
     this.log.info({ reason: alarms.reason }, 'connection blocked by a resource alarm');
     if (this.capabilities.connectionBlocked) this.send(0, { id: CONNECTION_BLOCKED, reason: alarms.reason });
   }
 
   private onAlarm(blocked: boolean): void {
-    if (blocked || !this.blocked) return;
+    if (blocked || !this.blocked || this.state === State.Closed) return;
     this.blocked = false;
     this.lastRead = Date.now();
-    this.socket.resume();
+    this.transport.resumeReading();
     if (this.capabilities.connectionBlocked) this.send(0, { id: CONNECTION_UNBLOCKED });
   }
 }
@@ -475,9 +521,4 @@ export class AmqpConnection implements FrameHandler {
 function isLoopback(address: string | undefined): boolean {
   if (address === undefined) return false;
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
-}
-
-/** RabbitMQ's name of a method for error texts: 'queue.declare'. */
-export function methodName(m: Method): string {
-  return methodInfo(m.id >>> 16, m.id & 0xffff)?.name ?? `method ${m.id >>> 16}.${m.id & 0xffff}`;
 }

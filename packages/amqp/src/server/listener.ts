@@ -1,5 +1,5 @@
-import { createServer, type AddressInfo, type Server } from 'node:net';
-import { resolveLimits, type Broker, type Limits, type Logger } from '@warren/core';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { resolveLimits, SocketTransport, type Broker, type Limits, type Logger } from '@warren/core';
 import { AmqpConnection } from './amqp-connection';
 
 export interface AmqpListenerOptions {
@@ -30,8 +30,11 @@ export async function listenAmqp(options: AmqpListenerOptions): Promise<AmqpList
   const limits = options.limits ?? broker.limits ?? resolveLimits();
   const log = logger.child({ protocol: 'amqp' });
   const connections = new Set<AmqpConnection>();
-  const server: Server = createServer({ noDelay: true }, (socket) => {
-    const c = new AmqpConnection(socket, {
+  const sockets = new Map<AmqpConnection, Socket>();
+  // highWaterMark: write() reports back-pressure once this much is queued for one socket (DESIGN §6).
+  const server: Server = createServer({ noDelay: true, highWaterMark: limits.maxOutboundBytes }, (socket) => {
+    const transport = new SocketTransport('amqp', socket);
+    const c = new AmqpConnection(transport, {
       broker,
       logger: log,
       limits,
@@ -39,6 +42,12 @@ export async function listenAmqp(options: AmqpListenerOptions): Promise<AmqpList
       onClosed: (closed) => connections.delete(closed),
     });
     connections.add(c);
+    sockets.set(c, socket);
+    transport.attach(
+      c,
+      (err) => c.log.debug({ err }, 'socket error'),
+      () => sockets.delete(c),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -53,19 +62,23 @@ export async function listenAmqp(options: AmqpListenerOptions): Promise<AmqpList
     name: 'amqp',
     address: { host: address.address, port: address.port },
     connections,
-    close: () => closeListener(server, connections),
+    close: () => closeListener(server, connections, sockets),
   };
 }
 
-async function closeListener(server: Server, connections: Set<AmqpConnection>): Promise<void> {
+async function closeListener(
+  server: Server,
+  connections: Set<AmqpConnection>,
+  sockets: Map<AmqpConnection, Socket>,
+): Promise<void> {
   const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-  const sockets = [...connections].map(
-    (c) => new Promise<void>((resolve) => c.socket.once('close', () => resolve())),
+  const gone = [...sockets.values()].map(
+    (s) => new Promise<void>((resolve) => (s.destroyed ? resolve() : s.once('close', () => resolve()))),
   );
   for (const c of connections) c.shutdown();
   const grace = setTimeout(() => {
-    for (const c of connections) c.socket.destroy();
+    for (const s of sockets.values()) s.destroy();
   }, SHUTDOWN_GRACE_MS);
-  await Promise.all([stopped, ...sockets]);
+  await Promise.all([stopped, ...gone]);
   clearTimeout(grace);
 }

@@ -102,15 +102,46 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
   receive(chunk: Buffer): void {
     // STOMP 1.1 "Heart-beating": any octet from the peer proves it alive, not only EOLs.
     this.heartbeats.heard = true;
-    this.parser.feed(chunk);
+    // Frame handlers catch their own errors (onFrame); this catches what the parser itself might throw.
+    this.guard(() => this.parser.feed(chunk));
   }
 
   drained(): void {
-    this.connection?.setWritable(true);
+    this.guard(() => this.connection?.setWritable(true));
   }
 
   transportClosed(): void {
-    this.teardown();
+    try {
+      this.teardown();
+    } catch (err) {
+      // The connection is gone already: whatever broke in its teardown is logged, and nobody else is touched.
+      this.logger.error({ err, connection: this.connection?.id }, 'internal error while closing the session');
+    }
+  }
+
+  /**
+   * Runs `fn` for this session from a context of its own (transport data, a timer, a store callback, the
+   * core's delivery): whatever it throws ends this session with an ERROR, never the caller.
+   */
+  guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.fault(err);
+    }
+  }
+
+  /** A failure outside a frame handler: logged at error, then an ERROR frame and the connection closes. */
+  fault(err: unknown): void {
+    if (this.state === CLOSED) return;
+    this.logger.error({ err, connection: this.connection?.id }, 'internal error; closing this STOMP session');
+    try {
+      this.fail(new StompFailure('Internal error', 'Internal error\n', true), undefined);
+    } catch {
+      // Even the ERROR could not be written: the transport goes without it.
+      this.teardown();
+      this.transport.destroy();
+    }
   }
 
   /** Broker shutdown or listener close: the connection goes without a word, as RabbitMQ's does. */
@@ -252,6 +283,8 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
       throw new StompFailure('Bad CONNECT', `${toFailure(error).detail}\n`, true);
     }
     const channel: Channel = connection.openChannel(1, NO_CHANNEL_EVENTS);
+    // Deliveries and store callbacks the core runs for this session fail into it, never into their caller.
+    connection.onFault = (err) => this.fault(err);
     this.connection = connection;
     this.version = version;
     this.state = CONNECTED;
@@ -259,7 +292,7 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     this.receipts = new Receipts(this.broker.persistence, this);
     this.commands = new MessagingCommands(this, channel);
     this.unsubscribeAlarm = this.broker.alarms.onChange((blocked) => {
-      if (!blocked) this.unblock();
+      if (!blocked) this.guard(() => this.unblock());
     });
     // The server can send every cy and wants the client's every cx: `heart-beat:cy,cx` (RabbitMQ's answer).
     const sendEvery = beat.clientWants;
@@ -319,18 +352,21 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
 
   sendReceipt(receiptId: string): void {
     if (this.closingReceipt === undefined && this.state === CLOSED) return;
-    this.writeFrame(serializeFrame('RECEIPT', [['receipt-id', receiptId]], Buffer.alloc(0), this.version));
-    if (receiptId === this.closingReceipt) this.transport.end();
+    // Called from a store batch's callback, beside other clients' receipts and confirms.
+    this.guard(() => {
+      this.writeFrame(serializeFrame('RECEIPT', [['receipt-id', receiptId]], Buffer.alloc(0), this.version));
+      if (receiptId === this.closingReceipt) this.transport.end();
+    });
   }
 
   sendHeartbeat(): void {
     if (this.state !== CONNECTED) return;
-    this.transport.write(HEARTBEAT);
+    this.guard(() => this.transport.write(HEARTBEAT));
   }
 
   peerTimedOut(silentMs: number): void {
     this.logger.info({ silentMs }, 'STOMP peer missed its heart-beats; closing');
-    this.shutdown();
+    this.guard(() => this.shutdown());
   }
 
   subscriptionCancelled(sub: Subscription): void {
