@@ -5,6 +5,7 @@
 export * from './codec/generated/methods';
 export {
   MAX_FIELD_DEPTH,
+  checkFieldTable,
   decodeFieldTable,
   decodeFieldTableBuffer,
   encodeFieldTable,
@@ -14,6 +15,7 @@ export {
 } from './codec/field-table';
 export {
   CONTENT_HEADER_PREFIX,
+  checkProperties,
   contentHeaderSize,
   decodeContentHeader,
   decodeProperties,
@@ -42,7 +44,7 @@ export {
   type FrameReaderOptions,
 } from './codec/frame-reader';
 export { FrameWriter, HEARTBEAT_FRAME, INLINE_BODY_MAX } from './codec/frame-writer';
-export { decodeMethodFrame } from './codec/method-frame';
+export { decodeMethodFrame, methodName } from './codec/method-frame';
 export { listenAmqp, type AmqpListener, type AmqpListenerOptions } from './server/listener';
 export { AmqpConnection } from './server/amqp-connection';
 export { AMQP_PROPERTIES } from './server/amqp-channel';

@@ -157,3 +157,15 @@ describe('field table errors', () => {
     );
   });
 });
+
+describe('timestamps past the range of a JavaScript Date', () => {
+  test('are clamped to the latest Date, so a decoded table encodes again to a valid timestamp', () => {
+    // Found by the field-table fuzzer: 'T' 0x0100000000000000 seconds decoded to an Invalid Date.
+    const raw = Buffer.from([0, 0, 0, 11, 1, 0x74, 0x54, 1, 0, 0, 0, 0, 0, 0, 0]);
+    const decoded = decodeFieldTableBuffer(raw);
+    const t = decoded['t'] as Date;
+    expect(Number.isNaN(t.getTime())).toBe(false);
+    expect(t.getTime()).toBe(8.64e15);
+    expect(decodeFieldTableBuffer(encodeFieldTable(decoded))).toEqual(decoded);
+  });
+});

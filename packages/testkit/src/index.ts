@@ -1,2 +1,3 @@
 export * from './core-client';
+export * from './memory-transport';
 export * from './wait';

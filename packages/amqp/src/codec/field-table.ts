@@ -32,6 +32,8 @@ import { cannotDecode, hexSnippet, longstrEnd, shortstrSize, writeShortstr } fro
 export const MAX_FIELD_DEPTH = 64;
 
 const TWO_32 = 4294967296;
+/** The latest instant a JavaScript Date can hold (ECMA-262 21.4.1.1). */
+const MAX_DATE_MS = 8.64e15;
 const INT64_MIN = -(2n ** 63n);
 const UINT64_LIMIT = 2n ** 64n;
 const INT64_LIMIT = 2n ** 63n;
@@ -124,7 +126,9 @@ function readFieldValue(buf: Buffer, p: number, q: number, type: number, depth: 
     case 0x44 /* D */:
       return new Decimal(buf.readUInt8(p), buf.readUInt32BE(p + 1));
     case 0x54 /* T */:
-      return new Date((buf.readUInt32BE(p) * TWO_32 + buf.readUInt32BE(p + 4)) * 1000);
+      // A Date holds at most 8.64e15 ms (year 275760): a later timestamp is clamped to it, so that the value
+      // re-encodes as a valid timestamp (an Invalid Date would be written as garbage). Found by the fuzzer.
+      return new Date(Math.min((buf.readUInt32BE(p) * TWO_32 + buf.readUInt32BE(p + 4)) * 1000, MAX_DATE_MS));
     case 0x53 /* S */:
       return buf.toString('utf8', p + 4, q);
     case 0x78 /* x */:
