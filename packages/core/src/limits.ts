@@ -36,6 +36,11 @@ export interface Limits {
   stompMaxHeaderLength: number;
   /** Bytes a STOMP client may send before its CONNECT is complete. */
   stompMaxPreConnectBytes: number;
+  /**
+   * Bytes of a STOMP command line (without its EOL). The longest command is UNSUBSCRIBE (11): an unknown but
+   * plausible command is refused politely, a longer line is no command at all and closes the connection.
+   */
+  stompMaxCommandLength: number;
   /** Entries kept by a topic exchange's routing-key cache. */
   topicCacheSize: number;
 }
@@ -56,6 +61,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   stompMaxHeaders: 1000,
   stompMaxHeaderLength: 64 * 1024,
   stompMaxPreConnectBytes: 64 * 1024,
+  stompMaxCommandLength: 32,
   topicCacheSize: 4096,
 });
 

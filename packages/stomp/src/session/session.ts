@@ -47,6 +47,9 @@ const CLOSED = 2;
 
 const NO_CHANNEL_EVENTS: ChannelEvents = { returned: () => {}, confirmed: () => {} };
 
+/** STOMP 1.2 "Connecting": the first frame; STOMP is the 1.1+ synonym of CONNECT. */
+const CONNECT_COMMANDS: readonly string[] = ['CONNECT', 'STOMP'];
+
 /** The 1.0..1.2 header RabbitMQ puts on every ERROR, so a client learns what the server speaks. */
 const SUPPORTED = '1.0,1.1,1.2';
 
@@ -84,7 +87,9 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
       protocol: transport.protocol,
       remote: `${transport.remoteAddress}:${transport.remotePort}`,
     });
-    this.parser = new StompParser(this, { limits: this.limits });
+    // A server's first frame is CONNECT or STOMP: anything else (a TLS hello, an HTTP request) is refused at
+    // its first line, or its first octet that cannot start one of the two.
+    this.parser = new StompParser(this, { limits: this.limits, connectCommands: CONNECT_COMMANDS });
     this.heartbeats = new Heartbeats(this);
     this.transactions = new StompTransactions(this.limits.maxTransactionOps);
   }
