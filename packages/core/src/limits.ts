@@ -41,6 +41,12 @@ export interface Limits {
    * plausible command is refused politely, a longer line is no command at all and closes the connection.
    */
   stompMaxCommandLength: number;
+  /**
+   * SUBSCRIBEs open at once on one STOMP session, temp-queue reply subscriptions included: each may hold a
+   * queue of its own, so one client cannot make thousands; well below maxConsumersPerChannel so the client
+   * hears a STOMP ERROR it can act on, not the channel's resource error.
+   */
+  stompMaxSubscriptions: number;
   /** Entries kept by a topic exchange's routing-key cache. */
   topicCacheSize: number;
 }
@@ -62,6 +68,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   stompMaxHeaderLength: 64 * 1024,
   stompMaxPreConnectBytes: 64 * 1024,
   stompMaxCommandLength: 32,
+  stompMaxSubscriptions: 4096,
   topicCacheSize: 4096,
 });
 

@@ -1,4 +1,11 @@
-import { Message, WarrenError, type Channel, type Consumer, type QueueEntry } from '@warren/core';
+import {
+  Message,
+  WarrenError,
+  type Channel,
+  type Consumer,
+  type Limits,
+  type QueueEntry,
+} from '@warren/core';
 import type { StompFrame } from '../codec/frame';
 import { parseDestination, replyToProperty, type Destination } from '../mapping/destination';
 import { propertiesFromSend } from '../mapping/headers';
@@ -12,6 +19,7 @@ import type { SettleKind, StompTransactions } from './transactions';
 export interface CommandHost extends MessageWriter {
   readonly id: string;
   readonly transactions: StompTransactions;
+  readonly limits: Pick<Limits, 'stompMaxSubscriptions'>;
 }
 
 const ACK_MODES: ReadonlySet<string> = new Set(['auto', 'client', 'client-individual']);
@@ -70,6 +78,7 @@ export class MessagingCommands {
         `A subscription identified by '${tag}' already exists.`,
       );
     }
+    this.checkRoom();
     const ack = h.get('ack') ?? 'auto';
     if (!ACK_MODES.has(ack)) throw new StompFailure('Invalid header', `Invalid ack mode '${ack}'\n`);
     let selector: Selector | undefined;
@@ -177,6 +186,20 @@ export class MessagingCommands {
     this.subscriptions.clear();
   }
 
+  /**
+   * Refuses one more subscription past stompMaxSubscriptions. Not fatal: like a duplicate id it broke
+   * nothing, so the session stays usable and the client may UNSUBSCRIBE and try again.
+   */
+  private checkRoom(): void {
+    const max = this.host.limits.stompMaxSubscriptions;
+    if (this.subscriptions.size >= max) {
+      throw new StompFailure(
+        'Too many subscriptions',
+        `This session already has ${max} subscriptions (stompMaxSubscriptions); UNSUBSCRIBE one first.\n`,
+      );
+    }
+  }
+
   /** Cumulative for ack:client (STOMP 1.2 "SUBSCRIBE": every message of that subscription up to this one). */
   private collect(target: QueueEntry, tag: number): QueueEntry[] {
     const consumer = target.consumer;
@@ -241,6 +264,7 @@ export class MessagingCommands {
   private tempQueue(name: string): string {
     const known = this.tempQueues.get(name);
     if (known !== undefined) return known;
+    this.checkRoom(); // before the queue is declared, so a refusal leaves nothing behind
     const queue = this.channel.queueDeclare('', {
       durable: false,
       exclusive: true,
