@@ -178,6 +178,34 @@ describe('SEND and SUBSCRIBE', () => {
     expect(header(c.last(), 'receipt-id')).toBe('ok');
   });
 
+  it('refuses at SEND, with ERROR Invalid header, what AMQP could not carry, and stays open', () => {
+    const c = connected();
+    c.frame('SUBSCRIBE', { destination: '/queue/door', id: '1' });
+    for (const headers of <Record<string, string>[]>[
+      { destination: '/queue/door', 'content-type': 'x'.repeat(256) },
+      { destination: '/queue/door', ['h'.repeat(256)]: 'v' },
+      { destination: '/queue/door', persistent: 'yes' },
+      { destination: '/queue/door', priority: '256' },
+      { destination: `/topic/${'k'.repeat(256)}` },
+      { destination: `/queue/${'q'.repeat(256)}` },
+    ]) {
+      const before = c.of('ERROR').length;
+      c.frame('SEND', { ...headers, receipt: 'r' }, 'refused');
+      expect(c.of('ERROR')).toHaveLength(before + 1);
+      expect(header(c.lastError(), 'message')).toBe('Invalid header');
+      expect(header(c.lastError(), 'receipt-id')).toBe('r');
+    }
+    expect(broker.vhosts.get('/')?.queues.has('q'.repeat(256))).toBe(false);
+    expect(c.transport.ended).toBe(false);
+    c.frame(
+      'SEND',
+      { destination: '/queue/door', 'content-type': 'x'.repeat(255), persistent: 'True' },
+      'ok',
+    );
+    expect(c.messages()).toEqual(['ok']);
+    expect(header(c.of('MESSAGE')[0], 'persistent')).toBe('true');
+  });
+
   it('unsubscribes a 1.0 subscription without id by its destination', () => {
     const c = connected('1.0');
     c.frame('SUBSCRIBE', { destination: '/queue/u' });

@@ -8,7 +8,7 @@ import {
 } from '@warren/core';
 import type { StompFrame } from '../codec/frame';
 import { parseDestination, replyToProperty, type Destination } from '../mapping/destination';
-import { propertiesFromSend } from '../mapping/headers';
+import { fitsShortstr, propertiesFromSend } from '../mapping/headers';
 import { Selector, SelectorError } from '../selector';
 import { StompFailure } from './stomp-failure';
 import { planSubscription } from './subscribe-plan';
@@ -49,6 +49,7 @@ export class MessagingCommands {
   send(frame: StompFrame): boolean {
     const h = frame.headers;
     const dest = parseDestination(required(frame, 'destination', 'Missing destination'));
+    checkDeliverable(dest);
     const [exchange, routingKey] = this.target(dest);
     const properties = propertiesFromSend(h, this.resolveReplyTo);
     this.channel.checkUserId(properties.userId);
@@ -290,6 +291,35 @@ export class MessagingCommands {
     this.consume(sub, queue, `T_${id}`, 0);
     this.subscriptions.set(id, sub);
     return queue;
+  }
+}
+
+/**
+ * An AMQP consumer is told a message's exchange and routing key in basic.deliver, as short strings (AMQP 0-9-1
+ * section 4.2.5.3: at most 255 octets). Checked before target(), which may declare the queue.
+ */
+function checkDeliverable(dest: Destination): void {
+  let names: string[];
+  switch (dest.kind) {
+    case 'topic':
+      names = [dest.key];
+      break;
+    case 'exchange':
+      names = [dest.exchange, dest.key];
+      break;
+    case 'temp-queue':
+      return; // the queue is server-named
+    default:
+      names = [dest.name];
+  }
+  for (const name of names) {
+    if (!fitsShortstr(name)) {
+      throw new StompFailure(
+        'Invalid header',
+        `Header 'destination' names an exchange, queue or routing key longer than 255 bytes, the most AMQP ` +
+          'can carry.\n',
+      );
+    }
   }
 }
 
