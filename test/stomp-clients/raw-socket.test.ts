@@ -17,6 +17,19 @@ async function open(): Promise<RawClient> {
 }
 
 const CONNECT_10 = 'CONNECT\nlogin:guest\npasscode:guest\n\n\0';
+
+/** Resolves with `promise`, or fails the test once `ms` have passed: waiting on an event, never on time alone. */
+async function withDeadline(promise: Promise<void>, ms: number, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 const sessionOf = (c: RawClient): string => c.frames[0]?.headers.get('session') ?? '';
 
 describe('STOMP 1.0 frames on a raw socket (seed 004)', () => {
@@ -134,7 +147,12 @@ describe('every ERROR case on a raw socket', () => {
       'Frame exceeds 131072 bytes',
       true,
     ],
-    ['a stray NUL', `${CONNECT_10}\0`, 'Frame has no command', true],
+    [
+      'a command line that is no command',
+      `${CONNECT_10}${'X'.repeat(40)}\n\n\0`,
+      'Command line exceeds 32 bytes',
+      true,
+    ],
   ];
 
   // Titled by what is sent and the ERROR message expected; the bytes themselves stay out of the title.
@@ -156,6 +174,31 @@ describe('every ERROR case on a raw socket', () => {
     const other = await open();
     other.raw(CONNECT_10);
     await other.next('CONNECTED');
+  });
+
+  it.each<[string, Buffer]>([
+    ['binary garbage', Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x00, 0xff, 0x10, 0x80])],
+    ['a TLS ClientHello', Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03])],
+    ['an HTTP request', Buffer.from('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n')],
+  ])(
+    'answers %s before CONNECT with ERROR Illegal command and closes without waiting for more',
+    async (_what, bytes) => {
+      const c = await open();
+      const closed = new Promise<void>((resolve) => c.onClose(resolve));
+      // Far less than any budget, and no line end in the garbage: only its first octets can have decided.
+      c.raw(bytes);
+      const e = await c.next('ERROR');
+      expect(e.headers.get('message')).toBe('Illegal command');
+      await withDeadline(closed, 10000, 'the server to close the connection');
+      expect(c.frames.map((f) => f.command)).toEqual(['ERROR']);
+    },
+  );
+
+  it('skips a stray NUL between frames, as RabbitMQ does', async () => {
+    const c = await open();
+    c.raw(`\0${CONNECT_10}\0\0SEND\ndestination:/queue/nul\nreceipt:r\n\nx\0\0`);
+    expect((await c.next('RECEIPT')).headers.get('receipt-id')).toBe('r');
+    expect(c.frames.map((f) => f.command)).toEqual(['CONNECTED', 'RECEIPT']);
   });
 
   it('closes a connection that sends more than 64 KiB before CONNECT', async () => {

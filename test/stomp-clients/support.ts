@@ -141,6 +141,12 @@ export class RawClient {
     return this.frames.filter((f) => f.command === command)[count - 1] as StompFrame;
   }
 
+  /** Calls `listener` when the socket closes (at once if it already has). */
+  onClose(listener: () => void): void {
+    if (this.closed) listener();
+    else this.socket.once('close', listener);
+  }
+
   async waitClosed(): Promise<void> {
     await waitFor(() => this.closed, 'the server to close the connection');
   }

@@ -36,6 +36,17 @@ export interface Limits {
   stompMaxHeaderLength: number;
   /** Bytes a STOMP client may send before its CONNECT is complete. */
   stompMaxPreConnectBytes: number;
+  /**
+   * Bytes of a STOMP command line (without its EOL). The longest command is UNSUBSCRIBE (11): an unknown but
+   * plausible command is refused politely, a longer line is no command at all and closes the connection.
+   */
+  stompMaxCommandLength: number;
+  /**
+   * SUBSCRIBEs open at once on one STOMP session, temp-queue reply subscriptions included: each may hold a
+   * queue of its own, so one client cannot make thousands; well below maxConsumersPerChannel so the client
+   * hears a STOMP ERROR it can act on, not the channel's resource error.
+   */
+  stompMaxSubscriptions: number;
   /** Entries kept by a topic exchange's routing-key cache. */
   topicCacheSize: number;
 }
@@ -56,6 +67,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   stompMaxHeaders: 1000,
   stompMaxHeaderLength: 64 * 1024,
   stompMaxPreConnectBytes: 64 * 1024,
+  stompMaxCommandLength: 32,
+  stompMaxSubscriptions: 4096,
   topicCacheSize: 4096,
 });
 

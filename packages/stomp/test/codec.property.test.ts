@@ -170,29 +170,99 @@ describe.each(VERSIONS)('STOMP %s', (version) => {
   });
 });
 
-test('a frame is refused exactly when it breaks the frame size, header count or header line limit', () => {
+describe('a server parser, which takes only CONNECT or STOMP first', () => {
+  const connectCommands = ['CONNECT', 'STOMP'];
+  const noise = fc.array(fc.constantFrom('\n', '\r\n', '\0'), { maxLength: 3 });
+
+  test('a CONNECT then frames, split at every byte boundary, parse identically', () => {
+    const opening = fc.record({
+      command: fc.constantFrom('CONNECT', 'STOMP'),
+      headers: fc.array(fc.tuple(headerText('1.2', 'CONNECT', true), headerText('1.2', 'CONNECT', false)), {
+        maxLength: 4,
+      }),
+      counted: fc.boolean(),
+      body: fc.constant(Buffer.alloc(0)),
+      eol: fc.constantFrom<'\n' | '\r\n'>('\n', '\r\n'),
+    });
+    fc.assert(
+      fc.property(noise, opening, stream('1.2'), (before, connect, rest) => {
+        const wire = Buffer.concat([Buffer.from(before.join('')), toWire(connect, '1.2'), rest.wire]);
+        const events: ParseEvent[] = [
+          ...before.filter((n) => n !== '\0').map((): ParseEvent => ({ kind: 'heartbeat' })),
+          expectedFrame(connect),
+          ...rest.events,
+        ];
+        const options = { connectCommands, connectAs: '1.2' } as const;
+        expect(parse(wire, options)).toEqual(events);
+        const want = fingerprint(events);
+        for (let i = 1; i < wire.length; i++) {
+          const got = parseChunks(cut(wire, [i]), options);
+          if (fingerprint(got) !== want) expect(got).toEqual(events);
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  test('random bytes before CONNECT give at most one error, and one at once unless they could begin CONNECT', () => {
+    const octet = fc.oneof(fc.constantFrom(0x00, 0x0a, 0x0d, 0x43, 0x53), fc.nat({ max: 255 }));
+    const bytes = fc.array(octet, { minLength: 1, maxLength: 200 }).map((list) => Buffer.from(list));
+    fc.assert(
+      fc.property(bytes, fc.array(fc.nat(), { maxLength: 10 }), (input, points) => {
+        const { parser, events } = newRecordingParser({ connectCommands });
+        const chunks = cut(
+          input,
+          points.map((p) => p % input.length),
+        );
+        for (const chunk of chunks) parser.feed(chunk);
+        const errors = events.filter((e) => e.kind === 'error');
+        expect(errors.length).toBeLessThanOrEqual(1);
+        if (errors.length === 1) expect(events[events.length - 1]?.kind).toBe('error');
+        const first = input.findIndex((o) => o !== 0x00 && o !== 0x0a && o !== 0x0d);
+        if (first >= 0 && input[first] !== 0x43 && input[first] !== 0x53) {
+          expect(errors).toEqual([{ kind: 'error', reason: 'expected-connect', message: 'Illegal command' }]);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+test('a frame is refused exactly when it breaks the frame size, header count, header line or command limit', () => {
   // Each limit lands within a few units of what the frame needs, so off-by-one mistakes show.
   const near = fc.integer({ min: -2, max: 2 });
   fc.assert(
-    fc.property(frameModel('1.2'), near, near, near, (model, frameDelta, countDelta, lineDelta) => {
-      const wire = toWire(model, '1.2');
-      const blankLine = wire.indexOf(model.eol + model.eol);
-      const lines = wire.subarray(0, blankLine).toString('latin1').split(model.eol);
-      const headerCount = lines.length - 1;
-      const longestLine = Math.max(...lines.map((line) => line.length));
-      const limits = {
-        stompMaxFrameSize: Math.max(0, wire.length + frameDelta),
-        stompMaxHeaders: Math.max(0, headerCount + countDelta),
-        stompMaxHeaderLength: Math.max(0, longestLine + lineDelta),
-      };
-      const broken =
-        wire.length > limits.stompMaxFrameSize ||
-        headerCount > limits.stompMaxHeaders ||
-        longestLine > limits.stompMaxHeaderLength;
-      const events = parse(wire, { version: '1.2', limits });
-      expect(events).toHaveLength(1);
-      expect(events[0]?.kind).toBe(broken ? 'error' : 'frame');
-    }),
+    fc.property(
+      frameModel('1.2'),
+      near,
+      near,
+      near,
+      near,
+      (model, frameDelta, countDelta, lineDelta, cmdDelta) => {
+        const wire = toWire(model, '1.2');
+        const blankLine = wire.indexOf(model.eol + model.eol);
+        const [command = '', ...headerLines] = wire
+          .subarray(0, blankLine)
+          .toString('latin1')
+          .split(model.eol);
+        const headerCount = headerLines.length;
+        const longestLine = Math.max(0, ...headerLines.map((line) => line.length));
+        const limits = {
+          stompMaxFrameSize: Math.max(0, wire.length + frameDelta),
+          stompMaxHeaders: Math.max(0, headerCount + countDelta),
+          stompMaxHeaderLength: Math.max(0, longestLine + lineDelta),
+          stompMaxCommandLength: Math.max(0, command.length + cmdDelta),
+        };
+        const broken =
+          wire.length > limits.stompMaxFrameSize ||
+          headerCount > limits.stompMaxHeaders ||
+          longestLine > limits.stompMaxHeaderLength ||
+          command.length > limits.stompMaxCommandLength;
+        const events = parse(wire, { version: '1.2', limits });
+        expect(events).toHaveLength(1);
+        expect(events[0]?.kind).toBe(broken ? 'error' : 'frame');
+      },
+    ),
     { numRuns: 1000 },
   );
 });

@@ -16,6 +16,10 @@ export interface ParseOptions {
   limits?: Partial<StompParserLimits>;
   /** Version the session negotiated before the input starts (undefined: still before CONNECT). */
   version?: StompVersion;
+  /** A server's parser: only these commands before CONNECT; the first such frame marks it connected. */
+  connectCommands?: readonly string[];
+  /** The version a frame of connectCommands marks the parser connected with (default 1.2). */
+  connectAs?: StompVersion;
 }
 
 export function newRecordingParser(options: ParseOptions = {}): {
@@ -23,10 +27,13 @@ export function newRecordingParser(options: ParseOptions = {}): {
   events: ParseEvent[];
 } {
   const events: ParseEvent[] = [];
-  const parser = new StompParser(
+  const gate = options.connectCommands;
+  const parser: StompParser = new StompParser(
     {
-      onFrame: (frame) =>
-        events.push({ kind: 'frame', command: frame.command, headers: [...frame.headers], body: frame.body }),
+      onFrame: (frame) => {
+        events.push({ kind: 'frame', command: frame.command, headers: [...frame.headers], body: frame.body });
+        if (gate?.includes(frame.command) === true) parser.markConnected(options.connectAs ?? '1.2');
+      },
       onHeartbeat: () => events.push({ kind: 'heartbeat' }),
       onError: (error) => {
         // Anything else than the codec's own error type would be a bug worth failing loudly on.
@@ -35,7 +42,7 @@ export function newRecordingParser(options: ParseOptions = {}): {
         events.push({ kind: 'error', reason: error.reason, message: error.message });
       },
     },
-    { limits: options.limits },
+    { limits: options.limits, connectCommands: gate },
   );
   if (options.version !== undefined) parser.markConnected(options.version);
   return { parser, events };

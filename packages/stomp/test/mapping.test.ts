@@ -119,16 +119,92 @@ describe('the header <-> property table', () => {
     ]);
   });
 
-  it('takes message-id on SEND as amqp-message-id and refuses malformed priority, timestamp, expiration', () => {
+  it('takes message-id on SEND as amqp-message-id', () => {
     expect(propertiesFromSend(new Map([['message-id', 'legacy']]), noTemp).messageId).toBe('legacy');
-    for (const [name, value] of [
-      ['priority', '300'],
-      ['priority', 'high'],
-      ['timestamp', 'now'],
-      ['expiration', '-1'],
-    ] as const) {
-      expect(() => propertiesFromSend(new Map([[name, value]]), noTemp)).toThrow(StompFailure);
+  });
+
+  const from = (name: string, value: string): MessageProperties =>
+    propertiesFromSend(new Map([[name, value]]), noTemp);
+
+  it.each<[string, string, MessageProperties]>([
+    ['persistent', 'true', { deliveryMode: 2 }],
+    ['persistent', 'True', { deliveryMode: 2 }],
+    ['persistent', 'TRUE', { deliveryMode: 2 }],
+    ['persistent', 'false', {}],
+    ['persistent', 'False', {}],
+    ['priority', '0', { priority: 0 }],
+    ['priority', '255', { priority: 255 }],
+    ['priority', ' 5 ', { priority: 5 }],
+    ['timestamp', '0', { timestamp: 0 }],
+    ['timestamp', ' 1700000000', { timestamp: 1700000000 }],
+    ['timestamp', '9007199254740991', { timestamp: Number.MAX_SAFE_INTEGER }],
+    ['expiration', '0', { expiration: '0' }],
+    ['expiration', '999999999999999', { expiration: '999999999999999' }],
+    ['content-type', 'x'.repeat(255), { contentType: 'x'.repeat(255) }],
+    ['app-id', 'é'.repeat(127), { appId: 'é'.repeat(127) }],
+    ['reply-to', `/reply-queue/${'q'.repeat(255)}`, { replyTo: 'q'.repeat(255) }],
+    ['n'.repeat(255), 'v', { headers: { ['n'.repeat(255)]: 'v' } }],
+    ['long-value', 'v'.repeat(100_000), { headers: { 'long-value': 'v'.repeat(100_000) } }],
+  ])('takes %s:%s', (name, value, expected) => {
+    expect(from(name, value)).toEqual(expected);
+  });
+
+  it.each<[string, string, RegExp]>([
+    ['persistent', 'yes', /expected true or false/],
+    ['persistent', '1', /expected true or false/],
+    ['persistent', '', /expected true or false/],
+    ['persistent', ' true', /expected true or false/],
+    ['priority', '256', /0 to 255/],
+    ['priority', '-1', /0 to 255/],
+    ['priority', '+1', /0 to 255/],
+    ['priority', '1.0', /0 to 255/],
+    ['priority', 'high', /0 to 255/],
+    ['priority', '', /0 to 255/],
+    ['timestamp', 'now', /seconds since the epoch/],
+    ['timestamp', '-1', /seconds since the epoch/],
+    ['timestamp', '9007199254740992', /seconds since the epoch/],
+    ['expiration', '-1', /milliseconds/],
+    ['expiration', ' 5', /milliseconds/],
+    ['expiration', '1e3', /milliseconds/],
+    ['expiration', '1'.repeat(16), /milliseconds/],
+    ...['content-type', 'content-encoding', 'correlation-id', 'amqp-message-id', 'message-id', 'type'].map(
+      (name): [string, string, RegExp] => [name, 'x'.repeat(256), /longer than 255 bytes/],
+    ),
+    ['user-id', 'é'.repeat(128), /longer than 255 bytes/],
+    ['app-id', 'x'.repeat(1000), /longer than 255 bytes/],
+    ['reply-to', `/queue/${'q'.repeat(250)}`, /longer than 255 bytes/],
+    ['n'.repeat(256), 'v', /Header name .* longer than 255 bytes/],
+  ])('refuses %s:%s with ERROR Invalid header', (name, value, detail) => {
+    let failure: unknown;
+    try {
+      from(name, value);
+    } catch (error) {
+      failure = error;
     }
+    expect(failure).toBeInstanceOf(StompFailure);
+    expect((failure as StompFailure).message).toBe('Invalid header');
+    expect((failure as StompFailure).detail).toMatch(detail);
+    expect((failure as StompFailure).fatal).toBe(false);
+  });
+
+  it('keeps a header named __proto__ as a header, not as the prototype of the table', () => {
+    const p = from('__proto__', 'v');
+    expect(Object.keys(p.headers ?? {})).toEqual(['__proto__']);
+    expect(headersFromProperties(p)).toEqual([['__proto__', 'v']]);
+  });
+
+  it('creates no temp queue for a SEND it refuses', () => {
+    const made: string[] = [];
+    const resolve = (r: string): string => {
+      made.push(r);
+      return 'amq.gen-1';
+    };
+    const headers = new Map([
+      ['reply-to', '/temp-queue/t'],
+      ['priority', 'high'],
+    ]);
+    expect(() => propertiesFromSend(headers, resolve)).toThrow(StompFailure);
+    expect(made).toEqual([]);
   });
 
   it('lets selectors read mapped properties, JMS names and application headers', () => {

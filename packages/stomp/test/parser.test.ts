@@ -264,8 +264,6 @@ describe('malformed input', () => {
     ['an empty content-length', 'SEND\ncontent-length:\n\n\0', 'bad-content-length'],
     ['a padded content-length', 'SEND\ncontent-length: 1\n\nx\0', 'bad-content-length'],
     ['a body longer than its content-length', 'SEND\ncontent-length:2\n\nabc\0', 'missing-nul'],
-    ['a stray NULL where a command should be', '\0', 'empty-command'],
-    ['a NULL after heart-beats', '\n\n\0SEND\n\n\0', 'empty-command'],
   ])('%s is a protocol error', (_name, wire, reason) => {
     expect(errorReason(parse(wire, { version: '1.2' }))).toBe(reason);
   });
@@ -360,5 +358,131 @@ describe('limits', () => {
     parser.markConnected('1.2');
     parser.feed(Buffer.from(`SEND\ndestination:/queue/a\n\n${'x'.repeat(100)}\0`));
     expect(events.map((e) => e.kind)).toEqual(['frame', 'frame']);
+  });
+});
+
+describe('the command line, judged when it ends', () => {
+  const server = { connectCommands: ['CONNECT', 'STOMP'] } as const;
+
+  /** Feeds `input` one octet at a time; returns the events and how many octets were fed when the error came. */
+  function byteByByte(input: Buffer, options: Parameters<typeof newRecordingParser>[0]) {
+    const { parser, events } = newRecordingParser(options);
+    let fed = 0;
+    for (let i = 0; i < input.length && !parser.destroyed; i++) {
+      parser.feed(input.subarray(i, i + 1));
+      fed = i + 1;
+    }
+    return { events, fed };
+  }
+
+  test.each<[string, Buffer]>([
+    ['an HTTP request line', Buffer.from('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n')],
+    ['a TLS ClientHello', Buffer.from([0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1, 0x03, 0x03])],
+    ['a frame other than CONNECT', Buffer.from('SEND\ndestination:/queue/a\n\nx\0')],
+    ['a server frame', Buffer.from('CONNECTED\nversion:1.2\n\n\0')],
+    ['a lower-case connect', Buffer.from('connect\n\n\0')],
+    ['a CONNECT with trailing junk on its line', Buffer.from('CONNECT now\n\n\0')],
+  ])('before CONNECT, %s is refused as Illegal command', (_what, input) => {
+    expect(parse(input, server)).toEqual([
+      { kind: 'error', reason: 'expected-connect', message: 'Illegal command' },
+    ]);
+  });
+
+  test('before CONNECT, the first octet that cannot begin CONNECT or STOMP is refused without waiting for a line end', () => {
+    expect(byteByByte(Buffer.from('GET / HTTP/1.1\r\n'), server).fed).toBe(1);
+    expect(byteByByte(Buffer.from('\n\0\r\nCONNEKT\n'), server).fed).toBe(10);
+    expect(byteByByte(Buffer.from('STOMPY\n'), server).fed).toBe(6);
+    // One chunk larger than the pre-CONNECT budget: still "Illegal command", decided on the first octets.
+    expect(
+      errorReason(
+        parse(Buffer.alloc(100_000, 0x41), { ...server, limits: { stompMaxPreConnectBytes: 1024 } }),
+      ),
+    ).toBe('expected-connect');
+  });
+
+  test('before CONNECT, CONNECT and STOMP are taken in any chunking, with CR LF, after heart-beats and NULLs', () => {
+    const wire = Buffer.from('\r\n\0\nCONNECT\r\nlogin:guest\r\n\r\n\0');
+    const expected = [heartbeat, heartbeat, frame('CONNECT', [['login', 'guest']])];
+    for (let i = 1; i < wire.length; i++) expect(parseChunks(cut(wire, [i]), server)).toEqual(expected);
+    expect(byteByByte(wire, server).events).toEqual(expected);
+    expect(parse('STOMP\naccept-version:1.2\n\n\0', server)).toEqual([
+      frame('STOMP', [['accept-version', '1.2']]),
+    ]);
+  });
+
+  test('a prefix of CONNECT waits for more', () => {
+    const { parser, events } = newRecordingParser(server);
+    parser.feed(Buffer.from('CONN'));
+    parser.feed(Buffer.from('ECT\r'));
+    expect(events).toEqual([]);
+    parser.feed(Buffer.from('\n\n\0'));
+    expect(events).toEqual([frame('CONNECT', [])]);
+  });
+
+  test('after CONNECT an unknown but plausible command reaches the session', () => {
+    const limits = { stompMaxCommandLength: 32 };
+    const longest = 'X'.repeat(32);
+    expect(parse(`CONNECT\n\n\0FOO\n\n\0${longest}\r\n\n\0`, { ...server, limits })).toEqual([
+      frame('CONNECT', []),
+      frame('FOO', []),
+      frame(longest, []),
+    ]);
+    expect(parse('SENDé\n\n\0', { version: '1.2' })).toEqual([frame('SENDé', [])]);
+    // A UTF-8 character split across chunks is judged once the line is whole.
+    const wire = Buffer.from('SENDé\n\n\0');
+    expect(parseChunks(cut(wire, [5]), { version: '1.2' })).toEqual([frame('SENDé', [])]);
+  });
+
+  test.each<[string, string | Buffer, string]>([
+    ['a command line longer than the limit', `${'X'.repeat(33)}\n\n\0`, 'command-too-long'],
+    ['a control octet in the command', 'SE\x01ND\n\n\0', 'bad-command'],
+    ['a tab in the command', 'SEND\t\n\n\0', 'bad-command'],
+    ['a CR inside the command', 'SE\rND\n\n\0', 'bad-command'],
+    ['a DEL in the command', 'SEND\x7f\n\n\0', 'bad-command'],
+    ['a NULL inside the command', 'SE\0ND\n\n\0', 'bad-command'],
+    ['a command that is not UTF-8', Buffer.from([0x53, 0xff, 0xfe, 0x0a, 0x0a, 0x00]), 'bad-command'],
+    ['a truncated UTF-8 sequence', Buffer.from([0x53, 0xc3, 0x0a, 0x0a, 0x00]), 'bad-command'],
+  ])('after CONNECT, %s is a protocol error at once', (_what, input, reason) => {
+    const limits = { stompMaxCommandLength: 32 };
+    const events = parse(input, { version: '1.2', limits });
+    expect(events).toHaveLength(1);
+    expect(errorReason(events)).toBe(reason);
+  });
+
+  test('a command line that keeps growing without EOL hits the command limit, not the header-line limit', () => {
+    const limits = { stompMaxCommandLength: 32, stompMaxHeaderLength: 64 * 1024 };
+    const { events, fed } = byteByByte(Buffer.alloc(1000, 0x41), { version: '1.2', limits });
+    expect(errorReason(events)).toBe('command-too-long');
+    expect(fed).toBe(33);
+    // In one chunk too, however large, and a CR at the limit is still taken as the start of an EOL.
+    expect(errorReason(parse(Buffer.alloc(1 << 20, 0x41), { version: '1.2', limits }))).toBe(
+      'command-too-long',
+    );
+    expect(parseChunks([Buffer.from(`${'A'.repeat(32)}\r`)], { version: '1.2', limits })).toEqual([]);
+    // The default limit is 32 octets.
+    expect(errorReason(parse(`${'A'.repeat(33)}`, { version: '1.2' }))).toBe('command-too-long');
+  });
+
+  test('a control octet is refused while the line is still arriving', () => {
+    const { events, fed } = byteByByte(Buffer.from('SE\x02ND'), { version: '1.2' });
+    expect(errorReason(events)).toBe('bad-command');
+    expect(fed).toBe(3);
+  });
+});
+
+describe('stray NULLs between frames', () => {
+  test.each(['1.0', '1.2'] as const)('are skipped in %s, where heart-beats are reported', (version) => {
+    expect(parse('\0\0\nSEND\n\n\0\0\n\0DISCONNECT\n\n\0\0', { version })).toEqual([
+      heartbeat,
+      frame('SEND', []),
+      heartbeat,
+      frame('DISCONNECT', []),
+    ]);
+  });
+
+  test('count towards the pre-CONNECT budget', () => {
+    expect(errorReason(parse('\0'.repeat(33), { limits: { stompMaxPreConnectBytes: 32 } }))).toBe(
+      'pre-connect-budget',
+    );
   });
 });

@@ -90,8 +90,22 @@ describe('CONNECT negotiation', () => {
     const c = new SessionClient(broker);
     c.frame('SEND', { destination: '/queue/a' }, 'x');
     expect(header(c.lastError(), 'message')).toBe('Illegal command');
-    expect(c.lastError()?.body.toString()).toBe('You must log in using CONNECT first');
+    expect(c.lastError()?.body.toString()).toBe('You must log in using CONNECT first, not "SEND"');
     expect(c.transport.ended).toBe(true);
+  });
+
+  it.each<[string, string | Buffer]>([
+    ['an HTTP request', 'GET / HTTP/1.1\r\nHost: localhost:61613\r\n\r\n'],
+    ['a TLS ClientHello', Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03])],
+    ['binary garbage', Buffer.from([0xde, 0xad, 0xbe, 0xef])],
+  ])('answers %s before CONNECT with one ERROR Illegal command and closes at once', (_what, input) => {
+    const c = new SessionClient(broker);
+    c.raw(input);
+    expect(c.of('ERROR')).toHaveLength(1);
+    expect(header(c.lastError(), 'message')).toBe('Illegal command');
+    expect(c.lastError()?.body.toString()).toMatch(/^You must log in using CONNECT first, not "/);
+    expect(c.transport.ended).toBe(true);
+    expect(broker.connections.size).toBe(0);
   });
 
   it('refuses more than the pre-CONNECT budget with ERROR and closes', () => {
@@ -210,6 +224,41 @@ describe('errors after CONNECT', () => {
     long.raw(`SEND\nh:${'v'.repeat(200)}\n\n\0`);
     expect(header(long.lastError(), 'message')).toMatch(/exceeds 100 bytes/);
     expect(long.transport.ended).toBe(true);
+  });
+
+  it('closes with ERROR when a command line is no command at all: too long, control octets, not UTF-8', () => {
+    for (const [input, message] of [
+      [`${'A'.repeat(40)}\n\n\0`, 'Command line exceeds 32 bytes'],
+      ['A'.repeat(40), 'Command line exceeds 32 bytes'],
+      ['SE\x07ND\n\n\0', 'Command line holds a control octet'],
+      [Buffer.from([0x53, 0xc0, 0xaf, 0x0a, 0x0a, 0x00]), 'Command is not UTF-8'],
+    ] as const) {
+      const c = new SessionClient(broker);
+      c.connect();
+      c.raw(input);
+      expect(c.of('ERROR')).toHaveLength(1);
+      expect(header(c.lastError(), 'message')).toBe(message);
+      expect(c.transport.ended).toBe(true);
+    }
+  });
+
+  it('answers an unknown but plausible command with ERROR Bad command and stays open', () => {
+    const c = new SessionClient(broker);
+    c.connect();
+    c.raw('FLY\n\n\0');
+    expect(header(c.lastError(), 'message')).toBe('Bad command');
+    c.frame('SEND', { destination: '/queue/after', receipt: 'r' }, 'x');
+    expect(header(c.last(), 'receipt-id')).toBe('r');
+  });
+
+  it('skips stray NULs between frames, before and after CONNECT', () => {
+    const c = new SessionClient(broker);
+    c.raw('\0\0\n');
+    c.connect();
+    c.raw('\0\0SEND\ndestination:/queue/nul\nreceipt:r\n\nx\0\0\0');
+    expect(c.of('ERROR')).toHaveLength(0);
+    expect(header(c.last(), 'receipt-id')).toBe('r');
+    expect(broker.vhosts.get('/')?.queues.get('nul')?.messageCount).toBe(1);
   });
 
   it('answers DISCONNECT with its receipt and closes; later bytes are ignored', async () => {

@@ -73,6 +73,39 @@ describe('a session fed arbitrary input', () => {
     expect(broker.connections.size).toBe(0);
   });
 
+  it('answers random bytes before CONNECT with at most one ERROR, then a close; never a throw', () => {
+    // Biased towards noise and the first octets of CONNECT / STOMP, so some inputs get past the first line.
+    const octet = fc.oneof(
+      fc.constantFrom(0x00, 0x0a, 0x0d, 0x43, 0x4f, 0x4e, 0x53, 0x54, 0x3a),
+      fc.nat({ max: 255 }),
+    );
+    const chunk = fc.array(octet, { maxLength: 64 }).map((list) => Buffer.from(list));
+    const start = fc.constantFrom('', 'CONNECT\n', 'CONN', 'STOMP\r\n', '\n\0');
+    fc.assert(
+      fc.property(start, fc.array(chunk, { maxLength: 8 }), (prefix, chunks) => {
+        const c = new SessionClient(broker);
+        const input = Buffer.concat([Buffer.from(prefix), ...chunks]);
+        c.raw(Buffer.from(prefix));
+        for (const piece of chunks) c.raw(piece);
+        const errors = c.of('ERROR');
+        expect(errors.length).toBeLessThanOrEqual(1);
+        if (errors.length === 1) {
+          expect(errors[0]?.headers.get('message')).toBeDefined();
+          expect(c.transport.ended).toBe(true);
+        }
+        // Whatever does not begin with noise and then C or S is no STOMP client: refused with the first chunk.
+        const first = input.findIndex((o) => o !== 0x00 && o !== 0x0a && o !== 0x0d);
+        if (first >= 0 && input[first] !== 0x43 && input[first] !== 0x53) {
+          expect(errors).toHaveLength(1);
+          expect(errors[0]?.headers.get('message')).toBe('Illegal command');
+        }
+        c.session.shutdown();
+      }),
+      { numRuns: 500 },
+    );
+    expect(broker.connections.size).toBe(0);
+  });
+
   it('never throws on a random conversation of well-formed frames and leaves no connection behind', () => {
     fc.assert(
       fc.property(fc.array(frame, { maxLength: 12 }), (frames) => {

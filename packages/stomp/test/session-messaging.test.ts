@@ -158,6 +158,54 @@ describe('SEND and SUBSCRIBE', () => {
     expect(header(c.lastError(), 'message')).toBe('Invalid header');
   });
 
+  it('refuses a SUBSCRIBE past stompMaxSubscriptions with ERROR, temp-queue replies included, and stays open', () => {
+    const c = new SessionClient(broker, { limits: { stompMaxSubscriptions: 2 } });
+    c.connect();
+    c.frame('SUBSCRIBE', { destination: '/queue/m1', id: '1' });
+    c.frame('SEND', { destination: '/queue/m1', 'reply-to': '/temp-queue/t' }, 'x');
+    const queuesBefore = broker.vhosts.get('/')?.queues.size;
+    c.frame('SUBSCRIBE', { destination: '/topic/m2', id: '2', receipt: 'r2' });
+    expect(header(c.lastError(), 'message')).toBe('Too many subscriptions');
+    expect(header(c.lastError(), 'receipt-id')).toBe('r2');
+    // Refused before the topic subscription's queue was made: nothing is left behind.
+    expect(broker.vhosts.get('/')?.queues.size).toBe(queuesBefore);
+    c.frame('SEND', { destination: '/queue/m1', 'reply-to': '/temp-queue/other' }, 'y');
+    expect(header(c.lastError(), 'message')).toBe('Too many subscriptions');
+    expect(c.of('ERROR')).toHaveLength(2);
+    expect(c.transport.ended).toBe(false);
+    c.frame('UNSUBSCRIBE', { id: '1' });
+    c.frame('SUBSCRIBE', { destination: '/topic/m2', id: '2', receipt: 'ok' });
+    expect(header(c.last(), 'receipt-id')).toBe('ok');
+  });
+
+  it('refuses at SEND, with ERROR Invalid header, what AMQP could not carry, and stays open', () => {
+    const c = connected();
+    c.frame('SUBSCRIBE', { destination: '/queue/door', id: '1' });
+    for (const headers of <Record<string, string>[]>[
+      { destination: '/queue/door', 'content-type': 'x'.repeat(256) },
+      { destination: '/queue/door', ['h'.repeat(256)]: 'v' },
+      { destination: '/queue/door', persistent: 'yes' },
+      { destination: '/queue/door', priority: '256' },
+      { destination: `/topic/${'k'.repeat(256)}` },
+      { destination: `/queue/${'q'.repeat(256)}` },
+    ]) {
+      const before = c.of('ERROR').length;
+      c.frame('SEND', { ...headers, receipt: 'r' }, 'refused');
+      expect(c.of('ERROR')).toHaveLength(before + 1);
+      expect(header(c.lastError(), 'message')).toBe('Invalid header');
+      expect(header(c.lastError(), 'receipt-id')).toBe('r');
+    }
+    expect(broker.vhosts.get('/')?.queues.has('q'.repeat(256))).toBe(false);
+    expect(c.transport.ended).toBe(false);
+    c.frame(
+      'SEND',
+      { destination: '/queue/door', 'content-type': 'x'.repeat(255), persistent: 'True' },
+      'ok',
+    );
+    expect(c.messages()).toEqual(['ok']);
+    expect(header(c.of('MESSAGE')[0], 'persistent')).toBe('true');
+  });
+
   it('unsubscribes a 1.0 subscription without id by its destination', () => {
     const c = connected('1.0');
     c.frame('SUBSCRIBE', { destination: '/queue/u' });

@@ -7,23 +7,33 @@
  *   LF           = <octet 10>
  *   CR           = <octet 13>
  *   EOL          = [CR] LF              ; 1.2 added CR LF; taken in every version, as it is harmless
- *   frame-stream = 1*frame
+ *   frame-stream = 1*( noise frame ) noise
+ *   noise        = *( EOL | NULL )      ; EOLs are heart-beats, each reported as liveness; a NULL is skipped, as
+ *                                       ; RabbitMQ's parser does (its grammar: noise ::= *(NUL | eol))
  *   frame        = command EOL
  *                  *( header EOL )
  *                  EOL
  *                  *OCTET               ; content-length octets if that header is present, else up to the NULL
  *                  NULL
- *                  *( EOL )             ; heart-beats: skipped, each LF reported as liveness
- *   command      = 1*<any OCTET except CR, LF, NULL>   ; unknown commands are for the session to refuse
+ *   command      = client-command | server-command     ; checked as soon as the command line ends, see below
  *   header       = header-name ":" header-value        ; split at the FIRST colon
  *   header-name  = 1*<any OCTET except CR, LF, ":">
  *   header-value = *<any OCTET except CR, LF>          ; 1.2 also excludes ":", but 1.0 clients send colons
  *                                                      ; in values (URLs, times) and RabbitMQ takes them
  *
+ * The command line is judged on its own, before any header is read, so a peer that speaks no STOMP is turned
+ * away at its first line, not after filling a header-line or pre-CONNECT budget:
+ *   - before markConnected(), with `connectCommands` set (a server: CONNECT, STOMP), only those are legal, and a
+ *     line still arriving is refused at its first octet that cannot begin one of them;
+ *   - otherwise a command the parser does not know is for the session to refuse (RabbitMQ answers "Bad
+ *     command" and carries on), but only if it is plausible: at most stompMaxCommandLength octets, no control
+ *     octet, valid UTF-8. Anything else is a protocol error, also while the line is still arriving.
+ *
  * Header text is UTF-8 and is unescaped per the negotiated version (see escape.ts). Line ends are found with
  * Buffer#indexOf, never byte by byte in JavaScript. A frame inside one chunk is read in place; only a line split
  * across chunks is joined, and the body is copied exactly once into memory of its own.
  */
+import { isUtf8 } from 'node:buffer';
 import { DEFAULT_LIMITS, type Limits } from '@warren/core';
 import { unescapeHeader } from './escape';
 import { EMPTY_BODY, isEscapeExempt, type StompFrame, type StompHeaders, type StompVersion } from './frame';
@@ -32,6 +42,9 @@ import { StompProtocolError, quoteBytes, quoteText } from './protocol-error';
 const NUL = 0x00;
 const LF = 0x0a;
 const CR = 0x0d;
+const SPACE = 0x20;
+const DEL = 0x7f;
+const NON_ASCII = 0x80;
 
 // What the parser is waiting for.
 const IDLE = 0; // EOLs between frames, or the first octet of a command
@@ -54,12 +67,22 @@ export interface StompParserHandler {
 
 export type StompParserLimits = Pick<
   Limits,
-  'stompMaxFrameSize' | 'stompMaxHeaders' | 'stompMaxHeaderLength' | 'stompMaxPreConnectBytes'
+  | 'stompMaxFrameSize'
+  | 'stompMaxHeaders'
+  | 'stompMaxHeaderLength'
+  | 'stompMaxPreConnectBytes'
+  | 'stompMaxCommandLength'
 >;
 
 export interface StompParserOptions {
   /** Defaults to DEFAULT_LIMITS; a full Limits object may be passed as is. */
   limits?: Partial<StompParserLimits>;
+  /**
+   * The only commands legal before markConnected(): a server passes CONNECT and STOMP (STOMP 1.2 "Connecting":
+   * the first frame is CONNECT or STOMP). Unset, any plausible command is taken, as a client reading a server's
+   * CONNECTED or ERROR needs.
+   */
+  connectCommands?: readonly string[];
 }
 
 export class StompParser {
@@ -68,6 +91,8 @@ export class StompParser {
   private readonly maxHeaders: number;
   private readonly maxHeaderLength: number;
   private readonly maxPreConnectBytes: number;
+  private readonly maxCommandLength: number;
+  private readonly connectCommands: readonly Buffer[] | undefined;
 
   private state = IDLE;
   private version: StompVersion = '1.0';
@@ -95,6 +120,8 @@ export class StompParser {
     this.maxHeaders = limits.stompMaxHeaders;
     this.maxHeaderLength = limits.stompMaxHeaderLength;
     this.maxPreConnectBytes = limits.stompMaxPreConnectBytes;
+    this.maxCommandLength = limits.stompMaxCommandLength;
+    this.connectCommands = options.connectCommands?.map((command) => Buffer.from(command, 'utf8'));
   }
 
   /** The version header escapes are decoded for; 1.0 (none) until markConnected(). */
@@ -171,12 +198,11 @@ export class StompParser {
         pos++;
         this.chargePreConnect(1);
       } else if (octet === NUL) {
-        // A NULL where a command should start: a frame with an empty command (a stray terminator).
-        throw new StompProtocolError(
-          'empty-command',
-          'Frame has no command',
-          quoteBytes(chunk, pos, chunk.length),
-        );
+        // Inter-frame noise (RabbitMQ: noise ::= *(NUL | eol)): a client that ends a frame with two NULLs, or
+        // pads, loses nothing. Not liveness news beyond what receive() already noted; still counted before
+        // CONNECT, so endless NULLs there run out of budget like endless EOLs.
+        pos++;
+        this.chargePreConnect(1);
       } else {
         this.startFrame();
         return pos;
@@ -198,6 +224,10 @@ export class StompParser {
 
   private readHead(chunk: Buffer, pos: number): number {
     while (this.state === HEAD && pos < chunk.length) {
+      if (this.command === '') {
+        pos = this.readCommandLine(chunk, pos);
+        continue;
+      }
       const lf = chunk.indexOf(LF, pos);
       if (lf === -1) {
         this.holdPartialLine(chunk, pos);
@@ -225,8 +255,7 @@ export class StompParser {
           quoteBytes(line, start, stop),
         );
       }
-      if (this.command === '') this.readCommand(line, start, stop);
-      else if (stop === start) this.endHead();
+      if (stop === start) this.endHead();
       else this.readHeader(line, start, stop);
     }
     return pos;
@@ -247,11 +276,97 @@ export class StompParser {
     }
   }
 
-  private readCommand(line: Buffer, start: number, stop: number): void {
+  /**
+   * The command line, checked before anything else of the frame is read. Only its first stompMaxCommandLength
+   * + 2 octets (line, CR, LF) can matter, so a runaway line is refused there, without holding more of it.
+   */
+  private readCommandLine(chunk: Buffer, pos: number): number {
+    const end = Math.min(chunk.length, pos + this.maxCommandLength + 2 - this.pendingBytes);
+    let lf = chunk.indexOf(LF, pos);
+    if (lf >= end) lf = -1;
+    const stopInChunk = lf === -1 ? end : lf;
+    let line = chunk;
+    let start = pos;
+    let stop = stopInChunk;
+    if (this.pendingBytes > 0) {
+      // Begun in an earlier chunk: a copy of at most stompMaxCommandLength + 2 octets.
+      this.pending.push(chunk.subarray(pos, stopInChunk));
+      line = Buffer.concat(this.pending, this.pendingBytes + stopInChunk - pos);
+      this.pending.pop();
+      start = 0;
+      stop = line.length;
+    }
+    if (lf === -1) {
+      // Refused now if it already cannot become a command; else held until its LF. A line that reached `end`
+      // without one is over the limit, so nothing past `end` is ever held.
+      this.checkCommand(line, start, stop, false);
+      if (end < chunk.length) this.commandTooLong(line, start, stop);
+      this.charge(chunk.length - pos);
+      this.pending.push(chunk.subarray(pos));
+      this.pendingBytes += chunk.length - pos;
+      return chunk.length;
+    }
+    if (stop > start && line[stop - 1] === CR) stop--; // EOL = [CR] LF
+    this.checkCommand(line, start, stop, true);
+    this.charge(lf + 1 - pos);
+    this.pending = [];
+    this.pendingBytes = 0;
     // Never empty: skipEols starts a frame only at an octet other than CR, LF and NULL.
     this.command = line.toString('utf8', start, stop);
     // STOMP 1.2 "Value Encoding": CONNECT and CONNECTED frames are never escaped.
     this.unescape = this.version !== '1.0' && !isEscapeExempt(this.command);
+    return lf + 1;
+  }
+
+  /**
+   * Whether `line[start, stop)` is, or (`complete` false: the line is still arriving) can still become, a
+   * command this parser takes. Throws the protocol error if not.
+   */
+  private checkCommand(line: Buffer, start: number, stop: number, complete: boolean): void {
+    let end = stop;
+    // A line still arriving may end in the CR of its CR LF.
+    if (!complete && end > start && line[end - 1] === CR) end--;
+    const length = end - start;
+    if (this.connectCommands !== undefined && !this.connected) {
+      for (const command of this.connectCommands) {
+        const fits = complete ? length === command.length : length <= command.length;
+        if (fits && command.compare(line, start, end, 0, length) === 0) return;
+      }
+      // STOMP 1.2 "Connecting": the first frame is CONNECT (or STOMP); RabbitMQ's wording.
+      throw new StompProtocolError(
+        'expected-connect',
+        'Illegal command',
+        quoteBytes(line, start, stop),
+        'You must log in using CONNECT first',
+      );
+    }
+    // STOMP 1.2 "Augmented BNF": a command is one of fifteen upper-case words; the limit leaves room for an
+    // unknown one to be answered politely by the session, and no more.
+    if (length > this.maxCommandLength) this.commandTooLong(line, start, stop);
+    let seen = 0;
+    for (let i = start; i < end; i++) {
+      const octet = line[i] as number;
+      if (octet < SPACE || octet === DEL) {
+        throw new StompProtocolError(
+          'bad-command',
+          'Command line holds a control octet',
+          quoteBytes(line, start, stop),
+        );
+      }
+      seen |= octet;
+    }
+    // Only a finished line can be judged: a UTF-8 sequence may be split across chunks. ASCII needs no check.
+    if (complete && (seen & NON_ASCII) !== 0 && !isUtf8(line.subarray(start, end))) {
+      throw new StompProtocolError('bad-command', 'Command is not UTF-8', quoteBytes(line, start, stop));
+    }
+  }
+
+  private commandTooLong(line: Buffer, start: number, stop: number): never {
+    throw new StompProtocolError(
+      'command-too-long',
+      `Command line exceeds ${this.maxCommandLength} bytes`,
+      quoteBytes(line, start, stop),
+    );
   }
 
   private readHeader(line: Buffer, start: number, stop: number): void {

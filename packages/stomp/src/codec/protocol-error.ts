@@ -2,7 +2,9 @@ import { WarrenError } from '@warren/core';
 
 /** Stable, machine-readable cause of a codec failure (the message text may be reworded; these may not). */
 export type StompErrorReason =
-  | 'empty-command'
+  | 'expected-connect'
+  | 'command-too-long'
+  | 'bad-command'
   | 'missing-colon'
   | 'empty-header-name'
   | 'bad-escape'
@@ -21,17 +23,20 @@ const SNIPPET_BYTES = 40;
  * connection after sending it), hence FRAME_ERROR from the core catalogue.
  *
  * `message` is short and single-line so a session can put it in an ERROR frame's `message` header as is;
- * `snippet` quotes the offending bytes (JSON-escaped, so control characters cannot break the frame) for the body.
+ * `snippet` quotes the offending bytes (JSON-escaped, so control characters cannot break the frame) for the body,
+ * after `advice` (what the client should have sent) when there is any.
  */
 export class StompProtocolError extends WarrenError {
   readonly reason: StompErrorReason;
   readonly snippet: string | undefined;
+  readonly advice: string | undefined;
 
-  constructor(reason: StompErrorReason, message: string, snippet?: string) {
+  constructor(reason: StompErrorReason, message: string, snippet?: string, advice?: string) {
     super('FRAME_ERROR', message);
     this.name = 'StompProtocolError';
     this.reason = reason;
     this.snippet = snippet;
+    this.advice = advice;
   }
 }
 

@@ -2,21 +2,31 @@
  * The one STOMP header <-> AMQP property table, used for SEND (headers -> properties) and for MESSAGE
  * (properties -> headers), so a message crossing protocols keeps every property both ways.
  *
- * | STOMP header       | MessageProperties         | note                                                   |
- * | ------------------ | ------------------------- | ------------------------------------------------------ |
- * | content-type       | contentType               |                                                        |
- * | content-encoding   | contentEncoding           |                                                        |
- * | persistent         | deliveryMode              | "true" <-> 2; MESSAGE says persistent:true only for 2   |
- * | priority           | priority                  | integer 0..255                                         |
- * | correlation-id     | correlationId             |                                                        |
- * | reply-to           | replyTo                   | /reply-queue/x <-> x; /temp-queue/x -> its queue name    |
- * | expiration         | expiration                | milliseconds, decimal                                  |
- * | amqp-message-id    | messageId                 | MESSAGE's own message-id is the ack handle (RabbitMQ)  |
- * | timestamp          | timestamp                 | seconds since the epoch                                |
- * | type               | type                      |                                                        |
- * | user-id            | userId                    |                                                        |
- * | app-id             | appId                     |                                                        |
- * | anything else      | headers[name]             | strings; numbers and booleans from AMQP as text        |
+ * | STOMP header       | MessageProperties | a SEND may say                                                       |
+ * | ------------------ | ----------------- | -------------------------------------------------------------------- |
+ * | content-type       | contentType       | text of at most 255 UTF-8 octets (shortstr)                          |
+ * | content-encoding   | contentEncoding   | text of at most 255 UTF-8 octets (shortstr)                          |
+ * | persistent         | deliveryMode      | true / false in any letter case; true <-> 2, false = absent          |
+ * | priority           | priority          | decimal 0..255, spaces around it allowed                             |
+ * | correlation-id     | correlationId     | text of at most 255 UTF-8 octets (shortstr)                          |
+ * | reply-to           | replyTo           | /reply-queue/x <-> x; /temp-queue/x -> its queue; then shortstr      |
+ * | expiration         | expiration        | milliseconds: 1 to 15 decimal digits                                 |
+ * | amqp-message-id    | messageId         | shortstr; MESSAGE's own message-id is the ack handle (RabbitMQ)      |
+ * | timestamp          | timestamp         | seconds since the epoch: decimal 0..2^53-1, spaces around it allowed |
+ * | type               | type              | text of at most 255 UTF-8 octets (shortstr)                          |
+ * | user-id            | userId            | shortstr, and the session's own user (checked by the channel)        |
+ * | app-id             | appId             | text of at most 255 UTF-8 octets (shortstr)                          |
+ * | anything else      | headers[name]     | any value (a longstr); the name at most 255 octets (a shortstr key)  |
+ *
+ * Anything else a SEND says is refused with `ERROR message:Invalid header`, at SEND: every property is then
+ * one the AMQP encoder can write (AMQP 0-9-1 section 4.2.5.3: a short string holds at most 255 octets), so a
+ * message never fails later, when an AMQP consumer is handed it (DESIGN §4b, validate at the door).
+ *
+ * Where this differs from RabbitMQ's adapter (rabbit_stomp_util:message_properties): RabbitMQ takes persistent
+ * as true/True (false/False or anything else: transient); Warren takes any letter case but refuses a value that
+ * is neither, rather than silently dropping durability the client asked for in other words. RabbitMQ strips
+ * spaces around priority and timestamp (integer_header), and so does Warren. Over-long shortstr values and
+ * priorities past 255 fail in RabbitMQ too, only later and less clearly.
  *
  * A SEND may also say message-id (RabbitMQ refuses it); Warren takes it as amqp-message-id when that is absent.
  */
@@ -55,23 +65,61 @@ const PER_DELIVERY: ReadonlySet<string> = new Set([
   'x-delivery-count',
 ]);
 
-const INTEGER = /^-?[0-9]{1,15}$/;
+/** AMQP 0-9-1 section 4.2.5.3: a short string holds at most 255 octets. */
+const SHORTSTR_MAX = 255;
+/** A UTF-16 unit is at most 3 UTF-8 octets, so a string this short always fits and needs no byte count. */
+const SHORTSTR_SAFE_UNITS = 85;
 
-function invalidHeader(name: string, value: string): StompFailure {
-  return new StompFailure('Invalid header', `Header '${name}' has an invalid value '${value.slice(0, 64)}'.`);
+/** Whether `text` fits an AMQP short string; counts bytes only for strings that might not. */
+export function fitsShortstr(text: string): boolean {
+  return text.length <= SHORTSTR_SAFE_UNITS || Buffer.byteLength(text, 'utf8') <= SHORTSTR_MAX;
 }
 
-function integerHeader(headers: StompHeaders, name: string, min: number, max: number): number | undefined {
+const PRIORITY = /^ *([0-9]{1,3}) *$/;
+const TIMESTAMP = /^ *([0-9]{1,16}) *$/;
+/** What the core's parseExpiration takes (RabbitMQ: a non-negative decimal integer). */
+const EXPIRATION = /^[0-9]{1,15}$/;
+
+function invalidHeader(name: string, value: string, expected: string): StompFailure {
+  return new StompFailure(
+    'Invalid header',
+    `Header '${name}' has an invalid value '${value.slice(0, 64)}': expected ${expected}.\n`,
+  );
+}
+
+function tooLong(name: string): StompFailure {
+  return new StompFailure(
+    'Invalid header',
+    `Header '${name}' is longer than ${SHORTSTR_MAX} bytes, the most an AMQP short string holds.\n`,
+  );
+}
+
+/** A header that becomes an AMQP shortstr property. */
+function shortstrHeader(headers: StompHeaders, name: string): string | undefined {
+  const v = headers.get(name);
+  if (v !== undefined && !fitsShortstr(v)) throw tooLong(name);
+  return v;
+}
+
+function integerHeader(
+  headers: StompHeaders,
+  name: string,
+  syntax: RegExp,
+  max: number,
+  expected: string,
+): number | undefined {
   const v = headers.get(name);
   if (v === undefined) return undefined;
-  const n = INTEGER.test(v) ? Number(v) : NaN;
-  if (!(n >= min && n <= max)) throw invalidHeader(name, v);
+  const digits = syntax.exec(v)?.[1];
+  const n = digits === undefined ? NaN : Number(digits);
+  if (!(n <= max)) throw invalidHeader(name, v, expected);
   return n;
 }
 
 /**
  * SEND headers -> properties. `resolveReplyTo` turns a /temp-queue/x into the session's private queue name
- * (it creates the queue on first use); everything else follows the table above.
+ * (it creates the queue on first use); everything else follows the table above. Throws StompFailure
+ * (Invalid header) for a value the table does not take.
  */
 export function propertiesFromSend(
   headers: StompHeaders,
@@ -81,37 +129,68 @@ export function propertiesFromSend(
   let table: FieldTable | undefined;
   for (const [name, value] of headers) {
     if (NOT_APPLICATION.has(name)) continue;
+    // The key of an AMQP field table is a short string (AMQP 0-9-1 section 4.2.5.5).
+    if (!fitsShortstr(name)) {
+      throw new StompFailure(
+        'Invalid header',
+        `Header name '${name.slice(0, 64)}...' is longer than ${SHORTSTR_MAX} bytes, the most an AMQP ` +
+          'headers table key holds.\n',
+      );
+    }
     table ??= {};
-    table[name] = value;
+    // A plain assignment to "__proto__" would set the prototype instead of adding the header.
+    Object.defineProperty(table, name, { value, enumerable: true, writable: true, configurable: true });
   }
   if (table !== undefined) p.headers = table;
-  const contentType = headers.get('content-type');
+  const contentType = shortstrHeader(headers, 'content-type');
   if (contentType !== undefined) p.contentType = contentType;
-  const contentEncoding = headers.get('content-encoding');
+  const contentEncoding = shortstrHeader(headers, 'content-encoding');
   if (contentEncoding !== undefined) p.contentEncoding = contentEncoding;
-  if (headers.get('persistent') === 'true') p.deliveryMode = PERSISTENT;
-  const priority = integerHeader(headers, 'priority', 0, 255);
+  const persistent = headers.get('persistent');
+  if (persistent !== undefined) {
+    const lower = persistent.toLowerCase();
+    if (lower === 'true') p.deliveryMode = PERSISTENT;
+    else if (lower !== 'false') throw invalidHeader('persistent', persistent, 'true or false');
+  }
+  const priority = integerHeader(headers, 'priority', PRIORITY, 255, 'an integer from 0 to 255');
   if (priority !== undefined) p.priority = priority;
-  const correlationId = headers.get('correlation-id');
+  const correlationId = shortstrHeader(headers, 'correlation-id');
   if (correlationId !== undefined) p.correlationId = correlationId;
-  const replyTo = headers.get('reply-to');
-  if (replyTo !== undefined) p.replyTo = resolveReplyTo(replyTo);
   const expiration = headers.get('expiration');
   if (expiration !== undefined) {
-    // RabbitMQ takes only a non-negative decimal integer; refused here with a STOMP error, not a channel error.
-    if (!/^[0-9]{1,15}$/.test(expiration)) throw invalidHeader('expiration', expiration);
+    // Refused here with a STOMP error rather than by the core as a channel error that ends the session.
+    if (!EXPIRATION.test(expiration)) {
+      throw invalidHeader('expiration', expiration, 'milliseconds as a non-negative decimal integer');
+    }
     p.expiration = expiration;
   }
-  const messageId = headers.get('amqp-message-id') ?? headers.get('message-id');
+  const messageId = headers.has('amqp-message-id')
+    ? shortstrHeader(headers, 'amqp-message-id')
+    : shortstrHeader(headers, 'message-id');
   if (messageId !== undefined) p.messageId = messageId;
-  const timestamp = integerHeader(headers, 'timestamp', 0, Number.MAX_SAFE_INTEGER);
+  // An AMQP timestamp is 64-bit; past 2^53 a JavaScript number would no longer hold it exactly.
+  const timestamp = integerHeader(
+    headers,
+    'timestamp',
+    TIMESTAMP,
+    Number.MAX_SAFE_INTEGER,
+    'seconds since the epoch as a non-negative decimal integer',
+  );
   if (timestamp !== undefined) p.timestamp = timestamp;
-  const type = headers.get('type');
+  const type = shortstrHeader(headers, 'type');
   if (type !== undefined) p.type = type;
-  const userId = headers.get('user-id');
+  const userId = shortstrHeader(headers, 'user-id');
   if (userId !== undefined) p.userId = userId;
-  const appId = headers.get('app-id');
+  const appId = shortstrHeader(headers, 'app-id');
   if (appId !== undefined) p.appId = appId;
+  // Last: resolving a /temp-queue/ creates the session's queue for it, so nothing may be refused after it. Its
+  // result is a short server-made name; any other reply-to maps to a part of itself, checked before use.
+  const replyTo = headers.get('reply-to');
+  if (replyTo !== undefined) {
+    if (!replyTo.startsWith('/temp-queue/') && !fitsShortstr(replyToProperty(replyTo)))
+      throw tooLong('reply-to');
+    p.replyTo = resolveReplyTo(replyTo);
+  }
   return p;
 }
 

@@ -25,6 +25,10 @@ function slot(version: StompVersion): number {
   return version === '1.2' ? 2 : version === '1.1' ? 1 : 0;
 }
 
+/**
+ * Throws when the message's properties cannot be decoded (they are decoded here, on first use, from another
+ * protocol's raw bytes); nothing is cached then. The subscription catches it and settles that one delivery.
+ */
 export function messageBlock(msg: Message, version: StompVersion): MessageBlock {
   const i = slot(version);
   const cached = lastBlock[i];

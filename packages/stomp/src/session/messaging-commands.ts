@@ -1,7 +1,14 @@
-import { Message, WarrenError, type Channel, type Consumer, type QueueEntry } from '@warren/core';
+import {
+  Message,
+  WarrenError,
+  type Channel,
+  type Consumer,
+  type Limits,
+  type QueueEntry,
+} from '@warren/core';
 import type { StompFrame } from '../codec/frame';
 import { parseDestination, replyToProperty, type Destination } from '../mapping/destination';
-import { propertiesFromSend } from '../mapping/headers';
+import { fitsShortstr, propertiesFromSend } from '../mapping/headers';
 import { Selector, SelectorError } from '../selector';
 import { StompFailure } from './stomp-failure';
 import { planSubscription } from './subscribe-plan';
@@ -12,6 +19,7 @@ import type { SettleKind, StompTransactions } from './transactions';
 export interface CommandHost extends MessageWriter {
   readonly id: string;
   readonly transactions: StompTransactions;
+  readonly limits: Pick<Limits, 'stompMaxSubscriptions'>;
 }
 
 const ACK_MODES: ReadonlySet<string> = new Set(['auto', 'client', 'client-individual']);
@@ -41,6 +49,7 @@ export class MessagingCommands {
   send(frame: StompFrame): boolean {
     const h = frame.headers;
     const dest = parseDestination(required(frame, 'destination', 'Missing destination'));
+    checkDeliverable(dest);
     const [exchange, routingKey] = this.target(dest);
     const properties = propertiesFromSend(h, this.resolveReplyTo);
     this.channel.checkUserId(properties.userId);
@@ -70,6 +79,7 @@ export class MessagingCommands {
         `A subscription identified by '${tag}' already exists.`,
       );
     }
+    this.checkRoom();
     const ack = h.get('ack') ?? 'auto';
     if (!ACK_MODES.has(ack)) throw new StompFailure('Invalid header', `Invalid ack mode '${ack}'\n`);
     let selector: Selector | undefined;
@@ -177,6 +187,20 @@ export class MessagingCommands {
     this.subscriptions.clear();
   }
 
+  /**
+   * Refuses one more subscription past stompMaxSubscriptions. Not fatal: like a duplicate id it broke
+   * nothing, so the session stays usable and the client may UNSUBSCRIBE and try again.
+   */
+  private checkRoom(): void {
+    const max = this.host.limits.stompMaxSubscriptions;
+    if (this.subscriptions.size >= max) {
+      throw new StompFailure(
+        'Too many subscriptions',
+        `This session already has ${max} subscriptions (stompMaxSubscriptions); UNSUBSCRIBE one first.\n`,
+      );
+    }
+  }
+
   /** Cumulative for ack:client (STOMP 1.2 "SUBSCRIBE": every message of that subscription up to this one). */
   private collect(target: QueueEntry, tag: number): QueueEntry[] {
     const consumer = target.consumer;
@@ -241,6 +265,7 @@ export class MessagingCommands {
   private tempQueue(name: string): string {
     const known = this.tempQueues.get(name);
     if (known !== undefined) return known;
+    this.checkRoom(); // before the queue is declared, so a refusal leaves nothing behind
     const queue = this.channel.queueDeclare('', {
       durable: false,
       exclusive: true,
@@ -266,6 +291,35 @@ export class MessagingCommands {
     this.consume(sub, queue, `T_${id}`, 0);
     this.subscriptions.set(id, sub);
     return queue;
+  }
+}
+
+/**
+ * An AMQP consumer is told a message's exchange and routing key in basic.deliver, as short strings (AMQP 0-9-1
+ * section 4.2.5.3: at most 255 octets). Checked before target(), which may declare the queue.
+ */
+function checkDeliverable(dest: Destination): void {
+  let names: string[];
+  switch (dest.kind) {
+    case 'topic':
+      names = [dest.key];
+      break;
+    case 'exchange':
+      names = [dest.exchange, dest.key];
+      break;
+    case 'temp-queue':
+      return; // the queue is server-named
+    default:
+      names = [dest.name];
+  }
+  for (const name of names) {
+    if (!fitsShortstr(name)) {
+      throw new StompFailure(
+        'Invalid header',
+        `Header 'destination' names an exchange, queue or routing key longer than 255 bytes, the most AMQP ` +
+          'can carry.\n',
+      );
+    }
   }
 }
 

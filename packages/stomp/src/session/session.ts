@@ -6,6 +6,7 @@ import {
   type Channel,
   type ChannelEvents,
   type Connection,
+  type Delivery,
   type Limits,
   type Logger,
   type Message,
@@ -20,7 +21,7 @@ import { chooseVersion, isLoopback, parseHeartBeat } from './negotiate';
 import { Receipts, type ReceiptSink } from './receipts';
 import { MessagingCommands } from './messaging-commands';
 import { StompFailure, toFailure } from './stomp-failure';
-import type { MessageWriter, Subscription } from './subscription';
+import type { MessageWriter, Subscription, UntranslatableOutcome } from './subscription';
 import { StompTransactions, type SettleKind, type TxTarget } from './transactions';
 import type { Transport } from './transport';
 
@@ -47,6 +48,18 @@ const CLOSED = 2;
 
 const NO_CHANNEL_EVENTS: ChannelEvents = { returned: () => {}, confirmed: () => {} };
 
+/** Counters of one STOMP session, for a metrics layer to read. */
+export interface StompSessionStats {
+  /** Deliveries that could not be turned into a MESSAGE and were rejected (or dropped) instead. */
+  untranslatable: number;
+}
+
+/** The same counters summed over every STOMP session of this process, closed ones included. */
+export const stompSessionTotals: StompSessionStats = { untranslatable: 0 };
+
+/** STOMP 1.2 "Connecting": the first frame; STOMP is the 1.1+ synonym of CONNECT. */
+const CONNECT_COMMANDS: readonly string[] = ['CONNECT', 'STOMP'];
+
 /** The 1.0..1.2 header RabbitMQ puts on every ERROR, so a client learns what the server speaks. */
 const SUPPORTED = '1.0,1.1,1.2';
 
@@ -61,6 +74,7 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
   readonly broker: Broker;
   readonly limits: Limits;
   readonly logger: Logger;
+  readonly stats: StompSessionStats = { untranslatable: 0 };
   connection: Connection | undefined = undefined;
   private state = AWAITING_CONNECT;
   private readonly parser: StompParser;
@@ -84,7 +98,9 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
       protocol: transport.protocol,
       remote: `${transport.remoteAddress}:${transport.remotePort}`,
     });
-    this.parser = new StompParser(this, { limits: this.limits });
+    // A server's first frame is CONNECT or STOMP: anything else (a TLS hello, an HTTP request) is refused at
+    // its first line, or its first octet that cannot start one of the two.
+    this.parser = new StompParser(this, { limits: this.limits, connectCommands: CONNECT_COMMANDS });
     this.heartbeats = new Heartbeats(this);
     this.transactions = new StompTransactions(this.limits.maxTransactionOps);
   }
@@ -377,6 +393,29 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
         `The queue behind subscription '${sub.spec.id}' (${sub.spec.destination}) was deleted\n`,
       ),
       undefined,
+    );
+  }
+
+  untranslatable(
+    sub: Subscription,
+    delivery: Delivery,
+    outcome: UntranslatableOutcome,
+    error: unknown,
+  ): void {
+    this.stats.untranslatable++;
+    stompSessionTotals.untranslatable++;
+    // warn, not error: the broker and this session are fine; one message from elsewhere was unreadable.
+    this.logger.warn(
+      {
+        err: error,
+        subscription: sub.spec.id,
+        destination: sub.spec.destination,
+        queue: delivery.queue.name,
+        outcome,
+      },
+      outcome === 'rejected'
+        ? 'a message could not be translated for a STOMP subscriber; rejected without requeue'
+        : 'a message could not be translated for a STOMP subscriber; dropped',
     );
   }
 

@@ -25,7 +25,10 @@ export class StompFailure extends Error {
 export function toFailure(error: unknown): StompFailure {
   if (error instanceof StompFailure) return error;
   if (error instanceof StompProtocolError) {
-    return new StompFailure(error.message, error.snippet === undefined ? '' : error.snippet, true);
+    const { advice, snippet } = error;
+    const detail =
+      advice === undefined ? (snippet ?? '') : snippet === undefined ? advice : `${advice}, not ${snippet}`;
+    return new StompFailure(error.message, detail, true);
   }
   if (isWarrenError(error)) return new StompFailure(error.code.toLowerCase(), error.replyText, true);
   return new StompFailure('Processing error', 'Processing error', true);

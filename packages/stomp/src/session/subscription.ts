@@ -3,7 +3,7 @@ import { escapeHeader } from '../codec/escape';
 import type { StompVersion } from '../codec/frame';
 import { selectorValue } from '../mapping/selector-lookup';
 import type { Selector, SelectorValue } from '../selector';
-import { messageBlock } from './message-block';
+import { messageBlock, type MessageBlock } from './message-block';
 
 export type AckMode = 'auto' | 'client' | 'client-individual';
 
@@ -14,7 +14,20 @@ export interface MessageWriter {
   writeMessage(head: string, block: Buffer, body: Buffer): void;
   /** The queue behind a subscription went away (deleted by someone else). */
   subscriptionCancelled(sub: Subscription): void;
+  /**
+   * A delivery could not be turned into a MESSAGE (its properties failed to decode); the subscription has
+   * settled it already (`outcome`). For the session to log and count.
+   */
+  untranslatable(sub: Subscription, delivery: Delivery, outcome: UntranslatableOutcome, error: unknown): void;
 }
+
+/**
+ * What became of an untranslatable delivery: rejected without requeue (dead-lettered if its queue has a DLX,
+ * else dropped); dropped because the subscription's core consumer is no-ack (auto-ack: the queue forgot it as it
+ * was handed over); or dropped because it cannot be dead-lettered either (x-death is added to its properties,
+ * which are what failed).
+ */
+export type UntranslatableOutcome = 'rejected' | 'dropped-no-ack' | 'dropped-not-dead-letterable';
 
 export interface SubscriptionSpec {
   /** The `id` header, or for a subscription without one (STOMP 1.0) its destination. */
@@ -68,7 +81,19 @@ export class Subscription implements ConsumerSink {
     return this.autoAck && (this.spec.selector === undefined || this.spec.privateQueue);
   }
 
+  /**
+   * The queue's filter for a shared-queue selector. A message whose properties cannot be read is accepted, so
+   * deliver() settles it as untranslatable instead of it sitting at the head of the queue for ever.
+   */
   matches(msg: Message): boolean {
+    try {
+      return this.selects(msg);
+    } catch {
+      return true;
+    }
+  }
+
+  private selects(msg: Message): boolean {
     const selector = this.spec.selector;
     if (selector === undefined) return true;
     this.current = msg;
@@ -81,11 +106,19 @@ export class Subscription implements ConsumerSink {
 
   deliver(delivery: Delivery, consumer: Consumer): void {
     const msg = delivery.msg;
-    if (!this.matches(msg)) {
+    let shared: MessageBlock | undefined;
+    try {
+      // Both read the message's properties, decoded lazily from another protocol's raw bytes: the first use
+      // may throw. That fails this message for this subscriber, never the queue's dispatch or the session.
+      shared = this.selects(msg) ? messageBlock(msg, this.out.version) : undefined;
+    } catch (error) {
+      this.settleUntranslatable(delivery, consumer, error);
+      return;
+    }
+    if (shared === undefined) {
       this.skip(delivery, consumer);
       return;
     }
-    const shared = messageBlock(msg, this.out.version);
     const tag = delivery.tag;
     let head = `MESSAGE\n${this.subscriptionLine}${shared.destinationLine}${this.messageIdPrefix}${tag}\nredelivered:${delivery.redelivered ? 'true' : 'false'}\n`;
     if (this.ackPrefix !== '') head += `${this.ackPrefix}${tag}\n`;
@@ -93,6 +126,24 @@ export class Subscription implements ConsumerSink {
     if (delivery.deliveryCount > 1) head += `x-delivery-count:${delivery.deliveryCount - 1}\n`;
     this.out.writeMessage(head, shared.block, msg.body);
     if (this.autoAck && !consumer.noAck) this.channel.settle([delivery], 'ack');
+  }
+
+  /**
+   * Rejects without requeue: requeued, the message would come straight back and fail again. The core's reject
+   * dead-letters it if its queue has a DLX, which rewrites its properties (x-death): impossible when they are
+   * what failed, so such a message is dropped rather than let the core throw half-way through the settle.
+   */
+  private settleUntranslatable(delivery: Delivery, consumer: Consumer, error: unknown): void {
+    let outcome: UntranslatableOutcome = 'rejected';
+    if (consumer.noAck) {
+      outcome = 'dropped-no-ack';
+    } else {
+      if (delivery.queue.settings.deadLetterExchange !== undefined && !propertiesReadable(delivery.msg)) {
+        outcome = 'dropped-not-dead-letterable';
+      }
+      this.channel.settle([delivery], outcome === 'rejected' ? 'reject' : 'ack');
+    }
+    this.out.untranslatable(this, delivery, outcome, error);
   }
 
   cancelledByBroker(_consumer: Consumer): void {
@@ -107,5 +158,14 @@ export class Subscription implements ConsumerSink {
   private skip(delivery: QueueEntry, consumer: Consumer): void {
     if (consumer.noAck) return;
     this.channel.settle([delivery], this.spec.privateQueue ? 'ack' : 'requeue');
+  }
+}
+
+function propertiesReadable(msg: Message): boolean {
+  try {
+    void msg.properties;
+    return true;
+  } catch {
+    return false;
   }
 }
