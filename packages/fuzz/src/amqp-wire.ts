@@ -27,7 +27,7 @@ import {
   type MethodInfo,
 } from '@warren/amqp';
 import { Decimal, type FieldTable, type FieldValue, type MessageProperties } from '@warren/core';
-import { CONTROL_QUEUE } from './arena';
+import { CONTROL_QUEUE } from './names';
 
 export const FUZZ_FRAME_MAX = 131072;
 

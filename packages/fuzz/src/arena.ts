@@ -2,15 +2,11 @@ import { Broker, Message, type Delivery } from '@warren/core';
 import { CoreClient } from '@warren/testkit';
 import { StompPeer } from './stomp-peer';
 import { connectBytes } from './stomp-wire';
+import { CONTROL_QUEUE, WATCHED_TOPIC } from './names';
 import { invariant } from './target';
 
-/** The queue of the well-behaved client every session input shares the broker with. */
-export const CONTROL_QUEUE = 'fuzz.control';
-/**
- * The topic a well-behaved STOMP subscriber listens to: its queue is exclusive to it, so no hostile client can
- * delete it, yet anyone may publish to amq.topic with this key. Whatever they publish must not end its session.
- */
-export const WATCHED_TOPIC = 'a.b';
+export { CONTROL_QUEUE, WATCHED_TOPIC };
+
 /** Bodies a fuzzed client cannot guess: the control client's traffic is recognised by them. */
 const CONTROL_PREFIX = 'control\u0000a9f3c1e7\u0000';
 

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { serializeFrame, type StompVersion } from '@warren/stomp';
-import { CONTROL_QUEUE } from './arena';
+import { CONTROL_QUEUE } from './names';
 
 const COMMANDS = [
   'SEND',

@@ -27,13 +27,7 @@ export {
 } from './codec/parser';
 export { serializeFrame, encodeHeaderBlock, serializeMessage, type FrameChunks } from './codec/serializer';
 export { DEFAULT_SERVER_NAME, listenStomp, type StompListener, type StompListenerOptions } from './listener';
-export {
-  StompSession,
-  stompSessionTotals,
-  type StompSessionOptions,
-  type StompSessionStats,
-} from './session/session';
-export type { UntranslatableOutcome } from './session/subscription';
+export { StompSession, type StompSessionOptions } from './session/session';
 export type { Transport } from './session/transport';
 export { StompFailure } from './session/stomp-failure';
 export {

@@ -486,3 +486,19 @@ describe('stray NULLs between frames', () => {
     );
   });
 });
+
+describe('a command line refused the same way however it is read', () => {
+  test('a NUL inside a too-long line is the control octet, whole or cut after it (found by the fuzzer)', () => {
+    // "\n" "login:guest" NUL ... then the rest of a CONNECT's headers: not a command at all.
+    const input = Buffer.concat([
+      Buffer.from('\nlogin:guest'),
+      Buffer.alloc(14),
+      Buffer.from('pasaccept-version:1.2\nhost:/\n\n\0'),
+    ]);
+    const whole = parse(input);
+    expect(errorReason(whole)).toBe('bad-command');
+    for (let at = 1; at < input.length; at++) {
+      expect(errorReason(parseChunks(cut(input, [at])))).toBe('bad-command');
+    }
+  });
+});

@@ -1,10 +1,12 @@
 import { Message, type Broker, type Logger, type PropertiesDecoder } from '@warren/core';
-import { stompSessionTotals } from '../src';
 import { header, SessionClient, startBroker } from './session-helpers';
 
 let broker: Broker;
+/** What the broker logged: the core rejects untranslatable deliveries, counts them and warns. */
+let logged: Logged[];
 beforeEach(async () => {
-  broker = await startBroker();
+  logged = [];
+  broker = await startBroker({ logger: recordingLogger(logged) });
 });
 afterEach(async () => {
   await broker.close();
@@ -47,8 +49,7 @@ describe('a message that cannot be translated for a STOMP subscriber', () => {
   it.each(['client', 'client-individual', 'auto'])(
     'is settled without reaching an ack:%s subscriber, counted and logged, and the next messages arrive',
     (ack) => {
-      const logged: Logged[] = [];
-      const c = new SessionClient(broker, { logger: recordingLogger(logged) });
+      const c = new SessionClient(broker);
       c.connect();
       c.frame('SUBSCRIBE', { destination: '/queue/u', id: 's', ack });
       publish('u', 'good-1');
@@ -57,10 +58,10 @@ describe('a message that cannot be translated for a STOMP subscriber', () => {
       expect(c.messages()).toEqual(['good-1', 'good-2']);
       expect(c.of('ERROR')).toHaveLength(0);
       expect(c.transport.closed).toBe(false);
-      expect(c.session.stats.untranslatable).toBe(1);
+      expect(broker.counters.untranslatable).toBe(1);
       const warn = logged.filter((l) => l.level === 'warn');
       expect(warn).toHaveLength(1);
-      expect(warn[0]?.obj).toMatchObject({ subscription: 's', destination: '/queue/u', queue: 'u' });
+      expect(warn[0]?.obj).toMatchObject({ queue: 'u', connection: c.session.connection?.id });
       // Nothing of the bad message is left behind: not ready, not unacked.
       const q = broker.vhosts.get('/')?.queues.get('u');
       if (ack !== 'auto') for (const m of c.of('MESSAGE')) c.frame('ACK', { id: header(m, 'ack') ?? '' });
@@ -80,7 +81,7 @@ describe('a message that cannot be translated for a STOMP subscriber', () => {
     publish('sel', 'bad', true);
     publish('sel', 'good-1');
     expect(c.messages()).toEqual(['good-1']);
-    expect(c.session.stats.untranslatable).toBe(1);
+    expect(broker.counters.untranslatable).toBe(1);
   });
 
   it('leaves every subscriber of a fan-out to carry on', () => {
@@ -94,9 +95,9 @@ describe('a message that cannot be translated for a STOMP subscriber', () => {
     publish('fan', 'good', false, 'amq.topic');
     for (const c of [a, b]) {
       expect(c.messages()).toEqual(['good']);
-      expect(c.session.stats.untranslatable).toBe(1);
       expect(c.transport.closed).toBe(false);
     }
+    expect(broker.counters.untranslatable).toBe(2);
   });
 
   function withDeadLetters(c: SessionClient): void {
@@ -136,35 +137,25 @@ describe('a message that cannot be translated for a STOMP subscriber', () => {
     expect(bySubscription('d')).toEqual(['flaky']);
     const dead = c.of('MESSAGE').find((m) => header(m, 'subscription') === 'd');
     expect(header(dead, 'x-first-death-reason')).toBe('rejected');
-    expect(c.session.stats.untranslatable).toBe(1);
+    expect(broker.counters.untranslatable).toBe(1);
   });
 
   it('is dropped, and says so, when it cannot be dead-lettered because its properties never decode', () => {
-    const logged: Logged[] = [];
-    const c = new SessionClient(broker, { logger: recordingLogger(logged) });
+    const c = new SessionClient(broker);
     c.connect();
     withDeadLetters(c);
     publish('with-dlx', 'bad', true);
     publish('with-dlx', 'good');
     expect(c.messages()).toEqual(['good']);
     expect(c.transport.closed).toBe(false);
-    expect(c.session.stats.untranslatable).toBe(1);
-    expect(logged.find((l) => l.level === 'warn')?.obj).toMatchObject({
-      outcome: 'dropped-not-dead-letterable',
+    expect(broker.counters.untranslatable).toBe(1);
+    expect(logged.find((l) => l.level === 'error')).toMatchObject({
+      obj: { queue: 'with-dlx', reason: 'rejected' },
+      msg: 'dead-lettering a message failed; it is dropped',
     });
     // Only "good" is held, waiting for its ACK; the bad one left the queue for good.
     const q = broker.vhosts.get('/')?.queues.get('with-dlx');
     expect(q?.unackedCount).toBe(1);
     expect(q?.messageCount).toBe(0);
-  });
-
-  it('adds to the process-wide totals a metrics layer reads', () => {
-    const before = stompSessionTotals.untranslatable;
-    const c = new SessionClient(broker);
-    c.connect();
-    c.frame('SUBSCRIBE', { destination: '/queue/t', id: 's' });
-    publish('t', 'bad', true);
-    c.session.shutdown();
-    expect(stompSessionTotals.untranslatable).toBe(before + 1);
   });
 });

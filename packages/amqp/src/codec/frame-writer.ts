@@ -12,6 +12,7 @@
  * frame-end to the next frame's header halves the chunk count. Bodies up to INLINE_BODY_MAX are the exception:
  * copying a few hundred octets into the head buffer is cheaper than two more writes through the stream.
  */
+import { WarrenError } from '@warren/core';
 import { BASIC_CLASS_ID, BASIC_DELIVER, encodeMethod, methodSize, type Method } from './generated/methods';
 import {
   checkFrameMax,
@@ -124,6 +125,14 @@ export class FrameWriter {
 
   /** One buffer for `before` octets (the method frame), the header frame of `hSize` octets and what follows. */
   private allocHead(before: number, hSize: number, body: Buffer): Buffer {
+    // Spec 4.2.6: the content header is one frame, so its properties must fit frame-max. A message from another
+    // protocol can carry more headers than that (STOMP allows megabytes): refused before anything is written.
+    if (hSize > this.maxBodyPayload) {
+      throw new WarrenError(
+        'FRAME_ERROR',
+        `content header of ${hSize} octets does not fit the negotiated frame-max (${this.maxBodyPayload + FRAME_OVERHEAD})`,
+      );
+    }
     let n = before + hSize + FRAME_OVERHEAD;
     if (body.length > 0) {
       n += FRAME_HEADER_SIZE;

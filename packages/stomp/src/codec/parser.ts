@@ -342,9 +342,12 @@ export class StompParser {
     }
     // STOMP 1.2 "Augmented BNF": a command is one of fifteen upper-case words; the limit leaves room for an
     // unknown one to be answered politely by the session, and no more.
-    if (length > this.maxCommandLength) this.commandTooLong(line, start, stop);
+    // Control octets are looked for before the length is judged, and only within the first
+    // stompMaxCommandLength octets: the verdict must not depend on how much of the line one read delivered
+    // (found by the stomp-parser fuzzer, which cuts every input at random points).
     let seen = 0;
-    for (let i = start; i < end; i++) {
+    const scanEnd = Math.min(end, start + this.maxCommandLength);
+    for (let i = start; i < scanEnd; i++) {
       const octet = line[i] as number;
       if (octet < SPACE || octet === DEL) {
         throw new StompProtocolError(
@@ -355,6 +358,7 @@ export class StompParser {
       }
       seen |= octet;
     }
+    if (length > this.maxCommandLength) this.commandTooLong(line, start, stop);
     // Only a finished line can be judged: a UTF-8 sequence may be split across chunks. ASCII needs no check.
     if (complete && (seen & NON_ASCII) !== 0 && !isUtf8(line.subarray(start, end))) {
       throw new StompProtocolError('bad-command', 'Command is not UTF-8', quoteBytes(line, start, stop));

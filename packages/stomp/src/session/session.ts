@@ -6,7 +6,6 @@ import {
   type Channel,
   type ChannelEvents,
   type Connection,
-  type Delivery,
   type Limits,
   type Logger,
   type Message,
@@ -21,7 +20,7 @@ import { chooseVersion, isLoopback, parseHeartBeat } from './negotiate';
 import { Receipts, type ReceiptSink } from './receipts';
 import { MessagingCommands } from './messaging-commands';
 import { StompFailure, toFailure } from './stomp-failure';
-import type { MessageWriter, Subscription, UntranslatableOutcome } from './subscription';
+import type { MessageWriter, Subscription } from './subscription';
 import { StompTransactions, type SettleKind, type TxTarget } from './transactions';
 import type { Transport } from './transport';
 
@@ -48,15 +47,6 @@ const CLOSED = 2;
 
 const NO_CHANNEL_EVENTS: ChannelEvents = { returned: () => {}, confirmed: () => {} };
 
-/** Counters of one STOMP session, for a metrics layer to read. */
-export interface StompSessionStats {
-  /** Deliveries that could not be turned into a MESSAGE and were rejected (or dropped) instead. */
-  untranslatable: number;
-}
-
-/** The same counters summed over every STOMP session of this process, closed ones included. */
-export const stompSessionTotals: StompSessionStats = { untranslatable: 0 };
-
 /** STOMP 1.2 "Connecting": the first frame; STOMP is the 1.1+ synonym of CONNECT. */
 const CONNECT_COMMANDS: readonly string[] = ['CONNECT', 'STOMP'];
 
@@ -74,7 +64,6 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
   readonly broker: Broker;
   readonly limits: Limits;
   readonly logger: Logger;
-  readonly stats: StompSessionStats = { untranslatable: 0 };
   connection: Connection | undefined = undefined;
   private state = AWAITING_CONNECT;
   private readonly parser: StompParser;
@@ -393,29 +382,6 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
         `The queue behind subscription '${sub.spec.id}' (${sub.spec.destination}) was deleted\n`,
       ),
       undefined,
-    );
-  }
-
-  untranslatable(
-    sub: Subscription,
-    delivery: Delivery,
-    outcome: UntranslatableOutcome,
-    error: unknown,
-  ): void {
-    this.stats.untranslatable++;
-    stompSessionTotals.untranslatable++;
-    // warn, not error: the broker and this session are fine; one message from elsewhere was unreadable.
-    this.logger.warn(
-      {
-        err: error,
-        subscription: sub.spec.id,
-        destination: sub.spec.destination,
-        queue: delivery.queue.name,
-        outcome,
-      },
-      outcome === 'rejected'
-        ? 'a message could not be translated for a STOMP subscriber; rejected without requeue'
-        : 'a message could not be translated for a STOMP subscriber; dropped',
     );
   }
 

@@ -1,4 +1,12 @@
-import type { Channel, Consumer, ConsumerSink, Delivery, Message, QueueEntry } from '@warren/core';
+import {
+  UntranslatableMessage,
+  type Channel,
+  type Consumer,
+  type ConsumerSink,
+  type Delivery,
+  type Message,
+  type QueueEntry,
+} from '@warren/core';
 import { escapeHeader } from '../codec/escape';
 import type { StompVersion } from '../codec/frame';
 import { selectorValue } from '../mapping/selector-lookup';
@@ -14,20 +22,7 @@ export interface MessageWriter {
   writeMessage(head: string, block: Buffer, body: Buffer): void;
   /** The queue behind a subscription went away (deleted by someone else). */
   subscriptionCancelled(sub: Subscription): void;
-  /**
-   * A delivery could not be turned into a MESSAGE (its properties failed to decode); the subscription has
-   * settled it already (`outcome`). For the session to log and count.
-   */
-  untranslatable(sub: Subscription, delivery: Delivery, outcome: UntranslatableOutcome, error: unknown): void;
 }
-
-/**
- * What became of an untranslatable delivery: rejected without requeue (dead-lettered if its queue has a DLX,
- * else dropped); dropped because the subscription's core consumer is no-ack (auto-ack: the queue forgot it as it
- * was handed over); or dropped because it cannot be dead-lettered either (x-death is added to its properties,
- * which are what failed).
- */
-export type UntranslatableOutcome = 'rejected' | 'dropped-no-ack' | 'dropped-not-dead-letterable';
 
 export interface SubscriptionSpec {
   /** The `id` header, or for a subscription without one (STOMP 1.0) its destination. */
@@ -112,8 +107,11 @@ export class Subscription implements ConsumerSink {
       // may throw. That fails this message for this subscriber, never the queue's dispatch or the session.
       shared = this.selects(msg) ? messageBlock(msg, this.out.version) : undefined;
     } catch (error) {
-      this.settleUntranslatable(delivery, consumer, error);
-      return;
+      // The core rejects it (dead-letter exchange or drop), counts and logs it; this subscription carries on.
+      throw new UntranslatableMessage(
+        `cannot build a STOMP MESSAGE: ${error instanceof Error ? error.message : String(error)}`,
+        error,
+      );
     }
     if (shared === undefined) {
       this.skip(delivery, consumer);
@@ -128,24 +126,6 @@ export class Subscription implements ConsumerSink {
     if (this.autoAck && !consumer.noAck) this.channel.settle([delivery], 'ack');
   }
 
-  /**
-   * Rejects without requeue: requeued, the message would come straight back and fail again. The core's reject
-   * dead-letters it if its queue has a DLX, which rewrites its properties (x-death): impossible when they are
-   * what failed, so such a message is dropped rather than let the core throw half-way through the settle.
-   */
-  private settleUntranslatable(delivery: Delivery, consumer: Consumer, error: unknown): void {
-    let outcome: UntranslatableOutcome = 'rejected';
-    if (consumer.noAck) {
-      outcome = 'dropped-no-ack';
-    } else {
-      if (delivery.queue.settings.deadLetterExchange !== undefined && !propertiesReadable(delivery.msg)) {
-        outcome = 'dropped-not-dead-letterable';
-      }
-      this.channel.settle([delivery], outcome === 'rejected' ? 'reject' : 'ack');
-    }
-    this.out.untranslatable(this, delivery, outcome, error);
-  }
-
   cancelledByBroker(_consumer: Consumer): void {
     this.out.subscriptionCancelled(this);
   }
@@ -158,14 +138,5 @@ export class Subscription implements ConsumerSink {
   private skip(delivery: QueueEntry, consumer: Consumer): void {
     if (consumer.noAck) return;
     this.channel.settle([delivery], this.spec.privateQueue ? 'ack' : 'requeue');
-  }
-}
-
-function propertiesReadable(msg: Message): boolean {
-  try {
-    void msg.properties;
-    return true;
-  } catch {
-    return false;
   }
 }
