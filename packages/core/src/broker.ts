@@ -4,7 +4,7 @@ import type { Exchange } from './exchanges/exchange';
 import { resolveLimits, type Limits } from './limits';
 import { silentLogger, type Logger } from './logger';
 import { ResourceAlarms } from './alarms';
-import { MemoryMonitor } from './memory-monitor';
+import { MemoryMonitor, type MemoryProbe } from './memory-monitor';
 import { MemoryStore } from './memory-store';
 import { Message } from './message';
 import { Persistence } from './persistence';
@@ -23,6 +23,8 @@ export interface BrokerOptions {
   loopbackUsers?: string[];
   /** Milliseconds since the epoch; replaceable for tests. */
   clock?: () => number;
+  /** How the memory alarm reads the process's memory; replaceable for tests. */
+  memoryProbe?: MemoryProbe;
 }
 
 export const DEFAULT_VHOST = '/';
@@ -79,7 +81,13 @@ export class Broker {
     };
     this.alarms = new ResourceAlarms(callbackFailed);
     this.persistence = new Persistence(this.store, callbackFailed);
-    this.memory = new MemoryMonitor(this.limits.memoryHighWatermark, this.alarms);
+    const l = this.limits;
+    this.memory = new MemoryMonitor(
+      { bodies: l.memoryHighWatermark, vm: l.vmMemoryHighWatermark, heap: l.heapHighWatermark },
+      this.alarms,
+      options.memoryProbe,
+      this.logger,
+    );
     this.users = new UserRegistry(options.loopbackUsers ?? ['guest']);
   }
 
@@ -129,6 +137,7 @@ export class Broker {
       }
     }
     this.logger.info({ vhosts: this.vhosts.size, messages: restored, paged }, 'broker state restored');
+    this.memory.start(this.limits.memoryCheckIntervalMs);
   }
 
   nextMessageId(): number {
@@ -185,6 +194,7 @@ export class Broker {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.memory.stop();
     for (const c of [...this.connections.values()]) c.close();
     await this.persistence.flush();
     await this.store.close();

@@ -19,8 +19,21 @@ export interface Limits {
   maxUnackedPerChannel: number;
   /** Bytes queued for one socket before the broker stops delivering to it until 'drain'. */
   maxOutboundBytes: number;
-  /** Ready message bodies held by the whole broker before publishers are blocked. */
+  /** Message body bytes held in memory by the whole broker before publishers are blocked. */
   memoryHighWatermark: number;
+  /**
+   * The process's RSS before publishers are blocked, RabbitMQ's vm_memory_high_watermark: a fraction of the
+   * machine's memory (or of the container's limit) when at most 1, else bytes; 0 turns the check off.
+   */
+  vmMemoryHighWatermark: number;
+  /**
+   * The share of V8's heap limit the JavaScript heap may fill before publishers are blocked (0 turns it off).
+   * Past the limit the process dies ("heap out of memory"); every queued message costs heap even when its body
+   * is on disk, so this is what turns an unbounded backlog into blocked publishers instead of a crash.
+   */
+  heapHighWatermark: number;
+  /** How often the process's memory is sampled for the two marks above. */
+  memoryCheckIntervalMs: number;
   /**
    * Ready message bytes a durable queue keeps in memory; its persistent messages past them wait on disk only
    * (an index entry each in memory) until they near the head. 0 keeps everything in memory.
@@ -61,6 +74,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxUnackedPerChannel: 1_000_000,
   maxOutboundBytes: 4 * 1024 * 1024,
   memoryHighWatermark: 1024 * 1024 * 1024,
+  vmMemoryHighWatermark: 0.4,
+  heapHighWatermark: 0.75,
+  memoryCheckIntervalMs: 250,
   queueResidentBytes: 16 * 1024 * 1024,
   dispatchBatch: 256,
   stompMaxFrameSize: 4 * 1024 * 1024,

@@ -42,6 +42,22 @@ const count: Kind<number> = {
   },
 };
 
+const AMOUNT = 'expected a non-negative number';
+/** Watermarks: a fraction (0.4) or a byte count. */
+const amount: Kind<number> = {
+  fromText(text) {
+    ensure(/^\d+(\.\d+)?$/.test(text), AMOUNT);
+    return amount.fromJson(Number(text));
+  },
+  fromJson(value) {
+    ensure(typeof value === 'number' && Number.isFinite(value) && value >= 0, AMOUNT);
+    return value;
+  },
+};
+
+/** Limits given as a fraction of something (or, above 1, as bytes); every other limit is a whole count. */
+const FRACTION_LIMITS: ReadonlySet<keyof Limits> = new Set(['vmMemoryHighWatermark', 'heapHighWatermark']);
+
 /** A kind whose JSON form is the same string as its text form. */
 function stringKind<T extends string>(parse: (text: string) => T, reason: string): Kind<T> {
   return {
@@ -139,7 +155,7 @@ function limitSetting(name: keyof Limits): Setting {
     key: `limits.${name}`,
     env: `WARREN_LIMITS_${snake}`,
     describe: `Core limit ${name}`,
-    kind: count,
+    kind: FRACTION_LIMITS.has(name) ? amount : count,
     set: (c, v) => {
       c.limits[name] = v;
     },

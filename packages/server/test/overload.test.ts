@@ -1,0 +1,92 @@
+/**
+ * Overload is back-pressure, not a crash: a real `warren start` with a small V8 heap, a publisher that never
+ * stops and nobody consuming. Before the heap alarm the same stream ended in "JavaScript heap out of memory".
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import amqp from 'amqplib';
+import { assertBuilt, spawnWarren, type WarrenProcess } from './warren-process';
+
+let dir: string;
+let proc: WarrenProcess | undefined;
+
+beforeAll(assertBuilt);
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'warren-overload-'));
+});
+afterEach(async () => {
+  if (proc !== undefined && proc.child.exitCode === null && proc.child.signalCode === null) {
+    proc.child.kill('SIGKILL');
+    await proc.exited;
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('a publisher with no consumer is blocked (connection.blocked) before the heap runs out; draining unblocks it', async () => {
+  proc = spawnWarren(
+    [
+      'start',
+      '--amqp-port',
+      '0',
+      '--stomp-port',
+      '0',
+      '--ws-port',
+      '0',
+      '--http-port',
+      '0',
+      '--data-dir',
+      dir,
+    ],
+    {
+      NODE_OPTIONS: '--max-old-space-size=96',
+      WARREN_LIMITS_HEAP_HIGH_WATERMARK: '0.5',
+      WARREN_LIMITS_MEMORY_CHECK_INTERVAL_MS: '50',
+    },
+  );
+  await proc.waitForLine('warren started');
+  const amqpLine = proc.lines.find((l) => l.msg === 'listening' && l['protocol'] === 'amqp');
+  const port = amqpLine?.['port'] as number;
+  const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${port}`);
+  const events: string[] = [];
+  conn.on('blocked', (reason: string) => events.push(`blocked: ${reason}`));
+  conn.on('unblocked', () => events.push('unblocked'));
+  const ch = await conn.createChannel();
+  await ch.assertQueue('backlog', { durable: false });
+
+  // Publish until the broker says stop; amqplib's write buffer fills once the broker stops reading.
+  const body = Buffer.alloc(64, 0x61);
+  let sent = 0;
+  while (events.length === 0) {
+    for (let i = 0; i < 1000; i++) {
+      sent++;
+      if (!ch.sendToQueue('backlog', body)) {
+        await new Promise<void>((resolve) => {
+          const done = (): void => resolve();
+          ch.once('drain', done);
+          conn.once('blocked', done);
+        });
+        break;
+      }
+    }
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (proc.child.exitCode !== null) throw new Error(`the broker died: ${proc.stderr().slice(0, 500)}`);
+  }
+  expect(events[0]).toBe('blocked: low on memory');
+  expect(sent).toBeGreaterThan(10_000);
+  const alarm = proc.lines.find((l) => l.msg === 'memory alarm raised: publishers are blocked');
+  expect(String(alarm?.['reason'])).toMatch(/heap .* above 0\.5 of the V8 heap limit/);
+  // Still alive and serving: a consumer drains the backlog, and the publisher is let go.
+  const { messageCount } = await ch.checkQueue('backlog');
+  expect(messageCount).toBeGreaterThan(10_000);
+  await ch.purgeQueue('backlog');
+  const deadline = Date.now() + 20_000;
+  while (!events.includes('unblocked') && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  expect(events).toContain('unblocked');
+  expect(proc.child.exitCode).toBeNull();
+  await conn.close();
+  proc.child.kill('SIGTERM');
+  expect(await proc.exited).toBe(0);
+}, 60_000);
