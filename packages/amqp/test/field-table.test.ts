@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { Decimal, WarrenError, type FieldValue } from '@warren/core';
-import { MAX_FIELD_DEPTH, decodeFieldTableBuffer, encodeFieldTable } from '../src';
+import { MAX_FIELD_DEPTH, checkFieldTable, decodeFieldTableBuffer, encodeFieldTable } from '../src';
 import { fieldTable } from './arbitraries';
 import { hex } from './helpers';
 
@@ -167,5 +167,16 @@ describe('timestamps past the range of a JavaScript Date', () => {
     expect(Number.isNaN(t.getTime())).toBe(false);
     expect(t.getTime()).toBe(8.64e15);
     expect(decodeFieldTableBuffer(encodeFieldTable(decoded))).toEqual(decoded);
+  });
+});
+
+describe('field names that are not UTF-8', () => {
+  test('are refused by the door check and the decoder alike (they could not be encoded again)', () => {
+    // One pair: name of 2 octets EF 80 (a cut-off UTF-8 sequence), type 't', true.
+    const raw = Buffer.from([0, 0, 0, 5, 2, 0xef, 0x80, 0x74, 1]);
+    expect(() => decodeFieldTableBuffer(raw)).toThrow(/field name is not UTF-8/);
+    expect(() => checkFieldTable(raw, 4, raw.length)).toThrow(/field name is not UTF-8/);
+    const ok = Buffer.from([0, 0, 0, 6, 3, 0xc3, 0xa9, 0x65, 0x74, 1]); // "ée"
+    expect(Object.keys(decodeFieldTableBuffer(ok))).toEqual(['ée']);
   });
 });

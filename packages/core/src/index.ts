@@ -17,7 +17,7 @@ export * from './users';
 export * from './store';
 export { MemoryStore } from './memory-store';
 export { Persistence } from './persistence';
-export { MemoryMonitor } from './memory-monitor';
+export { MemoryMonitor, processMemory, type MemoryProbe, type MemorySample } from './memory-monitor';
 export { ResourceAlarms, type AlarmResource, type AlarmListener } from './alarms';
 export * from './dead-letter';
 export * from './broker';

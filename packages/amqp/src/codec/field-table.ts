@@ -22,6 +22,7 @@
  * 'I' when they fit 32 bits else 'l', other numbers 'd', bigint 'l' (or 'L' above 2^63), boolean 't',
  * string 'S', Buffer 'x', Date 'T', Decimal 'D', null 'V', arrays 'A', plain objects 'F'.
  */
+import { isUtf8 } from 'node:buffer';
 import { Decimal, WarrenError, type FieldTable, type FieldValue } from '@warren/core';
 import { cannotDecode, hexSnippet, longstrEnd, shortstrSize, writeShortstr } from './primitives';
 
@@ -167,6 +168,7 @@ export function checkFieldTable(buf: Buffer, p: number, end: number, depth = 0):
   while (p < end) {
     const nameEnd = p + 1 + (buf[p] as number);
     if (nameEnd >= end) cannotDecode(WHAT, buf, p, end);
+    checkName(buf, p + 1, nameEnd);
     p = checkFieldValue(buf, nameEnd + 1, end, buf[nameEnd] as number, depth);
   }
 }
@@ -184,6 +186,22 @@ function checkFieldValue(buf: Buffer, p: number, end: number, type: number, dept
   return q;
 }
 
+/**
+ * A field name must be UTF-8: decoded, invalid octets become U+FFFD (three octets each), so the name could no
+ * longer be encoded as a shortstr when the table is written again (dead-lettering rewrites headers). Found by
+ * the field-table fuzzer. ASCII names, nearly all of them, are checked without allocating a view.
+ */
+function checkName(buf: Buffer, p: number, end: number): void {
+  for (let i = p; i < end; i++) {
+    if ((buf[i] as number) >= 0x80) {
+      if (!isUtf8(buf.subarray(p, end))) {
+        throw new WarrenError('SYNTAX_ERROR', `field name is not UTF-8 at ${hexSnippet(buf, p, end)}`);
+      }
+      return;
+    }
+  }
+}
+
 /** Decodes the pairs in [p, end): the table's contents, after its long length prefix. */
 export function decodeFieldTable(buf: Buffer, p: number, end: number, depth = 0): FieldTable {
   if (depth > MAX_FIELD_DEPTH) tooDeep();
@@ -192,6 +210,7 @@ export function decodeFieldTable(buf: Buffer, p: number, end: number, depth = 0)
     const nameEnd = p + 1 + (buf[p] as number);
     // The name and its type code must both fit.
     if (nameEnd >= end) cannotDecode(WHAT, buf, p, end);
+    checkName(buf, p + 1, nameEnd);
     const name = buf.toString('utf8', p + 1, nameEnd);
     const type = buf[nameEnd] as number;
     const q = fieldValueEnd(buf, nameEnd + 1, end, type);
