@@ -88,7 +88,8 @@ describe('listener options', () => {
   it('keeps a silent client alive past its heart-beat deadline while it answers pings', async () => {
     // A throttled background tab: its heart-beat timer does not fire, but its browser answers pings.
     // The session's deadline is 300 ms + 1 s of grace; eight pings come at least 300 ms apart, over 2.4 s.
-    b = await startWsOnly();
+    // (Below the default 1 s floor for heart-beats, so the test need not wait eight seconds.)
+    b = await startWsOnly({ limits: { stompMinHeartbeatMs: 100 } });
     const c = await connected(b.url, { 'heart-beat': '300,0' });
     await waitFor(() => c.pings >= 8, 'eight pings (past two heart-beat deadlines)');
     expect(c.closeCode).toBeUndefined();

@@ -11,6 +11,12 @@ export interface Limits {
   channelMax: number;
   /** Heartbeat the server proposes, in seconds (RabbitMQ: 60). */
   heartbeatSeconds: number;
+  /**
+   * How long a client has from its first byte of TCP to an open session (AMQP connection.open-ok, STOMP
+   * CONNECTED); then the socket is closed. RabbitMQ's handshake_timeout. Bounds what a flood of half-open
+   * handshakes can hold.
+   */
+  handshakeTimeoutMs: number;
   /** Consumers on one channel. */
   maxConsumersPerChannel: number;
   /** Publishes + acks buffered in one transaction before tx operations are refused. */
@@ -60,6 +66,11 @@ export interface Limits {
    * hears a STOMP ERROR it can act on, not the channel's resource error.
    */
   stompMaxSubscriptions: number;
+  /**
+   * The shortest STOMP heart-beat interval the server agrees to, each way (a client asking for 1 ms would cost
+   * a timer tick per connection every half millisecond). RabbitMQ's heartbeats are whole seconds.
+   */
+  stompMinHeartbeatMs: number;
   /** Entries kept by a topic exchange's routing-key cache. */
   topicCacheSize: number;
 }
@@ -69,6 +80,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   frameMax: 131072,
   channelMax: 2047,
   heartbeatSeconds: 60,
+  handshakeTimeoutMs: 10_000,
   maxConsumersPerChannel: 65535,
   maxTransactionOps: 65536,
   maxUnackedPerChannel: 1_000_000,
@@ -85,6 +97,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   stompMaxPreConnectBytes: 64 * 1024,
   stompMaxCommandLength: 32,
   stompMaxSubscriptions: 4096,
+  stompMinHeartbeatMs: 1000,
   topicCacheSize: 4096,
 });
 

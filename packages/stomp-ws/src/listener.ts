@@ -74,7 +74,8 @@ export async function listenStompWs(options: StompWsListenerOptions): Promise<St
   const sessions = new Set<StompSession>();
   let closing = false;
 
-  const server = createServer((request, response) => {
+  // Node checks its headers timeout only this often (30 s by default), which would make the bound below loose.
+  const server = createServer({ connectionsCheckingInterval: 1000 }, (request, response) => {
     const pathname = pathOf(request);
     if (pathname === path) {
       response.writeHead(426, { Upgrade: 'websocket', Connection: 'Upgrade', 'Content-Length': 0 }).end();
@@ -82,6 +83,9 @@ export async function listenStompWs(options: StompWsListenerOptions): Promise<St
       response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not Found\n');
     }
   });
+  // An upgrade request that never completes its headers holds a socket: cut it as a half-open AMQP or STOMP
+  // handshake is (Node's own default waits a minute). After the upgrade the STOMP session's timer takes over.
+  if (limits.handshakeTimeoutMs > 0) server.headersTimeout = limits.handshakeTimeoutMs;
 
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', (err) => logger.debug({ err }, 'WebSocket upgrade socket error'));

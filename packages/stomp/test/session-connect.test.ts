@@ -129,6 +129,23 @@ describe('heart-beats', () => {
     c.session.shutdown();
   });
 
+  it('never agrees to heart-beats more often than stompMinHeartbeatMs, either way', () => {
+    // A storm of 1 ms heart-beats from thousands of clients would be a timer tick each every half millisecond.
+    const c = new SessionClient(broker);
+    const f = c.connect({ 'accept-version': '1.2', 'heart-beat': '1,1', login: 'guest', passcode: 'guest' });
+    expect(header(f, 'heart-beat')).toBe('1000,1000');
+    c.session.shutdown();
+    const fast = new SessionClient(broker, { limits: { stompMinHeartbeatMs: 20 } });
+    const g = fast.connect({
+      'accept-version': '1.2',
+      'heart-beat': '1,0',
+      login: 'guest',
+      passcode: 'guest',
+    });
+    expect(header(g, 'heart-beat')).toBe('0,20');
+    fast.session.shutdown();
+  });
+
   it('sends an EOL when nothing else was written for the negotiated interval', async () => {
     const c = new SessionClient(broker);
     c.connect({ 'accept-version': '1.2', 'heart-beat': '0,30', login: 'guest', passcode: 'guest' });

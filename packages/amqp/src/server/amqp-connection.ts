@@ -91,6 +91,8 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
   private heartbeatMs = 0;
   private heartbeatTimer: NodeJS.Timeout | undefined = undefined;
   private closeTimer: NodeJS.Timeout | undefined = undefined;
+  /** Until connection.open-ok: a peer that never finishes its handshake is cut (RabbitMQ's handshake_timeout). */
+  private handshakeTimer: NodeJS.Timeout | undefined = undefined;
   private lastRead = Date.now();
   private wroteSinceTick = false;
   private out: Buffer[] = [];
@@ -107,6 +109,19 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
     this.channelMax = options.limits.channelMax;
     this.reader = new FrameReader(this, { frameMax: FRAME_MIN_SIZE });
     this.log = options.logger.child({ client: `${transport.remoteAddress || '?'}:${transport.remotePort}` });
+    const timeout = options.limits.handshakeTimeoutMs;
+    if (timeout > 0) {
+      this.handshakeTimer = setTimeout(() => this.guard(() => this.handshakeTimedOut(timeout)), timeout);
+      this.handshakeTimer.unref();
+    }
+  }
+
+  private handshakeTimedOut(timeoutMs: number): void {
+    this.handshakeTimer = undefined;
+    if (this.state === State.Running || this.state === State.Closed) return;
+    this.log.warn({ timeoutMs }, 'handshake timed out; closing');
+    this.state = State.Closed;
+    this.transport.destroy();
   }
 
   get broker(): Broker {
@@ -280,6 +295,8 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
         this.core.onFault = (e) => this.fault(e);
         this.log = this.log.child({ connection: this.core.id });
         this.state = State.Running;
+        if (this.handshakeTimer !== undefined) clearTimeout(this.handshakeTimer);
+        this.handshakeTimer = undefined;
         this.unsubscribeAlarm = this.broker.alarms.onChange((blocked) =>
           this.guard(() => this.onAlarm(blocked)),
         );
@@ -403,6 +420,7 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
     this.reader.close();
     if (this.heartbeatTimer !== undefined) clearInterval(this.heartbeatTimer);
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
+    if (this.handshakeTimer !== undefined) clearTimeout(this.handshakeTimer);
     this.unsubscribeAlarm?.();
     // A client that vanished (killed worker): its unacked deliveries go back to their queues now.
     this.core?.close();

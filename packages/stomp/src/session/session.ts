@@ -76,6 +76,8 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
   /** Not reading: this session published while a resource alarm was raised. */
   private blocked = false;
   private unsubscribeAlarm: (() => void) | undefined = undefined;
+  /** Until CONNECTED: a peer that never logs in is cut (RabbitMQ's handshake_timeout). */
+  private handshakeTimer: NodeJS.Timeout | undefined = undefined;
 
   constructor(
     readonly transport: Transport,
@@ -92,6 +94,19 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     this.parser = new StompParser(this, { limits: this.limits, connectCommands: CONNECT_COMMANDS });
     this.heartbeats = new Heartbeats(this);
     this.transactions = new StompTransactions(this.limits.maxTransactionOps);
+    const timeout = this.limits.handshakeTimeoutMs;
+    if (timeout > 0) {
+      this.handshakeTimer = setTimeout(() => this.guard(() => this.handshakeTimedOut(timeout)), timeout);
+      this.handshakeTimer.unref();
+    }
+  }
+
+  private handshakeTimedOut(timeoutMs: number): void {
+    this.handshakeTimer = undefined;
+    if (this.state !== AWAITING_CONNECT) return;
+    this.logger.warn({ timeoutMs }, 'STOMP client did not CONNECT in time; closing');
+    this.teardown();
+    this.transport.destroy();
   }
 
   get connected(): boolean {
@@ -293,15 +308,19 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     this.connection = connection;
     this.version = version;
     this.state = CONNECTED;
+    if (this.handshakeTimer !== undefined) clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = undefined;
     this.parser.markConnected(version);
     this.receipts = new Receipts(this.broker.persistence, this);
     this.commands = new MessagingCommands(this, channel);
     this.unsubscribeAlarm = this.broker.alarms.onChange((blocked) => {
       if (!blocked) this.guard(() => this.unblock());
     });
-    // The server can send every cy and wants the client's every cx: `heart-beat:cy,cx` (RabbitMQ's answer).
-    const sendEvery = beat.clientWants;
-    const expectEvery = beat.clientSends;
+    // The server can send every cy and wants the client's every cx: `heart-beat:cy,cx` (RabbitMQ's answer),
+    // each no shorter than stompMinHeartbeatMs (STOMP 1.2 "Heart-beating": the larger of what each side says).
+    const floor = this.limits.stompMinHeartbeatMs;
+    const sendEvery = beat.clientWants === 0 ? 0 : Math.max(beat.clientWants, floor);
+    const expectEvery = beat.clientSends === 0 ? 0 : Math.max(beat.clientSends, floor);
     this.writeFrame(
       serializeFrame(
         'CONNECTED',
@@ -419,6 +438,7 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
   private teardown(): void {
     if (this.state === CLOSED) return;
     this.state = CLOSED;
+    if (this.handshakeTimer !== undefined) clearTimeout(this.handshakeTimer);
     this.heartbeats.stop();
     this.unsubscribeAlarm?.();
     this.parser.destroy();
