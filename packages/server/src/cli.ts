@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { ConfigError, type WarrenConfig } from './config';
 import { CONFIG_FILE_ENV, CONFIG_FILE_FLAG, loadConfig } from './load-config';
 import { createLogger } from './logger';
+import { DataDirError } from './data-dir';
 import { startServer } from './server';
 import { SETTINGS } from './settings';
 import { VERSION } from './version';
@@ -108,7 +109,14 @@ function start(config: WarrenConfig, logger: Logger): void {
 
   const starting = startServer(config, { logger });
   starting.catch((err: unknown) => {
-    logger.fatal({ err }, 'warren failed to start');
+    // A data directory that cannot be used is the operator's to fix, not a bug: one line that says which
+    // directory, which step and why, without a stack trace to read past.
+    if (err instanceof DataDirError) {
+      const { dataDir, step, code } = err;
+      logger.fatal({ dataDir, step, code }, err.message);
+    } else {
+      logger.fatal({ err }, 'warren failed to start');
+    }
     process.exit(EXIT_FAILURE);
   });
 }

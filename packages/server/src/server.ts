@@ -1,8 +1,8 @@
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Broker, silentLogger, type Logger } from '@warren/core';
-import { Journal, type JournalOptions } from '@warren/journal';
+import { DirectoryError, Journal, type JournalOptions } from '@warren/journal';
 import type { WarrenConfig } from './config';
+import { DataDirError, prepareDataDir } from './data-dir';
 import { LISTENERS, type Listener, type ListenerFactory } from './listeners';
 import { VERSION } from './version';
 
@@ -31,14 +31,20 @@ export interface StartOptions {
 export async function startServer(config: WarrenConfig, options: StartOptions = {}): Promise<ServerHandle> {
   const { logger = silentLogger, listeners: factories = LISTENERS, freeSpace } = options;
 
-  await mkdir(config.dataDir, { recursive: true });
+  await prepareDataDir(config.dataDir);
   // Durable state lives in the journal under the data directory; recovery runs here, before any listener opens.
-  const store = await Journal.open({
-    dir: join(config.dataDir, 'journal'),
-    logger: logger.child({ component: 'journal' }),
-    diskFreeLimit: config.diskFreeLimit,
-    ...(freeSpace === undefined ? {} : { freeSpace }),
-  });
+  let store: Journal;
+  try {
+    store = await Journal.open({
+      dir: join(config.dataDir, 'journal'),
+      logger: logger.child({ component: 'journal' }),
+      diskFreeLimit: config.diskFreeLimit,
+      ...(freeSpace === undefined ? {} : { freeSpace }),
+    });
+  } catch (err) {
+    // The journal's directory is part of the data directory: the operator hears about the one they named.
+    throw err instanceof DirectoryError ? new DataDirError(config.dataDir, err) : err;
+  }
   const broker = new Broker({
     store,
     limits: config.limits,

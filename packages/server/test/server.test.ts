@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '@warren/core';
 import {
+  DataDirError,
   defaultConfig,
   startServer,
   VERSION,
@@ -153,4 +154,14 @@ test('a listener that fails to close is logged, the broker still closes, and clo
     obj: { err: stuck, protocol: 'amqp' },
   });
   expect(entries.some((e) => e.msg === 'warren stopped')).toBe(false);
+});
+
+test('a data directory that cannot be created rejects with a DataDirError naming it and the step', async () => {
+  const file = join(dir, 'file');
+  writeFileSync(file, '');
+  const dataDir = join(file, 'data');
+  const err: unknown = await startServer({ ...config, dataDir }, { listeners: [] }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(DataDirError);
+  expect(err).toMatchObject({ dataDir, step: 'create', code: 'ENOTDIR' });
+  expect((err as Error).message).toMatch(`cannot use data directory ${dataDir}: create failed: ENOTDIR`);
 });
