@@ -52,6 +52,8 @@ export interface JournalStats {
   /** Group commits (write + fdatasync rounds) and the store batches they carried. */
   rounds: number;
   batches: number;
+  /** Batches handed to the journal and not yet on disk: what a close is still waiting for. */
+  pendingBatches: number;
   bytesWritten: number;
   /** Total milliseconds spent in fdatasync. */
   syncMs: number;
@@ -337,6 +339,7 @@ export class Journal implements MessageStore, MaintenanceHost {
       messages: this.index.messages.size,
       rounds: a.rounds,
       batches: a.batches,
+      pendingBatches: this.batch - this.appender.durableBatch,
       bytesWritten: a.bytes,
       syncMs: a.syncMs,
       segmentsDeleted: m.deleted,

@@ -4,5 +4,5 @@ export { SETTINGS, type Setting } from './settings';
 export { createLogger } from './logger';
 export * from './listeners';
 export { DataDirError, prepareDataDir } from './data-dir';
-export { startServer, type ServerHandle, type StartOptions } from './server';
+export { startServer, type ServerHandle, type StartOptions, type StartStep } from './server';
 export { VERSION } from './version';

@@ -42,6 +42,18 @@ const count: Kind<number> = {
   },
 };
 
+const POSITIVE = 'expected a positive integer';
+const positiveCount: Kind<number> = {
+  fromText(text) {
+    ensure(/^\d+$/.test(text), POSITIVE);
+    return positiveCount.fromJson(Number(text));
+  },
+  fromJson(value) {
+    ensure(typeof value === 'number' && Number.isSafeInteger(value) && value > 0, POSITIVE);
+    return value;
+  },
+};
+
 /** A kind whose JSON form is the same string as its text form. */
 function stringKind<T extends string>(parse: (text: string) => T, reason: string): Kind<T> {
   return {
@@ -266,6 +278,16 @@ export const SETTINGS: readonly Setting[] = [
     kind: count,
     set: (c, v) => {
       c.diskFreeLimit = v;
+    },
+  }),
+  // No 0 for "wait forever": a stuck store must never leave a broker that ignores SIGTERM.
+  setting({
+    key: 'shutdownTimeoutMs',
+    env: 'WARREN_SHUTDOWN_TIMEOUT_MS',
+    describe: 'Milliseconds a graceful shutdown may take before the process exits 1 anyway',
+    kind: positiveCount,
+    set: (c, v) => {
+      c.shutdownTimeoutMs = v;
     },
   }),
   ...(Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]).map(limitSetting),
