@@ -28,9 +28,8 @@ export class DirLock {
       }
       const owner = await readOwner(path);
       if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
-        throw new Error(
-          `journal directory ${dir} is in use by process ${owner} (remove ${path} if it is not)`,
-        );
+        // The directory is named by the DirectoryError this becomes in Journal.open.
+        throw new Error(`in use by process ${owner} (remove ${path} if it is not)`);
       }
       // Stale: its owner died without releasing it. Gone now, or taken by a racing process (EEXIST again).
       await unlink(path).catch(() => {});

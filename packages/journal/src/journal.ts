@@ -1,4 +1,4 @@
-import { mkdir, open } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   silentLogger,
@@ -12,6 +12,7 @@ import {
 } from '@warren/core';
 import { Appender } from './appender';
 import { DirLock } from './dir-lock';
+import { DirectoryError, makeDirectory, probeWritable, type DirectoryStep } from './directory';
 import { DiskMonitor, type DiskAlarmListener } from './disk-monitor';
 import { BatchWriter } from './batch-writer';
 import { JournalIndex } from './journal-index';
@@ -51,6 +52,8 @@ export interface JournalStats {
   /** Group commits (write + fdatasync rounds) and the store batches they carried. */
   rounds: number;
   batches: number;
+  /** Batches handed to the journal and not yet on disk: what a close is still waiting for. */
+  pendingBatches: number;
   bytesWritten: number;
   /** Total milliseconds spent in fdatasync. */
   syncMs: number;
@@ -109,11 +112,15 @@ export class Journal implements MessageStore, MaintenanceHost {
   /** Opens (and recovers) the journal in `options.dir`. */
   static async open(options: JournalOptions): Promise<Journal> {
     const logger = options.logger ?? silentLogger;
-    await mkdir(options.dir, { recursive: true });
-    const lock = await DirLock.acquire(options.dir);
+    // Each step fails at once with a DirectoryError naming itself: a directory that cannot be made, locked or
+    // written now will not become usable by retrying, and the appender would otherwise retry its first write
+    // forever.
+    await step(options.dir, 'create', () => makeDirectory(options.dir));
+    const lock = await step(options.dir, 'lock', () => DirLock.acquire(options.dir));
     const index = new JournalIndex();
     let recovered;
     try {
+      await step(options.dir, 'write', () => probeWritable(options.dir));
       recovered = await recoverSegments(options.dir, index, logger);
       if (options.fsync ?? true) {
         // A killed process leaves written-but-unsynced bytes in the page cache; they are about to be trusted
@@ -332,6 +339,7 @@ export class Journal implements MessageStore, MaintenanceHost {
       messages: this.index.messages.size,
       rounds: a.rounds,
       batches: a.batches,
+      pendingBatches: this.batch - this.appender.durableBatch,
       bytesWritten: a.bytes,
       syncMs: a.syncMs,
       segmentsDeleted: m.deleted,
@@ -394,5 +402,13 @@ export class Journal implements MessageStore, MaintenanceHost {
       });
     }
     return { bodies, meta };
+  }
+}
+
+async function step<T>(dir: string, name: DirectoryStep, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    throw err instanceof DirectoryError ? err : new DirectoryError(dir, name, err);
   }
 }

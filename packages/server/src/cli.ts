@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { ConfigError, type WarrenConfig } from './config';
 import { CONFIG_FILE_ENV, CONFIG_FILE_FLAG, loadConfig } from './load-config';
 import { createLogger } from './logger';
-import { startServer } from './server';
+import { DataDirError } from './data-dir';
+import { startServer, type ServerHandle, type StartStep } from './server';
 import { SETTINGS } from './settings';
 import { VERSION } from './version';
 
@@ -69,8 +70,10 @@ function parseCommandLine(argv: readonly string[]): Flags {
 }
 
 /**
- * Runs the server until SIGINT or SIGTERM, then closes it and exits 0. A second signal while closing exits 1
- * at once, for the operator who would rather lose in-flight work than wait for it.
+ * Runs the server until SIGINT or SIGTERM, then closes it and exits 0. The close has a deadline
+ * (shutdownTimeoutMs): past it the process logs what it was still waiting for and exits 1, so a stuck store
+ * or client can delay a stop but never prevent one. A second signal while closing exits 1 at once, for the
+ * operator who would rather lose in-flight work than wait for it.
  */
 function start(config: WarrenConfig, logger: Logger): void {
   // Without this, a crash would reach stderr as plain text and miss the JSON log stream operators watch.
@@ -83,6 +86,8 @@ function start(config: WarrenConfig, logger: Logger): void {
   // even when no listener does (none is configured, or all are closing while the store flushes).
   setInterval(() => {}, 2 ** 31 - 1);
 
+  let step: StartStep | undefined;
+  let server: ServerHandle | undefined;
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -90,9 +95,15 @@ function start(config: WarrenConfig, logger: Logger): void {
       process.exit(EXIT_FAILURE);
     }
     stopping = true;
-    logger.info({ signal }, 'shutting down');
+    const timeoutMs = config.shutdownTimeoutMs;
+    logger.info({ signal, timeoutMs }, 'shutting down');
+    setTimeout(() => {
+      const waitingFor = server?.pending() ?? [`startup: ${step ?? 'loading'}`];
+      logger.error({ timeoutMs, waitingFor }, 'shutdown did not finish in time; exiting');
+      process.exit(EXIT_FAILURE);
+    }, timeoutMs);
     starting
-      .then((server) => server.close())
+      .then((started) => started.close())
       .then(
         () => process.exit(0),
         (err: unknown) => {
@@ -102,15 +113,26 @@ function start(config: WarrenConfig, logger: Logger): void {
       );
   };
   // Installed before startServer creates or opens anything. A signal during startup waits for it to finish
-  // (onSignal runs on a later tick, by when `starting` is set), then closes every listener that opened.
+  // (onSignal runs on a later tick, by when `starting` is set), then closes every listener that opened; the
+  // deadline counts from the signal, so a startup that hangs is cut short too.
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const starting = startServer(config, { logger });
-  starting.catch((err: unknown) => {
-    logger.fatal({ err }, 'warren failed to start');
-    process.exit(EXIT_FAILURE);
-  });
+  const starting = startServer(config, { logger, onStep: (s) => (step = s) });
+  starting.then(
+    (started) => (server = started),
+    (err: unknown) => {
+      // A data directory that cannot be used is the operator's to fix, not a bug: one line that says which
+      // directory, which step and why, without a stack trace to read past.
+      if (err instanceof DataDirError) {
+        const { dataDir, step: failed, code } = err;
+        logger.fatal({ dataDir, step: failed, code }, err.message);
+      } else {
+        logger.fatal({ err }, 'warren failed to start');
+      }
+      process.exit(EXIT_FAILURE);
+    },
+  );
 }
 
 function exitWithUsageError(message: string): never {

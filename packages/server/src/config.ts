@@ -49,7 +49,19 @@ export interface WarrenConfig {
    * (AMQP connection.blocked) until space returns. 0 turns the check off.
    */
   diskFreeLimit: number;
+  /**
+   * How long a SIGTERM or SIGINT waits for the graceful close (listeners, clients, the final journal flush)
+   * before the process logs what it is still waiting for and exits 1 anyway.
+   */
+  shutdownTimeoutMs: number;
 }
+
+/**
+ * Below Docker's 10 s between `docker stop`'s SIGTERM and its SIGKILL, so the line saying what a slow
+ * shutdown was waiting for is written before the container is killed. A healthy broker closes in well under
+ * a second: the store is flushed after every event-loop turn anyway.
+ */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 8000;
 
 const ALL_INTERFACES = '::';
 
@@ -73,6 +85,7 @@ export function defaultConfig(): WarrenConfig {
     defaultUser: { name: 'guest', password: 'guest' },
     loopbackUsers: ['guest'],
     diskFreeLimit: 50_000_000,
+    shutdownTimeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS,
   };
 }
 

@@ -3,5 +3,6 @@ export { loadConfig, CONFIG_FILE_ENV, CONFIG_FILE_FLAG, type ConfigSources } fro
 export { SETTINGS, type Setting } from './settings';
 export { createLogger } from './logger';
 export * from './listeners';
-export { startServer, type ServerHandle, type StartOptions } from './server';
+export { DataDirError, prepareDataDir } from './data-dir';
+export { startServer, type ServerHandle, type StartOptions, type StartStep } from './server';
 export { VERSION } from './version';

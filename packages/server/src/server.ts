@@ -1,8 +1,8 @@
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Broker, silentLogger, type Logger } from '@warren/core';
-import { Journal, type JournalOptions } from '@warren/journal';
+import { DirectoryError, Journal, type JournalOptions } from '@warren/journal';
 import type { WarrenConfig } from './config';
+import { DataDirError, prepareDataDir } from './data-dir';
 import { LISTENERS, type Listener, type ListenerFactory } from './listeners';
 import { VERSION } from './version';
 
@@ -12,7 +12,16 @@ export interface ServerHandle {
   readonly listeners: readonly Listener[];
   /** Closes the listeners, then the broker. Safe to call more than once: every call gets the same promise. */
   close(): Promise<void>;
+  /**
+   * While close() runs, what it is still waiting for, one phrase each (empty before close() and after it
+   * settles): the log line of a shutdown that overran its deadline.
+   */
+  pending(): string[];
 }
+
+/** Where a start is, for the log line of a shutdown requested while startup hangs. */
+export type StartStep =
+  'preparing the data directory' | 'opening the journal' | 'restoring durable state' | 'opening listeners';
 
 export interface StartOptions {
   /** Defaults to silentLogger, so embedding warren in a test prints nothing. */
@@ -21,6 +30,8 @@ export interface StartOptions {
   listeners?: readonly ListenerFactory[];
   /** How the journal reads free disk space; tests replace it to play a filling disk. */
   freeSpace?: JournalOptions['freeSpace'];
+  /** Called as each step of the start begins. */
+  onStep?: (step: StartStep) => void;
 }
 
 /**
@@ -29,16 +40,24 @@ export interface StartOptions {
  * before the error is rethrown, so a failed start leaves no port bound.
  */
 export async function startServer(config: WarrenConfig, options: StartOptions = {}): Promise<ServerHandle> {
-  const { logger = silentLogger, listeners: factories = LISTENERS, freeSpace } = options;
+  const { logger = silentLogger, listeners: factories = LISTENERS, freeSpace, onStep = () => {} } = options;
 
-  await mkdir(config.dataDir, { recursive: true });
+  onStep('preparing the data directory');
+  await prepareDataDir(config.dataDir);
   // Durable state lives in the journal under the data directory; recovery runs here, before any listener opens.
-  const store = await Journal.open({
-    dir: join(config.dataDir, 'journal'),
-    logger: logger.child({ component: 'journal' }),
-    diskFreeLimit: config.diskFreeLimit,
-    ...(freeSpace === undefined ? {} : { freeSpace }),
-  });
+  onStep('opening the journal');
+  let store: Journal;
+  try {
+    store = await Journal.open({
+      dir: join(config.dataDir, 'journal'),
+      logger: logger.child({ component: 'journal' }),
+      diskFreeLimit: config.diskFreeLimit,
+      ...(freeSpace === undefined ? {} : { freeSpace }),
+    });
+  } catch (err) {
+    // The journal's directory is part of the data directory: the operator hears about the one they named.
+    throw err instanceof DirectoryError ? new DataDirError(config.dataDir, err) : err;
+  }
   const broker = new Broker({
     store,
     limits: config.limits,
@@ -51,7 +70,9 @@ export async function startServer(config: WarrenConfig, options: StartOptions = 
   store.onDiskAlarm((low) => broker.alarms.set('disk', low));
   const listeners: Listener[] = [];
   try {
+    onStep('restoring durable state');
     await broker.start();
+    onStep('opening listeners');
     for (const open of factories) {
       const listener = await open({ broker, config, logger });
       listeners.push(listener);
@@ -60,21 +81,33 @@ export async function startServer(config: WarrenConfig, options: StartOptions = 
     }
   } catch (err) {
     // The cause of the failed start matters more than any trouble cleaning up after it (which stop() logs).
-    await stop(listeners, broker, logger).catch(() => {});
+    await stop({ listeners, broker, store, logger, waiting: new Map() }).catch(() => {});
     throw err;
   }
   const { pid, version: node } = process;
   logger.info({ pid, version: VERSION, node, dataDir: config.dataDir }, 'warren started');
 
   let closing: Promise<void> | undefined;
+  const waiting: Waiting = new Map();
   return {
     broker,
     listeners,
     close() {
-      closing ??= stop(listeners, broker, logger).then(() => logger.info({}, 'warren stopped'));
+      closing ??= stop({ listeners, broker, store, logger, waiting }).then(() =>
+        logger.info({}, 'warren stopped'),
+      );
       return closing;
     },
+    pending: () => [...waiting.values()].map((describe) => describe()),
   };
+}
+
+/** What stop() is waiting for, by part; each describes itself when asked, so the figures are current. */
+type Waiting = Map<string, () => string>;
+
+function track<T>(waiting: Waiting, part: string, describe: () => string, work: Promise<T>): Promise<T> {
+  waiting.set(part, describe);
+  return work.finally(() => waiting.delete(part));
 }
 
 /**
@@ -82,17 +115,37 @@ export async function startServer(config: WarrenConfig, options: StartOptions = 
  * broker closes last, once nothing can publish into it, so its final store flush is really final. Every part
  * is closed even when an earlier one fails.
  */
-async function stop(listeners: readonly Listener[], broker: Broker, logger: Logger): Promise<void> {
+async function stop(parts: {
+  listeners: readonly Listener[];
+  broker: Broker;
+  store: Journal;
+  logger: Logger;
+  waiting: Waiting;
+}): Promise<void> {
+  const { listeners, broker, store, logger, waiting } = parts;
   const failures: unknown[] = [];
-  const results = await Promise.allSettled(listeners.map((listener) => listener.close()));
+  const results = await Promise.allSettled(
+    listeners.map((listener) =>
+      track(
+        waiting,
+        `listener ${listener.name}`,
+        () => `${listener.name} listener: its clients' connections to close`,
+        listener.close(),
+      ),
+    ),
+  );
   results.forEach((result, i) => {
     if (result.status === 'rejected') {
       failures.push(result.reason);
       logger.error({ err: result.reason, protocol: listeners[i]?.name }, 'listener failed to close');
     }
   });
+  const describeBroker = (): string => {
+    const unflushed = store.stats().pendingBatches;
+    return `broker: final store flush and journal close (journal batches not yet on disk: ${unflushed})`;
+  };
   try {
-    await broker.close();
+    await track(waiting, 'broker', describeBroker, broker.close());
   } catch (err) {
     failures.push(err);
     logger.error({ err }, 'broker failed to close');

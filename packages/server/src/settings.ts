@@ -55,6 +55,18 @@ const amount: Kind<number> = {
   },
 };
 
+const POSITIVE = 'expected a positive integer';
+const positiveCount: Kind<number> = {
+  fromText(text) {
+    ensure(/^\d+$/.test(text), POSITIVE);
+    return positiveCount.fromJson(Number(text));
+  },
+  fromJson(value) {
+    ensure(typeof value === 'number' && Number.isSafeInteger(value) && value > 0, POSITIVE);
+    return value;
+  },
+};
+
 /** Limits given as a fraction of something (or, above 1, as bytes); every other limit is a whole count. */
 const FRACTION_LIMITS: ReadonlySet<keyof Limits> = new Set(['vmMemoryHighWatermark', 'heapHighWatermark']);
 
@@ -282,6 +294,16 @@ export const SETTINGS: readonly Setting[] = [
     kind: count,
     set: (c, v) => {
       c.diskFreeLimit = v;
+    },
+  }),
+  // No 0 for "wait forever": a stuck store must never leave a broker that ignores SIGTERM.
+  setting({
+    key: 'shutdownTimeoutMs',
+    env: 'WARREN_SHUTDOWN_TIMEOUT_MS',
+    describe: 'Milliseconds a graceful shutdown may take before the process exits 1 anyway',
+    kind: positiveCount,
+    set: (c, v) => {
+      c.shutdownTimeoutMs = v;
     },
   }),
   ...(Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]).map(limitSetting),

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertBuilt, spawnWarren, type WarrenProcess } from './warren-process';
+import { assertBuilt, pollUntil, spawnWarren, type WarrenProcess } from './warren-process';
 
 const ALL_PORTS_FREE = ['--amqp-port', '0', '--stomp-port', '0', '--ws-port', '0', '--http-port', '0'];
 
@@ -58,17 +58,6 @@ describe('warren start', () => {
     expect(await proc.exited).toBe(0);
   });
 
-  test('a failure during startup is logged as fatal and exits with status 1', async () => {
-    const notADirectory = join(dir, 'file');
-    writeFileSync(notADirectory, '');
-    const proc = warren(['start', ...ALL_PORTS_FREE, '--data-dir', join(notADirectory, 'data')]);
-
-    expect(await proc.exited).toBe(1);
-    const fatal = proc.lines.find((l) => l.msg === 'warren failed to start');
-    expect(fatal).toMatchObject({ level: 60, err: { code: 'ENOTDIR' } });
-    expect(proc.lines.some((l) => l.msg === 'warren started')).toBe(false);
-  });
-
   test('a log level of "warn" keeps the started and stopped lines out of the log', async () => {
     const dataDir = join(dir, 'data');
     const proc = warren(['start', ...ALL_PORTS_FREE, '--data-dir', dataDir, '--log-level', 'warn']);
@@ -80,14 +69,6 @@ describe('warren start', () => {
     expect(proc.lines).toEqual([]);
   });
 });
-
-async function pollUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('usage errors exit with status 2 and a message on stderr', () => {
   test.each([

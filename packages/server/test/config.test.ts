@@ -54,6 +54,10 @@ describe('precedence', () => {
     expect(config.loopbackUsers).toEqual(['guest']);
   });
 
+  test("the default shutdown deadline ends before Docker's SIGKILL, 10 s after its SIGTERM", () => {
+    expect(defaultConfig().shutdownTimeoutMs).toBe(8000);
+  });
+
   test('the config file overrides defaults and leaves the rest alone', () => {
     const file = writeConfigFile({ amqp: { port: 5673 }, limits: { frameMax: 65536 }, logLevel: 'debug' });
     const config = load({ config: file });
@@ -112,6 +116,7 @@ describe('precedence', () => {
         WARREN_LOOPBACK_USERS: 'admin, ops',
         WARREN_LIMITS_MAX_MESSAGE_SIZE: '1048576',
         WARREN_DISK_FREE_LIMIT: '2000000000',
+        WARREN_SHUTDOWN_TIMEOUT_MS: '30000',
       },
     );
     expect(config).toEqual({
@@ -132,6 +137,7 @@ describe('precedence', () => {
       defaultUser: { name: 'admin', password: 's3cret' },
       loopbackUsers: ['admin', 'ops'],
       diskFreeLimit: 2_000_000_000,
+      shutdownTimeoutMs: 30_000,
     });
   });
 
@@ -183,6 +189,10 @@ describe('validation errors name their source', () => {
       'environment variable WARREN_LIMITS_FRAME_MAX: expected a non-negative',
     ],
     [
+      { WARREN_SHUTDOWN_TIMEOUT_MS: '0' },
+      'environment variable WARREN_SHUTDOWN_TIMEOUT_MS: expected a positive integer, got "0"',
+    ],
+    [
       { WARREN_LOOPBACK_USERS: 'a,,b' },
       'environment variable WARREN_LOOPBACK_USERS: expected a non-empty string',
     ],
@@ -203,6 +213,7 @@ describe('validation errors name their source', () => {
     [{ loopbackUsers: 'guest' }, '"loopbackUsers": expected an array of non-empty strings, got "guest"'],
     [{ defaultUser: { name: '' } }, '"defaultUser.name": expected a non-empty string, got ""'],
     [{ limits: { frameMax: 'big' } }, '"limits.frameMax": expected a non-negative integer, got "big"'],
+    [{ shutdownTimeoutMs: 2.5 }, '"shutdownTimeoutMs": expected a positive integer, got 2.5'],
   ])('config file %j', (contents, message) => {
     const file = writeConfigFile(contents);
     expect(loadError({ config: file })).toContain(`config file ${file}: ${message}`);

@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '@warren/core';
 import {
+  DataDirError,
   defaultConfig,
   startServer,
   VERSION,
@@ -153,4 +154,56 @@ test('a listener that fails to close is logged, the broker still closes, and clo
     obj: { err: stuck, protocol: 'amqp' },
   });
   expect(entries.some((e) => e.msg === 'warren stopped')).toBe(false);
+});
+
+test('while close runs, pending() names each part still closing, then nothing once all have', async () => {
+  let releaseListener = (): void => {};
+  let releaseBroker = (): void => {};
+  const slow: ListenerFactory = async () => ({
+    name: 'stomp',
+    address: { host: '::', port: 1 },
+    close: () => new Promise<void>((resolve) => (releaseListener = resolve)),
+  });
+  const server = await startServer(config, { listeners: [slow] });
+  const realClose = server.broker.close.bind(server.broker);
+  jest.spyOn(server.broker, 'close').mockImplementation(async () => {
+    await new Promise<void>((resolve) => (releaseBroker = resolve));
+    await realClose();
+  });
+  expect(server.pending()).toEqual([]);
+
+  const closed = server.close();
+  expect(server.pending()).toEqual(["stomp listener: its clients' connections to close"]);
+  releaseListener();
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(server.pending()).toEqual([
+    expect.stringMatching(
+      /^broker: final store flush and journal close \(journal batches not yet on disk: \d+\)$/,
+    ),
+  ]);
+  releaseBroker();
+  await closed;
+  expect(server.pending()).toEqual([]);
+});
+
+test('onStep hears each step of the start in order', async () => {
+  const steps: string[] = [];
+  const server = await startServer(config, { listeners: [], onStep: (step) => steps.push(step) });
+  await server.close();
+  expect(steps).toEqual([
+    'preparing the data directory',
+    'opening the journal',
+    'restoring durable state',
+    'opening listeners',
+  ]);
+});
+
+test('a data directory that cannot be created rejects with a DataDirError naming it and the step', async () => {
+  const file = join(dir, 'file');
+  writeFileSync(file, '');
+  const dataDir = join(file, 'data');
+  const err: unknown = await startServer({ ...config, dataDir }, { listeners: [] }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(DataDirError);
+  expect(err).toMatchObject({ dataDir, step: 'create', code: 'ENOTDIR' });
+  expect((err as Error).message).toMatch(`cannot use data directory ${dataDir}: create failed: ENOTDIR`);
 });

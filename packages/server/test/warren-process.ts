@@ -32,11 +32,17 @@ export interface WarrenProcess {
 
 /**
  * Spawns `node packages/server/bin/warren.js ...args` from the repo root with no WARREN_* variables from the
- * machine running the tests, so only what a test passes counts.
+ * machine running the tests, so only what a test passes counts. `wrapper` is a command that ends by exec'ing
+ * its arguments (as `unshare -m sh -c '...; exec "$@"'` does), so the pid is still warren's.
  */
-export function spawnWarren(args: readonly string[], env: Record<string, string> = {}): WarrenProcess {
+export function spawnWarren(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  wrapper: readonly string[] = [],
+): WarrenProcess {
   const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('WARREN_')));
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const [command, ...rest] = [...wrapper, process.execPath, BIN, ...args] as [string, ...string[]];
+  const child = spawn(command, rest, {
     cwd: REPO_ROOT,
     env: { ...cleanEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -82,4 +88,26 @@ export function spawnWarren(args: readonly string[], env: Record<string, string>
       });
     },
   };
+}
+
+/** Resolves as `work` does, or rejects once `timeoutMs` have passed without it settling. */
+export async function within<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Polls `condition` every 20 ms until it holds, or fails after `timeoutMs`. */
+export async function pollUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
