@@ -141,7 +141,7 @@ export function evaluate(node: SelectorNode, lookup: SelectorLookup): SelectorVa
       const v = evaluate(node.e, lookup);
       if (v === null) return null;
       if (typeof v !== 'string') return null;
-      const m = node.re.test(v);
+      const m = node.pattern.matches(v);
       return node.not ? !m : m;
     }
     case 'isnull': {

@@ -17,6 +17,7 @@
  *   literal     = string | number | TRUE | FALSE | NULL
  */
 import { SelectorError, tokenize, type Token } from './lexer';
+import { LikePattern } from './like-pattern';
 
 export type SelectorValue = string | number | boolean | null;
 
@@ -36,7 +37,7 @@ export type SelectorNode =
       readonly not: boolean;
     }
   | { readonly t: 'in'; readonly e: SelectorNode; readonly list: SelectorValue[]; readonly not: boolean }
-  | { readonly t: 'like'; readonly e: SelectorNode; readonly re: RegExp; readonly not: boolean }
+  | { readonly t: 'like'; readonly e: SelectorNode; readonly pattern: LikePattern; readonly not: boolean }
   | { readonly t: 'isnull'; readonly e: SelectorNode; readonly not: boolean };
 
 /** Nesting bound: a selector is client input, and recursion depth must not be the client's to choose. */
@@ -180,7 +181,7 @@ class Parser {
         escape = this.string();
         if (escape.length !== 1) throw new SelectorError('ESCAPE must be one character', pos);
       }
-      return { t: 'like', e, re: likePattern(pattern, escape), not };
+      return { t: 'like', e, pattern: new LikePattern(pattern, escape), not };
     }
     if (not) this.fail('Expected BETWEEN, IN or LIKE after NOT');
     return e;
@@ -261,26 +262,4 @@ class Parser {
     this.i++;
     return t.text;
   }
-}
-
-/** LIKE: '%' any sequence, '_' any one character, the ESCAPE character makes the next one literal. */
-function likePattern(pattern: string, escape: string | undefined): RegExp {
-  let source = '^';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern.charAt(i);
-    if (escape !== undefined && c === escape && i + 1 < pattern.length) {
-      source += regexEscape(pattern.charAt(++i));
-    } else if (c === '%') {
-      source += '[\\s\\S]*';
-    } else if (c === '_') {
-      source += '[\\s\\S]';
-    } else {
-      source += regexEscape(c);
-    }
-  }
-  return new RegExp(`${source}$`, 'u');
-}
-
-function regexEscape(c: string): string {
-  return /[\\^$.*+?()[\]{}|/]/.test(c) ? `\\${c}` : c;
 }
