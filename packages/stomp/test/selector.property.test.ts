@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { Selector, type SelectorValue } from '../src';
+import { evaluate, parseSelector, Selector, type SelectorValue } from '../src';
 
 /**
  * The LIKE compilation Warren used before its hand-written matcher: a `u` RegExp. It is the reference the
@@ -89,5 +89,16 @@ describe('LIKE matching', () => {
     const underscores = likeSelector(`${'%_'.repeat(30)}%b`, undefined);
     expect(selects(underscores, longA)).toBe(false);
     expect(selects(underscores, `${longA}b`)).toBe(true);
+  });
+});
+
+describe('comparisons', () => {
+  const valueOf = (v: SelectorValue, text: string): SelectorValue => evaluate(parseSelector(text), () => v);
+
+  test('NaN, as an AMQP double header can carry it, equals nothing and compares as UNKNOWN', () => {
+    expect(valueOf(NaN, 'x = 1')).toBeNull();
+    expect(valueOf(NaN, 'x <> 1')).toBeNull();
+    expect(valueOf(NaN, 'x > 1')).toBeNull();
+    expect(valueOf(NaN, 'x IN (1, 2)')).toBe(false);
   });
 });

@@ -12,40 +12,10 @@
  * number and 'true'/'false' as booleans: `priority > 3` works on a header sent as "priority:5".
  */
 import type { SelectorNode, SelectorValue } from './parser';
+import { asBoolean, asNumber, compare } from './values';
 
 /** Resolves an identifier to a value; null when the message has no such property. */
 export type SelectorLookup = (name: string) => SelectorValue;
-
-const NUMERIC = /^\s*[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*$/;
-
-function asNumber(v: SelectorValue): number | null {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string' && NUMERIC.test(v)) return Number(v);
-  return null;
-}
-
-function asBoolean(v: SelectorValue): boolean | null {
-  if (typeof v === 'boolean') return v;
-  if (v === 'true') return true;
-  if (v === 'false') return false;
-  return null;
-}
-
-/** -1, 0, 1, or null when the two values cannot be compared (NULL, or kinds that do not mix). */
-function compare(a: SelectorValue, b: SelectorValue): number | null {
-  if (a === null || b === null) return null;
-  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
-  if (typeof a === 'boolean' || typeof b === 'boolean') {
-    const x = asBoolean(a);
-    const y = asBoolean(b);
-    if (x === null || y === null) return null;
-    return x === y ? 0 : x ? 1 : -1;
-  }
-  const x = asNumber(a);
-  const y = asNumber(b);
-  if (x === null || y === null) return null;
-  return x < y ? -1 : x > y ? 1 : 0;
-}
 
 /** Three-valued AND of two already-evaluated operands. */
 function and3(x: boolean | null, y: boolean | null): SelectorValue {
