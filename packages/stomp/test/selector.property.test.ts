@@ -92,6 +92,81 @@ describe('LIKE matching', () => {
   });
 });
 
+describe('IN lists', () => {
+  // Values as STOMP headers and AMQP tables deliver them, and literals of every kind a list may hold.
+  const valueArb = fc.constantFrom<SelectorValue>(
+    '1',
+    '1.0',
+    '01',
+    ' 2 ',
+    'true',
+    'false',
+    'a',
+    '',
+    'NaN',
+    1,
+    2,
+    1.5,
+    0,
+    -0,
+    NaN,
+    Infinity,
+    true,
+    false,
+    null,
+  );
+  const literalArb = fc.constantFrom(
+    "'1'",
+    "'1.0'",
+    "' 2 '",
+    "'true'",
+    "'a'",
+    "''",
+    '1',
+    '2',
+    '1.5',
+    '0',
+    '-0',
+    '-1',
+    '1e999',
+    'TRUE',
+    'FALSE',
+    'NULL',
+  );
+  const valueOf = (v: SelectorValue, text: string): SelectorValue => evaluate(parseSelector(text), () => v);
+
+  test('x IN (...) is TRUE exactly when some x = item is, for short lists and for long ones', () => {
+    fc.assert(
+      fc.property(
+        valueArb,
+        fc.array(literalArb, { minLength: 1, maxLength: 6 }),
+        fc.nat(40),
+        (v, items, pad) => {
+          // Filler no value equals, to carry the same list past the size where a scan gives way to Sets.
+          const list = [...items, ...Array.from({ length: pad }, (_, i) => `'filler ${i}'`)];
+          const equal = items.some((item) => valueOf(v, `x = ${item}`) === true);
+          const expected = v === null ? null : equal;
+          expect(valueOf(v, `x IN (${list.join(', ')})`)).toBe(expected);
+          expect(valueOf(v, `x NOT IN (${list.join(', ')})`)).toBe(expected === null ? null : !expected);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  test('a 1,000-entry list finds its members and only them', () => {
+    const list = Array.from({ length: 1000 }, (_, i) => `'id-${i}'`).join(', ');
+    const selector = new Selector(`x IN (${list})`);
+    expect(selects(selector, 'id-0')).toBe(true);
+    expect(selects(selector, 'id-999')).toBe(true);
+    expect(selects(selector, 'id-1000')).toBe(false);
+    const numbers = new Selector(`x IN (${Array.from({ length: 1000 }, (_, i) => i * 2).join(', ')})`);
+    expect(selects(numbers, '998')).toBe(true);
+    expect(selects(numbers, 998)).toBe(true);
+    expect(selects(numbers, 999)).toBe(false);
+  });
+});
+
 describe('comparisons', () => {
   const valueOf = (v: SelectorValue, text: string): SelectorValue => evaluate(parseSelector(text), () => v);
 

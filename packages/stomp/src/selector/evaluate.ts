@@ -98,13 +98,7 @@ export function evaluate(node: SelectorNode, lookup: SelectorLookup): SelectorVa
     case 'in': {
       const v = evaluate(node.e, lookup);
       if (v === null) return null;
-      let found = false;
-      for (const item of node.list) {
-        if (compare(v, item) === 0) {
-          found = true;
-          break;
-        }
-      }
+      const found = node.list.has(v);
       return node.not ? !found : found;
     }
     case 'like': {

@@ -17,6 +17,7 @@
  *   literal     = string | number | TRUE | FALSE | NULL
  */
 import { SelectorError, tokenize, type Token } from './lexer';
+import { InList } from './in-list';
 import { LikePattern } from './like-pattern';
 
 export type SelectorValue = string | number | boolean | null;
@@ -36,7 +37,7 @@ export type SelectorNode =
       readonly hi: SelectorNode;
       readonly not: boolean;
     }
-  | { readonly t: 'in'; readonly e: SelectorNode; readonly list: SelectorValue[]; readonly not: boolean }
+  | { readonly t: 'in'; readonly e: SelectorNode; readonly list: InList; readonly not: boolean }
   | { readonly t: 'like'; readonly e: SelectorNode; readonly pattern: LikePattern; readonly not: boolean }
   | { readonly t: 'isnull'; readonly e: SelectorNode; readonly not: boolean };
 
@@ -169,7 +170,7 @@ class Parser {
         list.push(this.literal());
       }
       this.expectOp(')');
-      return { t: 'in', e, list, not };
+      return { t: 'in', e, list: new InList(list), not };
     }
     if (this.isKeyword('LIKE')) {
       this.i++;
