@@ -28,6 +28,20 @@ function negate(v: SelectorValue): SelectorValue {
   return x === null ? null : !x;
 }
 
+function arithmetic(op: string, x: number, y: number): number | null {
+  switch (op) {
+    case '+':
+      return x + y;
+    case '-':
+      return x - y;
+    case '*':
+      return x * y;
+    default:
+      // Division by zero has no value a selector could use: UNKNOWN, never Infinity or NaN.
+      return y === 0 ? null : x / y;
+  }
+}
+
 export function evaluate(node: SelectorNode, lookup: SelectorLookup): SelectorValue {
   switch (node.t) {
     case 'lit':
@@ -37,17 +51,24 @@ export function evaluate(node: SelectorNode, lookup: SelectorLookup): SelectorVa
     case 'not':
       return negate(evaluate(node.e, lookup));
     case 'and': {
-      // Short-circuit: the right side is not evaluated when the left is FALSE.
-      const x = asBoolean(evaluate(node.l, lookup));
-      if (x === false) return false;
-      return and3(x, asBoolean(evaluate(node.r, lookup)));
+      // Left to right, stopping at the first FALSE; UNKNOWN only if nothing was FALSE (the table above,
+      // folded over the chain).
+      let unknown = false;
+      for (const operand of node.operands) {
+        const x = asBoolean(evaluate(operand, lookup));
+        if (x === false) return false;
+        if (x === null) unknown = true;
+      }
+      return unknown ? null : true;
     }
     case 'or': {
-      const x = asBoolean(evaluate(node.l, lookup));
-      if (x === true) return true;
-      const y = asBoolean(evaluate(node.r, lookup));
-      if (y === true) return true;
-      return x === null || y === null ? null : false;
+      let unknown = false;
+      for (const operand of node.operands) {
+        const x = asBoolean(evaluate(operand, lookup));
+        if (x === true) return true;
+        if (x === null) unknown = true;
+      }
+      return unknown ? null : false;
     }
     case 'cmp': {
       const c = compare(evaluate(node.l, lookup), evaluate(node.r, lookup));
@@ -68,20 +89,12 @@ export function evaluate(node: SelectorNode, lookup: SelectorLookup): SelectorVa
       }
     }
     case 'arith': {
-      const x = asNumber(evaluate(node.l, lookup));
-      const y = asNumber(evaluate(node.r, lookup));
-      if (x === null || y === null) return null;
-      switch (node.op) {
-        case '+':
-          return x + y;
-        case '-':
-          return x - y;
-        case '*':
-          return x * y;
-        default:
-          // Division by zero has no value a selector could use: UNKNOWN, never Infinity or NaN.
-          return y === 0 ? null : x / y;
+      let x = asNumber(evaluate(node.operands[0] as SelectorNode, lookup));
+      for (let i = 1; x !== null && i < node.operands.length; i++) {
+        const y = asNumber(evaluate(node.operands[i] as SelectorNode, lookup));
+        x = y === null ? null : arithmetic(node.ops[i - 1] as string, x, y);
       }
+      return x;
     }
     case 'neg': {
       const x = asNumber(evaluate(node.e, lookup));

@@ -26,9 +26,17 @@ export type SelectorNode =
   | { readonly t: 'lit'; readonly v: SelectorValue }
   | { readonly t: 'id'; readonly name: string }
   | { readonly t: 'not'; readonly e: SelectorNode }
-  | { readonly t: 'and' | 'or'; readonly l: SelectorNode; readonly r: SelectorNode }
+  // A chain (a OR b OR c, a + b - c) is one node with its operands in a list, not a left-deep tree: chains
+  // are not nesting and MAX_DEPTH does not bound them, so a tree would let the selector's length choose how
+  // deep evaluate() recurses (a 10 KB "a + a + ... " overflowed the stack on the first message).
+  | { readonly t: 'and' | 'or'; readonly operands: readonly SelectorNode[] }
   | { readonly t: 'cmp'; readonly op: string; readonly l: SelectorNode; readonly r: SelectorNode }
-  | { readonly t: 'arith'; readonly op: string; readonly l: SelectorNode; readonly r: SelectorNode }
+  | {
+      readonly t: 'arith';
+      /** ops[i] combines the value so far with operands[i + 1]. */
+      readonly ops: readonly string[];
+      readonly operands: readonly SelectorNode[];
+    }
   | { readonly t: 'neg'; readonly e: SelectorNode }
   | {
       readonly t: 'between';
@@ -104,22 +112,29 @@ class Parser {
 
   private or(): SelectorNode {
     this.nest();
-    let l = this.and();
-    while (this.isKeyword('OR')) {
-      this.i++;
-      l = { t: 'or', l, r: this.and() };
+    const first = this.and();
+    let node = first;
+    if (this.isKeyword('OR')) {
+      const operands = [first];
+      while (this.isKeyword('OR')) {
+        this.i++;
+        operands.push(this.and());
+      }
+      node = { t: 'or', operands };
     }
     this.depth--;
-    return l;
+    return node;
   }
 
   private and(): SelectorNode {
-    let l = this.not();
+    const first = this.not();
+    if (!this.isKeyword('AND')) return first;
+    const operands = [first];
     while (this.isKeyword('AND')) {
       this.i++;
-      l = { t: 'and', l, r: this.not() };
+      operands.push(this.not());
     }
-    return l;
+    return { t: 'and', operands };
   }
 
   private not(): SelectorNode {
@@ -189,21 +204,27 @@ class Parser {
   }
 
   private sum(): SelectorNode {
-    let l = this.product();
+    const first = this.product();
+    if (!this.isOp('+') && !this.isOp('-')) return first;
+    const ops: string[] = [];
+    const operands = [first];
     while (this.isOp('+') || this.isOp('-')) {
-      const op = this.next().text;
-      l = { t: 'arith', op, l, r: this.product() };
+      ops.push(this.next().text);
+      operands.push(this.product());
     }
-    return l;
+    return { t: 'arith', ops, operands };
   }
 
   private product(): SelectorNode {
-    let l = this.unary();
+    const first = this.unary();
+    if (!this.isOp('*') && !this.isOp('/')) return first;
+    const ops: string[] = [];
+    const operands = [first];
     while (this.isOp('*') || this.isOp('/')) {
-      const op = this.next().text;
-      l = { t: 'arith', op, l, r: this.unary() };
+      ops.push(this.next().text);
+      operands.push(this.unary());
     }
-    return l;
+    return { t: 'arith', ops, operands };
   }
 
   private unary(): SelectorNode {
