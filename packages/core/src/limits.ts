@@ -38,6 +38,15 @@ export interface Limits {
   stompMaxPreConnectBytes: number;
   /** Entries kept by a topic exchange's routing-key cache. */
   topicCacheSize: number;
+  /**
+   * Characters (UTF-16 code units) of one JMS selector (the STOMP SUBSCRIBE `selector` header); a longer one
+   * is refused with ERROR "Invalid selector". The selector runs against every message offered to its
+   * subscription, and a LIKE costs up to (value length x pattern length), so its length is the client's
+   * lever on the broker's work per message. RabbitMQ refuses AMQP 1.0 SQL filter expressions over 4096
+   * characters (and 200 tokens), after the AMQP Filter Expressions spec (7.1); ActiveMQ Classic sets no
+   * bound of its own (and compiles LIKE to a backtracking java.util.regex Pattern).
+   */
+  selectorMaxLength: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -57,6 +66,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   stompMaxHeaderLength: 64 * 1024,
   stompMaxPreConnectBytes: 64 * 1024,
   topicCacheSize: 4096,
+  selectorMaxLength: 4096,
 });
 
 export function resolveLimits(overrides?: Partial<Limits>): Limits {

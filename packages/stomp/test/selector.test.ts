@@ -10,7 +10,8 @@ const props: Record<string, SelectorValue> = {
   empty: '',
 };
 const lookup = (name: string): SelectorValue => props[name] ?? null;
-const value = (text: string): SelectorValue => evaluate(parseSelector(text), lookup);
+const value = (text: string, maxLength?: number): SelectorValue =>
+  evaluate(parseSelector(text, maxLength), lookup);
 
 describe('selector evaluation', () => {
   it.each([
@@ -124,10 +125,20 @@ describe('selector evaluation', () => {
 
     it('evaluates chains of thousands of OR, AND and + without exhausting the stack', () => {
       // Chains are not nesting: a 10 KB "a + a + ..." used to build a tree deep enough to overflow evaluate().
-      expect(value(`weight = 1${' OR weight = 10'.repeat(5000)}`)).toBe(true);
-      expect(value(`flag${' AND flag'.repeat(5000)} AND weight = 9`)).toBe(false);
-      expect(value(`weight${' + 1'.repeat(5000)} = 5010`)).toBe(true);
-      expect(value(`weight${' * 1'.repeat(5000)} = 10`)).toBe(true);
+      // The length limit is lifted here: the evaluator must not depend on it to stay within the stack.
+      expect(value(`weight = 1${' OR weight = 10'.repeat(5000)}`, Infinity)).toBe(true);
+      expect(value(`flag${' AND flag'.repeat(5000)} AND weight = 9`, Infinity)).toBe(false);
+      expect(value(`weight${' + 1'.repeat(5000)} = 5010`, Infinity)).toBe(true);
+      expect(value(`weight${' * 1'.repeat(5000)} = 10`, Infinity)).toBe(true);
+    });
+
+    it('refuses a selector longer than selectorMaxLength, 4096 characters by default', () => {
+      const exactly = `color = '${'x'.repeat(4096 - "color = ''".length)}'`;
+      expect(exactly).toHaveLength(4096);
+      expect(value(exactly)).toBe(false);
+      expect(() => parseSelector(`${exactly} `)).toThrow(/longer than 4096 characters/);
+      expect(() => parseSelector("color = 'red'", 10)).toThrow(/longer than 10 characters/);
+      expect(new Selector("color = 'red'", 13).matches(lookup)).toBe(true);
     });
 
     it('accepts moderate nesting', () => {

@@ -16,6 +16,7 @@
  *   primary     = literal | identifier | "(" or-expr ")"
  *   literal     = string | number | TRUE | FALSE | NULL
  */
+import { DEFAULT_LIMITS } from '@warren/core';
 import { SelectorError, tokenize, type Token } from './lexer';
 import { InList } from './in-list';
 import { LikePattern } from './like-pattern';
@@ -53,7 +54,12 @@ export type SelectorNode =
 const MAX_DEPTH = 64;
 const CMP_OPS: ReadonlySet<string> = new Set(['=', '<>', '<', '<=', '>', '>=']);
 
-export function parseSelector(text: string): SelectorNode {
+/** Parses a selector of at most `maxLength` characters (limits.selectorMaxLength by default). */
+export function parseSelector(text: string, maxLength = DEFAULT_LIMITS.selectorMaxLength): SelectorNode {
+  // Checked before anything else is done with the text: the bound is on the work, tokenizing included.
+  if (text.length > maxLength) {
+    throw new SelectorError(`Selector longer than ${maxLength} characters (selectorMaxLength)`, maxLength);
+  }
   return new Parser(tokenize(text)).parse();
 }
 
