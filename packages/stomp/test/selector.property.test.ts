@@ -79,16 +79,37 @@ describe('LIKE matching', () => {
     expect(selects(likeSelector('__', undefined), '😀')).toBe(false);
     expect(selects(likeSelector('a_b', undefined), 'a😀b')).toBe(true);
     expect(selects(likeSelector('%😀', undefined), 'xx😀')).toBe(true);
+    expect(selects(likeSelector('%___%', undefined), 'a😀b')).toBe(true);
+    expect(selects(likeSelector('%____%', undefined), 'a😀b')).toBe(false);
+    expect(selects(likeSelector('%a_b%', undefined), 'xa😀by')).toBe(true);
+    expect(selects(likeSelector('%😀%', undefined), 'x\uD83D😀')).toBe(true);
+    // A lone surrogate in a value is one character, as the 'u' RegExp counted it.
+    expect(selects(likeSelector('a_b', undefined), 'a\uD83Db')).toBe(true);
   });
 
-  test('a pattern that makes a backtracking RegExp explode is answered, both ways', () => {
-    const selector = likeSelector(`${'%a'.repeat(30)}%b`, undefined);
+  test('the leftmost place of each part between two % is taken, and the last part is anchored at the end', () => {
+    const selector = likeSelector('a%b_%b%c', undefined);
+    expect(selects(selector, 'abxbc')).toBe(true);
+    expect(selects(selector, 'ab😀bbc')).toBe(true);
+    expect(selects(selector, 'abxbcd')).toBe(false);
+    expect(selects(selector, 'abbc')).toBe(false);
+    expect(selects(likeSelector('%ab%ab', undefined), 'abab')).toBe(true);
+    expect(selects(likeSelector('%ab%ab', undefined), 'aba')).toBe(false);
+    expect(selects(likeSelector('ab%ab', undefined), 'ab')).toBe(false);
+  });
+
+  test('patterns that make a backtracking RegExp explode are answered, both ways', () => {
     const longA = 'a'.repeat(4000);
-    expect(selects(selector, longA)).toBe(false);
-    expect(selects(selector, `${longA}b`)).toBe(true);
-    const underscores = likeSelector(`${'%_'.repeat(30)}%b`, undefined);
-    expect(selects(underscores, longA)).toBe(false);
-    expect(selects(underscores, `${longA}b`)).toBe(true);
+    for (const p of [
+      `${'%a'.repeat(30)}%b`,
+      `${'%a'.repeat(30)}%b%`,
+      `${'%_'.repeat(30)}%b%`,
+      `%${'_a'.repeat(30)}b%`,
+    ]) {
+      const selector = likeSelector(p, undefined);
+      expect(selects(selector, longA)).toBe(false);
+      expect(selects(selector, `${longA}b`)).toBe(true);
+    }
   });
 });
 

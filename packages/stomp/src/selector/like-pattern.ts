@@ -8,81 +8,144 @@
  * them: '_' matches one emoji, not half of one. An ESCAPE character at the very end has nothing to escape
  * and stands for itself, as it did with the RegExp.
  *
- * Matching is the greedy two-pointer wildcard algorithm rather than a RegExp. A backtracking engine given
- * '%a%a%a%a%b' (`^[\s\S]*a[\s\S]*a...b$`) against a long value of a's tries every way of spreading the a's
- * over the '%'s. Here the only backtrack is to the last '%' seen, letting it swallow one more character: an
- * earlier '%' never needs to swallow more, since whatever it could take the later '%' can take instead. So a
- * match costs at most (value length + 1) x (pattern length + 1) steps, and the selector length bound
- * (limits.selectorMaxLength) bounds the pattern.
+ * Matching is greedy and by hand rather than by RegExp. A backtracking engine given '%a%a%a%a%b'
+ * (`^[\s\S]*a[\s\S]*a...b$`) against a long value of a's tries every way of spreading the a's over the
+ * '%'s. Instead the pattern is cut at its '%'s into segments of fixed length (literals and '_'): the first
+ * must match at the start, the last at the end, and each one between at its leftmost place after the one
+ * before. Leftmost is always safe: every occurrence of a segment has as many characters as any other, so
+ * the leftmost ends first and leaves the most room for the rest. No choice is ever revisited, so a match
+ * costs at most (value length) x (pattern length) steps, and the selector length bound
+ * (limits.selectorMaxLength) bounds the pattern. A segment of literals only is found with
+ * String.prototype.indexOf, which is native and far below that bound in practice ('%error%' over a log line
+ * is one indexOf), and one of '_'s only is just a number of characters to skip. What remains quadratic is a
+ * long segment mixing the two ('%_a_a_a...b%') searched for in a long value: about 1 s for 4,000 tokens
+ * against 64 KiB of a's. Bit-parallel (Shift-And) matching of such segments would divide that by ~32.
  */
 
-/** A token of a compiled pattern: a code point (>= 0), or one of these. */
+/** A token of a compiled segment: a code point (>= 0), or '_'. */
 const ONE = -1;
-const ANY = -2;
+
+/** Literals and '_' between two '%' (or a '%' and an end of the pattern). */
+class Segment {
+  /** The literal text, when the segment has no '_' and can be found with indexOf (see find()). */
+  readonly text: string | undefined;
+  /** Whether the segment is '_'s only: a run of that many code points, found wherever there is room. */
+  readonly anything: boolean;
+  /** UTF-16 code units any match of the segment has at least. */
+  readonly minLength: number;
+
+  constructor(readonly tokens: readonly number[]) {
+    let text: string | undefined = '';
+    let anything = true;
+    let minLength = 0;
+    for (const t of tokens) {
+      minLength += t > 0xffff ? 2 : 1;
+      if (t !== ONE) anything = false;
+      // A lone surrogate could be found by indexOf inside a surrogate pair of the value, where a code point
+      // comparison would not see it: such segments go the token way.
+      if (t === ONE || (t >= 0xd800 && t <= 0xdfff)) text = undefined;
+      else if (text !== undefined) text += String.fromCodePoint(t);
+    }
+    this.text = text;
+    this.anything = anything;
+    this.minLength = minLength;
+  }
+
+  /** Where the segment ends when matched at `s` without passing `limit`, or -1. */
+  matchAt(value: string, s: number, limit: number): number {
+    for (const t of this.tokens) {
+      if (s >= limit) return -1;
+      const c = value.codePointAt(s) as number;
+      if (t !== ONE && t !== c) return -1;
+      s += c > 0xffff ? 2 : 1;
+    }
+    return s;
+  }
+
+  /** Where the leftmost occurrence starting at or after `from` and ending by `limit` ends, or -1. */
+  find(value: string, from: number, limit: number): number {
+    const text = this.text;
+    if (text !== undefined) {
+      const at = value.indexOf(text, from);
+      return at < 0 || at + text.length > limit ? -1 : at + text.length;
+    }
+    if (this.anything) return this.matchAt(value, from, limit);
+    // No start closer to the limit than the segment's shortest match can succeed.
+    const last = limit - this.minLength;
+    for (let s = from; s <= last; s += (value.codePointAt(s) as number) > 0xffff ? 2 : 1) {
+      const end = this.matchAt(value, s, limit);
+      if (end >= 0) return end;
+    }
+    return -1;
+  }
+}
 
 export class LikePattern {
-  /** Code points and wildcards; runs of '%' collapsed to one, since "%%" matches what "%" does. */
-  private readonly tokens: Int32Array;
+  /** Before the first '%'; the whole pattern when it has no '%'. */
+  private readonly head: Segment;
+  /** Between '%'s, in order; never empty segments, since "%%" matches what "%" does. */
+  private readonly middle: readonly Segment[];
+  /** After the last '%'; undefined when the pattern has no '%'. */
+  private readonly tail: Segment | undefined;
+  /** UTF-16 code units any matching value has at least: a quick refusal of values too short. */
+  private readonly minLength: number;
 
   constructor(pattern: string, escape: string | undefined) {
-    const tokens: number[] = [];
+    const segments: number[][] = [[]];
+    let current = segments[0] as number[];
+    const add = (ch: string): void => {
+      if (ch === '%') {
+        if (current.length > 0 || segments.length === 1) segments.push((current = []));
+      } else current.push(ch === '_' ? ONE : (ch.codePointAt(0) as number));
+    };
     let escaped = false;
     for (const ch of pattern) {
-      const cp = ch.codePointAt(0) as number;
       if (escaped) {
-        tokens.push(cp);
+        current.push(ch.codePointAt(0) as number);
         escaped = false;
       } else if (ch === escape) {
         escaped = true;
-      } else if (ch === '%') {
-        if (tokens[tokens.length - 1] !== ANY) tokens.push(ANY);
-      } else {
-        tokens.push(ch === '_' ? ONE : cp);
-      }
+      } else add(ch);
     }
-    if (escaped) {
-      // A trailing escape escapes nothing; it is read like any other character of the pattern.
-      const e = escape as string;
-      if (e === '%') {
-        if (tokens[tokens.length - 1] !== ANY) tokens.push(ANY);
-      } else tokens.push(e === '_' ? ONE : (e.codePointAt(0) as number));
-    }
-    this.tokens = Int32Array.from(tokens);
+    // A trailing escape escapes nothing; it is read like any other character of the pattern.
+    if (escaped) add(escape as string);
+    this.head = new Segment(segments[0] as number[]);
+    this.tail = segments.length > 1 ? new Segment(segments[segments.length - 1] as number[]) : undefined;
+    this.middle = segments.slice(1, -1).map((tokens) => new Segment(tokens));
+    this.minLength = [this.head, ...this.middle, this.tail].reduce(
+      (sum, seg) => sum + (seg?.minLength ?? 0),
+      0,
+    );
   }
 
   matches(value: string): boolean {
-    const tokens = this.tokens;
-    const m = tokens.length;
     const n = value.length;
-    let p = 0;
-    let s = 0;
-    // Where the last '%' was, and where in the value what follows it is being tried.
-    let starP = -1;
-    let starS = 0;
-    while (s < n) {
-      if (p < m) {
-        const t = tokens[p] as number;
-        if (t === ANY) {
-          // A '%' that ends the pattern matches whatever is left.
-          if (p + 1 === m) return true;
-          starP = p++;
-          starS = s;
-          continue;
-        }
-        const c = value.codePointAt(s) as number;
-        if (t === ONE || t === c) {
-          s += c > 0xffff ? 2 : 1;
-          p++;
-          continue;
-        }
-      }
-      if (starP < 0) return false;
-      // Mismatch after a '%': let it swallow one more character and retry the rest of the pattern there.
-      starS += (value.codePointAt(starS) as number) > 0xffff ? 2 : 1;
-      s = starS;
-      p = starP + 1;
+    if (n < this.minLength) return false;
+    let pos = this.head.matchAt(value, 0, n);
+    if (pos < 0) return false;
+    const tail = this.tail;
+    if (tail === undefined) return pos === n;
+    // The tail is as many code points as it has tokens, so where it must start is known from the end.
+    let end = n;
+    for (let k = 0; k < tail.tokens.length; k++) {
+      end -=
+        end >= 2 && isLowSurrogate(value.charCodeAt(end - 1)) && isHighSurrogate(value.charCodeAt(end - 2))
+          ? 2
+          : 1;
     }
-    while (p < m && tokens[p] === ANY) p++;
-    return p === m;
+    if (end < pos || tail.matchAt(value, end, n) !== n) return false;
+    for (const segment of this.middle) {
+      pos = segment.find(value, pos, end);
+      if (pos < 0) return false;
+    }
+    return true;
   }
+}
+
+function isHighSurrogate(u: number): boolean {
+  return u >= 0xd800 && u <= 0xdbff;
+}
+
+function isLowSurrogate(u: number): boolean {
+  return u >= 0xdc00 && u <= 0xdfff;
 }
