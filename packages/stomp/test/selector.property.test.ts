@@ -74,6 +74,32 @@ describe('LIKE matching', () => {
     );
   });
 
+  test('agrees with the RegExp on long segments mixing _ and literals (the bit-parallel search)', () => {
+    // Past 16 tokens such a segment is searched with Shift-And; past 128, with rare letters kept as lists.
+    const letters = [...'abcdefghijklmnopqrstuvwxyz😀', '_', '_', '_'];
+    const segment = fc
+      .integer({ min: 17, max: 300 })
+      .chain((n) => fc.array(fc.constantFrom(...letters), { minLength: n, maxLength: n }))
+      .map((cs) => cs.join(''));
+    const fitted = fc
+      .tuple(segment, fc.array(fc.constantFrom('a', 'b', '😀'), { maxLength: 40 }), fc.nat(), fc.boolean())
+      .map(([seg, filler, at, spoil]) => {
+        const fill = (c: string): string => (c === '_' ? 'q' : c);
+        let v = `${filler.join('')}${[...seg].map(fill).join('')}${filler.join('')}`;
+        if (spoil && v.length > 0) {
+          const i = at % v.length;
+          v = `${v.slice(0, i)}z${v.slice(i + 1)}`;
+        }
+        return { p: `%${seg}%`, v };
+      });
+    fc.assert(
+      fc.property(fitted, ({ p, v }) => {
+        expect(selects(likeSelector(p, undefined), v)).toBe(regexLike(p, undefined).test(v));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   test("'_' stands for one code point: one emoji, not half of one", () => {
     expect(selects(likeSelector('_', undefined), '😀')).toBe(true);
     expect(selects(likeSelector('__', undefined), '😀')).toBe(false);
