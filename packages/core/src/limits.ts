@@ -73,6 +73,15 @@ export interface Limits {
   stompMinHeartbeatMs: number;
   /** Entries kept by a topic exchange's routing-key cache. */
   topicCacheSize: number;
+  /**
+   * Characters (UTF-16 code units) of one JMS selector (the STOMP SUBSCRIBE `selector` header); a longer one
+   * is refused with ERROR "Invalid selector". The selector runs against every message offered to its
+   * subscription, and a LIKE costs up to (value length x pattern length), so its length is the client's
+   * lever on the broker's work per message. RabbitMQ refuses AMQP 1.0 SQL filter expressions over 4096
+   * characters (and 200 tokens), after the AMQP Filter Expressions spec (7.1); ActiveMQ Classic sets no
+   * bound of its own (and compiles LIKE to a backtracking java.util.regex Pattern).
+   */
+  selectorMaxLength: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -99,6 +108,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   stompMaxSubscriptions: 4096,
   stompMinHeartbeatMs: 1000,
   topicCacheSize: 4096,
+  selectorMaxLength: 4096,
 });
 
 export function resolveLimits(overrides?: Partial<Limits>): Limits {

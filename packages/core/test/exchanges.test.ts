@@ -131,6 +131,34 @@ describe('exchanges', () => {
     expect(c.getAll('q')).toEqual(['bigint']);
   });
 
+  test('headers exchange: a string argument matches only that string, not its bytes or its number', () => {
+    c.channel.exchangeDeclare('h', 'headers', flags);
+    c.declareQueue('q');
+    c.channel.queueBind('q', 'h', '', { n: '42' });
+    c.publish('h', '', 'string', { headers: { n: '42' } });
+    c.publish('h', '', 'number', { headers: { n: 42 } });
+    c.publish('h', '', 'bytes', { headers: { n: Buffer.from('42') } });
+    expect(c.getAll('q')).toEqual(['string']);
+  });
+
+  test('headers exchange: 100-key bindings route on all 100 (all) or any one (any), among 1,000 headers', () => {
+    c.channel.exchangeDeclare('h', 'headers', flags);
+    c.declareQueue('all');
+    c.declareQueue('any');
+    const args: Record<string, string> = {};
+    for (let k = 0; k < 100; k++) args[`k${k}`] = `v${k}`;
+    c.channel.queueBind('all', 'h', '', { ...args, 'x-match': 'all' });
+    c.channel.queueBind('any', 'h', '', { ...args, 'x-match': 'any' });
+    const many: Record<string, string> = {};
+    for (let k = 0; k < 1000; k++) many[`k${k}`] = `v${k}`;
+    c.publish('h', '', 'every', { headers: many });
+    c.publish('h', '', 'last wrong', { headers: { ...many, k99: 'x' } });
+    c.publish('h', '', 'only last', { headers: { k99: 'v99' } });
+    c.publish('h', '', 'none', { headers: { k1000: 'v1000' } });
+    expect(c.getAll('all')).toEqual(['every']);
+    expect(c.getAll('any')).toEqual(['every', 'last wrong', 'only last']);
+  });
+
   test('headers binding with a bad x-match is refused with PRECONDITION_FAILED', () => {
     c.channel.exchangeDeclare('h', 'headers', flags);
     c.declareQueue('q');

@@ -13,7 +13,30 @@ function referenceMatch(pattern: string[], key: string[]): boolean {
   return (head === '*' || head === key[0]) && referenceMatch(rest, key.slice(1));
 }
 
+/** The same definition as a table (pattern prefix x key prefix), for keys too long for the recursion. */
+function tableMatch(pattern: string[], key: string[]): boolean {
+  // ok[j] after row i: whether pattern[0..i) matches key[0..j).
+  let ok = key.map(() => false).concat(false);
+  ok[0] = true;
+  for (const head of pattern) {
+    const next = ok.map(() => false);
+    for (let j = 0; j <= key.length; j++) {
+      if (head === '#') next[j] = ok[j] === true || (j > 0 && next[j - 1] === true);
+      else next[j] = j > 0 && ok[j - 1] === true && (head === '*' || head === key[j - 1]);
+    }
+    ok = next;
+  }
+  return ok[key.length] === true;
+}
+
 const words = (key: string): string[] => (key === '' ? [] : key.split('.'));
+
+/** Runs one match and returns the values found, in the order the trie reported them. */
+function matchAll<T>(trie: TopicTrie<T>, key: string): T[] {
+  const got: T[] = [];
+  trie.match(key, got);
+  return got;
+}
 
 const keyArb = fc.array(fc.constantFrom('a', 'b', 'c', ''), { maxLength: 6 }).map((w) => w.join('.'));
 const patternArb = fc
@@ -66,6 +89,69 @@ describe('topic matching', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+  test('patterns crowded with # and * match exactly what the reference matcher says, each binding once', () => {
+    const crowdedPattern = fc
+      .array(fc.constantFrom('a', 'b', '*', '#', '#', '#'), { maxLength: 10 })
+      .map((w) => w.join('.'));
+    const longKey = fc.array(fc.constantFrom('a', 'b'), { maxLength: 10 }).map((w) => w.join('.'));
+    fc.assert(
+      fc.property(
+        fc.array(crowdedPattern, { maxLength: 12 }),
+        fc.array(longKey, { minLength: 1, maxLength: 6 }),
+        (patterns, keys) => {
+          const trie = new TopicTrie<number>();
+          patterns.forEach((p, i) => trie.add(p, i));
+          for (const key of keys) {
+            const got = matchAll(trie, key);
+            const expected = patterns.flatMap((p, i) => (referenceMatch(words(p), words(key)) ? [i] : []));
+            // Every binding has its own value, so any repeat would be the walk reaching a node twice.
+            expect([...got].sort((x, y) => x - y)).toEqual(expected);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  test('a binding full of # against a 255-byte key of 128 words completes with the right answer', () => {
+    const trie = new TopicTrie<string>();
+    const patterns = [
+      '#.a.#.a.#.a.#.a.#.b',
+      '#.a.#.a.#.a.#.a.#.a.#.a.#.a.#.a.#',
+      '#.*.#.*.#.*.#.*.#.*.#.*.#.*.#.b',
+      '*.#.*.#.*.#.*.#.*.#.*.#.*.#.*',
+      `${'#.a.'.repeat(40)}#`,
+      `${'#.*.'.repeat(40)}#.b`,
+    ];
+    for (const p of patterns) trie.add(p, p);
+    const allA = Array.from({ length: 128 }, () => 'a').join('.');
+    const endsInB = `${allA.slice(0, -1)}b`;
+    expect(allA.length).toBe(255);
+    for (const key of [allA, endsInB]) {
+      const expected = patterns.filter((p) => tableMatch(words(p), words(key)));
+      expect(matchAll(trie, key).sort()).toEqual(expected.sort());
+    }
+    // The table agrees with the intent of the patterns: the 'b' ones need the key to end in b.
+    expect(matchAll(trie, allA).sort()).toEqual([patterns[1], patterns[3], patterns[4]].map(String).sort());
+  });
+
+  test('many # bindings sharing one trie, against many long keys, agree with the table reference', () => {
+    const crowdedPattern = fc
+      .array(fc.constantFrom('a', 'b', '*', '#'), { minLength: 1, maxLength: 24 })
+      .map((w) => w.join('.'));
+    const key = fc.array(fc.constantFrom('a', 'b'), { maxLength: 128 }).map((w) => w.join('.'));
+    fc.assert(
+      fc.property(fc.array(crowdedPattern, { maxLength: 30 }), fc.array(key, { maxLength: 5 }), (ps, ks) => {
+        const trie = new TopicTrie<number>();
+        ps.forEach((p, i) => trie.add(p, i));
+        for (const k of ks) {
+          const expected = ps.flatMap((p, i) => (tableMatch(words(p), words(k)) ? [i] : []));
+          expect(matchAll(trie, k).sort((x, y) => x - y)).toEqual(expected);
+        }
+      }),
+      { numRuns: 200 },
     );
   });
 });

@@ -10,7 +10,8 @@ const props: Record<string, SelectorValue> = {
   empty: '',
 };
 const lookup = (name: string): SelectorValue => props[name] ?? null;
-const value = (text: string): SelectorValue => evaluate(parseSelector(text), lookup);
+const value = (text: string, maxLength?: number): SelectorValue =>
+  evaluate(parseSelector(text, maxLength), lookup);
 
 describe('selector evaluation', () => {
   it.each([
@@ -52,6 +53,11 @@ describe('selector evaluation', () => {
     ['"weight" = 10', true], // delimited identifier
     ["color = 'RED'", false], // string comparison is case-sensitive
     ["color = 'red' and weight > 5 or false", true], // keywords are case-insensitive
+    ['weight - 3 - 2 = 5', true], // a chain is left-associative
+    ['weight / 2 / 5 = 1', true],
+    ['weight - 2 * 3 + 1 = 5', true],
+    ['FALSE OR FALSE OR weight = 10', true],
+    ['TRUE AND TRUE AND weight = 9', false],
   ])('%s is %p', (text, expected) => {
     expect(value(text)).toBe(expected);
   });
@@ -76,6 +82,11 @@ describe('selector evaluation', () => {
       ["missing LIKE 'a%'", null],
       ['color = 1', null], // a string that is no number does not compare with one
       ['weight / 0 = 1', null],
+      ['weight / 0 * 0 + 1 = 1', null], // UNKNOWN anywhere in a chain makes the whole of it UNKNOWN
+      ['missing = 1 AND TRUE AND TRUE', null],
+      ['TRUE AND missing = 1 AND FALSE', false], // FALSE anywhere wins over UNKNOWN
+      ['FALSE OR missing = 1 OR FALSE', null],
+      ['FALSE OR missing = 1 OR TRUE', true], // TRUE anywhere wins over UNKNOWN
     ])('%s is %p', (text, expected) => {
       expect(value(text)).toBe(expected);
     });
@@ -110,6 +121,24 @@ describe('selector evaluation', () => {
       expect(() => parseSelector(deep)).toThrow(/nested too deeply/);
       expect(() => parseSelector(`${'NOT '.repeat(500)}flag`)).toThrow(/nested too deeply/);
       expect(() => parseSelector(`${'- '.repeat(500)}weight = 1`)).toThrow(/nested too deeply/);
+    });
+
+    it('evaluates chains of thousands of OR, AND and + without exhausting the stack', () => {
+      // Chains are not nesting: a 10 KB "a + a + ..." used to build a tree deep enough to overflow evaluate().
+      // The length limit is lifted here: the evaluator must not depend on it to stay within the stack.
+      expect(value(`weight = 1${' OR weight = 10'.repeat(5000)}`, Infinity)).toBe(true);
+      expect(value(`flag${' AND flag'.repeat(5000)} AND weight = 9`, Infinity)).toBe(false);
+      expect(value(`weight${' + 1'.repeat(5000)} = 5010`, Infinity)).toBe(true);
+      expect(value(`weight${' * 1'.repeat(5000)} = 10`, Infinity)).toBe(true);
+    });
+
+    it('refuses a selector longer than selectorMaxLength, 4096 characters by default', () => {
+      const exactly = `color = '${'x'.repeat(4096 - "color = ''".length)}'`;
+      expect(exactly).toHaveLength(4096);
+      expect(value(exactly)).toBe(false);
+      expect(() => parseSelector(`${exactly} `)).toThrow(/longer than 4096 characters/);
+      expect(() => parseSelector("color = 'red'", 10)).toThrow(/longer than 10 characters/);
+      expect(new Selector("color = 'red'", 13).matches(lookup)).toBe(true);
     });
 
     it('accepts moderate nesting', () => {

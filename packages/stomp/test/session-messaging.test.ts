@@ -388,6 +388,31 @@ describe('selectors', () => {
     c.frame('SUBSCRIBE', { destination: '/queue/s', id: '1', selector: "a = 'unterminated" });
     expect(header(c.lastError(), 'message')).toBe('Invalid selector');
   });
+
+  it('refuses a selector longer than selectorMaxLength with ERROR Invalid selector, quoting only its start', () => {
+    const c = connected();
+    const selector = `color IN (${Array.from({ length: 1000 }, (_, i) => `'c${i}'`).join(', ')})`;
+    c.frame('SUBSCRIBE', { destination: '/queue/long-selector', id: '1', selector });
+    const error = c.lastError();
+    expect(header(error, 'message')).toBe('Invalid selector');
+    expect(error?.body.toString()).toMatch(/^Selector longer than 4096 characters/);
+    expect(error?.body.length).toBeLessThan(200);
+    expect(broker.vhosts.get('/')?.queues.get('long-selector')?.consumerCount ?? 0).toBe(0);
+  });
+
+  it('takes selectorMaxLength from the session limits', () => {
+    const c = new SessionClient(broker, { limits: { selectorMaxLength: 20 } });
+    c.connect();
+    c.frame('SUBSCRIBE', { destination: '/topic/short', id: 'ok', selector: "color = 'red'" });
+    c.frame('SUBSCRIBE', {
+      destination: '/topic/short',
+      id: 'long',
+      selector: "color = 'red' AND weight > 5",
+    });
+    expect(c.of('ERROR').map((f) => header(f, 'message'))).toEqual(['Invalid selector']);
+    c.frame('SEND', { destination: '/topic/short', color: 'red' }, 'red');
+    expect(c.messages()).toEqual(['red']);
+  });
 });
 
 describe('back-pressure', () => {

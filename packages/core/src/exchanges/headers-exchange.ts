@@ -9,8 +9,12 @@ interface HeadersBinding {
   readonly binding: Binding;
   readonly destination: Destination;
   readonly all: boolean;
-  /** The binding's arguments that take part in matching: x-match always excluded, x-* unless "-with-x". */
-  readonly pairs: readonly (readonly [string, FieldValue])[];
+  /**
+   * The binding's arguments that take part in matching (x-match always excluded, x-* unless "-with-x"), as
+   * two parallel arrays: an indexed walk over them measured faster than destructuring [key, value] tuples.
+   */
+  readonly keys: readonly string[];
+  readonly values: readonly FieldValue[];
 }
 
 /**
@@ -18,6 +22,10 @@ interface HeadersBinding {
  * all (x-match=all, the default) or any (x-match=any) of its arguments equal the message's headers. An
  * argument whose value is void matches any value of a present header. Keys starting with "x-" are ignored
  * unless x-match is all-with-x / any-with-x.
+ *
+ * Cost per message: one own-property lookup in the message's headers per binding argument read, stopping
+ * at the first that decides (a mismatch for all, a match for any), so at most the total number of binding
+ * arguments; the number of headers the message carries does not enter into it (a lookup, not a scan).
  */
 export class HeadersExchange extends Exchange {
   readonly type = 'headers';
@@ -42,7 +50,13 @@ export class HeadersExchange extends Exchange {
     const pairs = Object.entries(b.arguments).filter(
       ([k]) => k !== 'x-match' && (withX || !k.startsWith('x-')),
     );
-    this.matchers.push({ binding: b, destination: b.destination, all: mode.startsWith('all'), pairs });
+    this.matchers.push({
+      binding: b,
+      destination: b.destination,
+      all: mode.startsWith('all'),
+      keys: pairs.map(([k]) => k),
+      values: pairs.map(([, v]) => v),
+    });
   }
 
   protected onUnbind(b: Binding): void {
@@ -52,17 +66,27 @@ export class HeadersExchange extends Exchange {
 }
 
 function matches(m: HeadersBinding, headers: FieldTable): boolean {
+  const { keys, values } = m;
   if (m.all) {
-    for (const [k, v] of m.pairs) if (!pairMatches(headers, k, v)) return false;
+    for (let i = 0; i < keys.length; i++) {
+      if (!pairMatches(headers, keys[i] as string, values[i] as FieldValue)) return false;
+    }
     return true;
   }
-  for (const [k, v] of m.pairs) if (pairMatches(headers, k, v)) return true;
+  for (let i = 0; i < keys.length; i++) {
+    if (pairMatches(headers, keys[i] as string, values[i] as FieldValue)) return true;
+  }
   return false;
 }
 
 function pairMatches(headers: FieldTable, key: string, expected: FieldValue): boolean {
   if (!Object.hasOwn(headers, key)) return false;
-  return expected === null || fieldValuesEqual(headers[key], expected);
+  if (expected === null) return true;
+  const actual = headers[key];
+  // Most binding values are strings, equal only to the identical string: skip the general comparison's
+  // type tests, which were a third of the routing time of a 100-key binding.
+  if (typeof expected === 'string') return actual === expected;
+  return fieldValuesEqual(actual, expected);
 }
 
 function matchMode(args: FieldTable): MatchMode {

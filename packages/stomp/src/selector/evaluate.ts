@@ -12,40 +12,10 @@
  * number and 'true'/'false' as booleans: `priority > 3` works on a header sent as "priority:5".
  */
 import type { SelectorNode, SelectorValue } from './parser';
+import { asBoolean, asNumber, compare } from './values';
 
 /** Resolves an identifier to a value; null when the message has no such property. */
 export type SelectorLookup = (name: string) => SelectorValue;
-
-const NUMERIC = /^\s*[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*$/;
-
-function asNumber(v: SelectorValue): number | null {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string' && NUMERIC.test(v)) return Number(v);
-  return null;
-}
-
-function asBoolean(v: SelectorValue): boolean | null {
-  if (typeof v === 'boolean') return v;
-  if (v === 'true') return true;
-  if (v === 'false') return false;
-  return null;
-}
-
-/** -1, 0, 1, or null when the two values cannot be compared (NULL, or kinds that do not mix). */
-function compare(a: SelectorValue, b: SelectorValue): number | null {
-  if (a === null || b === null) return null;
-  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
-  if (typeof a === 'boolean' || typeof b === 'boolean') {
-    const x = asBoolean(a);
-    const y = asBoolean(b);
-    if (x === null || y === null) return null;
-    return x === y ? 0 : x ? 1 : -1;
-  }
-  const x = asNumber(a);
-  const y = asNumber(b);
-  if (x === null || y === null) return null;
-  return x < y ? -1 : x > y ? 1 : 0;
-}
 
 /** Three-valued AND of two already-evaluated operands. */
 function and3(x: boolean | null, y: boolean | null): SelectorValue {
@@ -58,6 +28,20 @@ function negate(v: SelectorValue): SelectorValue {
   return x === null ? null : !x;
 }
 
+function arithmetic(op: string, x: number, y: number): number | null {
+  switch (op) {
+    case '+':
+      return x + y;
+    case '-':
+      return x - y;
+    case '*':
+      return x * y;
+    default:
+      // Division by zero has no value a selector could use: UNKNOWN, never Infinity or NaN.
+      return y === 0 ? null : x / y;
+  }
+}
+
 export function evaluate(node: SelectorNode, lookup: SelectorLookup): SelectorValue {
   switch (node.t) {
     case 'lit':
@@ -67,17 +51,24 @@ export function evaluate(node: SelectorNode, lookup: SelectorLookup): SelectorVa
     case 'not':
       return negate(evaluate(node.e, lookup));
     case 'and': {
-      // Short-circuit: the right side is not evaluated when the left is FALSE.
-      const x = asBoolean(evaluate(node.l, lookup));
-      if (x === false) return false;
-      return and3(x, asBoolean(evaluate(node.r, lookup)));
+      // Left to right, stopping at the first FALSE; UNKNOWN only if nothing was FALSE (the table above,
+      // folded over the chain).
+      let unknown = false;
+      for (const operand of node.operands) {
+        const x = asBoolean(evaluate(operand, lookup));
+        if (x === false) return false;
+        if (x === null) unknown = true;
+      }
+      return unknown ? null : true;
     }
     case 'or': {
-      const x = asBoolean(evaluate(node.l, lookup));
-      if (x === true) return true;
-      const y = asBoolean(evaluate(node.r, lookup));
-      if (y === true) return true;
-      return x === null || y === null ? null : false;
+      let unknown = false;
+      for (const operand of node.operands) {
+        const x = asBoolean(evaluate(operand, lookup));
+        if (x === true) return true;
+        if (x === null) unknown = true;
+      }
+      return unknown ? null : false;
     }
     case 'cmp': {
       const c = compare(evaluate(node.l, lookup), evaluate(node.r, lookup));
@@ -98,20 +89,12 @@ export function evaluate(node: SelectorNode, lookup: SelectorLookup): SelectorVa
       }
     }
     case 'arith': {
-      const x = asNumber(evaluate(node.l, lookup));
-      const y = asNumber(evaluate(node.r, lookup));
-      if (x === null || y === null) return null;
-      switch (node.op) {
-        case '+':
-          return x + y;
-        case '-':
-          return x - y;
-        case '*':
-          return x * y;
-        default:
-          // Division by zero has no value a selector could use: UNKNOWN, never Infinity or NaN.
-          return y === 0 ? null : x / y;
+      let x = asNumber(evaluate(node.operands[0] as SelectorNode, lookup));
+      for (let i = 1; x !== null && i < node.operands.length; i++) {
+        const y = asNumber(evaluate(node.operands[i] as SelectorNode, lookup));
+        x = y === null ? null : arithmetic(node.ops[i - 1] as string, x, y);
       }
+      return x;
     }
     case 'neg': {
       const x = asNumber(evaluate(node.e, lookup));
@@ -128,20 +111,14 @@ export function evaluate(node: SelectorNode, lookup: SelectorLookup): SelectorVa
     case 'in': {
       const v = evaluate(node.e, lookup);
       if (v === null) return null;
-      let found = false;
-      for (const item of node.list) {
-        if (compare(v, item) === 0) {
-          found = true;
-          break;
-        }
-      }
+      const found = node.list.has(v);
       return node.not ? !found : found;
     }
     case 'like': {
       const v = evaluate(node.e, lookup);
       if (v === null) return null;
       if (typeof v !== 'string') return null;
-      const m = node.re.test(v);
+      const m = node.pattern.matches(v);
       return node.not ? !m : m;
     }
     case 'isnull': {

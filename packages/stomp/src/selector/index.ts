@@ -9,8 +9,12 @@ export { evaluate, type SelectorLookup } from './evaluate';
 export class Selector {
   private readonly root: SelectorNode;
 
-  constructor(readonly text: string) {
-    this.root = parseSelector(text);
+  /** Throws SelectorError for a selector that does not parse or is longer than `maxLength`. */
+  constructor(
+    readonly text: string,
+    maxLength?: number,
+  ) {
+    this.root = parseSelector(text, maxLength);
   }
 
   /** True only when the selector evaluates to TRUE (FALSE and UNKNOWN both reject). */

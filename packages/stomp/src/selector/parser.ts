@@ -16,7 +16,10 @@
  *   primary     = literal | identifier | "(" or-expr ")"
  *   literal     = string | number | TRUE | FALSE | NULL
  */
+import { DEFAULT_LIMITS } from '@warren/core';
 import { SelectorError, tokenize, type Token } from './lexer';
+import { InList } from './in-list';
+import { LikePattern } from './like-pattern';
 
 export type SelectorValue = string | number | boolean | null;
 
@@ -24,9 +27,17 @@ export type SelectorNode =
   | { readonly t: 'lit'; readonly v: SelectorValue }
   | { readonly t: 'id'; readonly name: string }
   | { readonly t: 'not'; readonly e: SelectorNode }
-  | { readonly t: 'and' | 'or'; readonly l: SelectorNode; readonly r: SelectorNode }
+  // A chain (a OR b OR c, a + b - c) is one node with its operands in a list, not a left-deep tree: chains
+  // are not nesting and MAX_DEPTH does not bound them, so a tree would let the selector's length choose how
+  // deep evaluate() recurses (a 10 KB "a + a + ... " overflowed the stack on the first message).
+  | { readonly t: 'and' | 'or'; readonly operands: readonly SelectorNode[] }
   | { readonly t: 'cmp'; readonly op: string; readonly l: SelectorNode; readonly r: SelectorNode }
-  | { readonly t: 'arith'; readonly op: string; readonly l: SelectorNode; readonly r: SelectorNode }
+  | {
+      readonly t: 'arith';
+      /** ops[i] combines the value so far with operands[i + 1]. */
+      readonly ops: readonly string[];
+      readonly operands: readonly SelectorNode[];
+    }
   | { readonly t: 'neg'; readonly e: SelectorNode }
   | {
       readonly t: 'between';
@@ -35,15 +46,20 @@ export type SelectorNode =
       readonly hi: SelectorNode;
       readonly not: boolean;
     }
-  | { readonly t: 'in'; readonly e: SelectorNode; readonly list: SelectorValue[]; readonly not: boolean }
-  | { readonly t: 'like'; readonly e: SelectorNode; readonly re: RegExp; readonly not: boolean }
+  | { readonly t: 'in'; readonly e: SelectorNode; readonly list: InList; readonly not: boolean }
+  | { readonly t: 'like'; readonly e: SelectorNode; readonly pattern: LikePattern; readonly not: boolean }
   | { readonly t: 'isnull'; readonly e: SelectorNode; readonly not: boolean };
 
 /** Nesting bound: a selector is client input, and recursion depth must not be the client's to choose. */
 const MAX_DEPTH = 64;
 const CMP_OPS: ReadonlySet<string> = new Set(['=', '<>', '<', '<=', '>', '>=']);
 
-export function parseSelector(text: string): SelectorNode {
+/** Parses a selector of at most `maxLength` characters (limits.selectorMaxLength by default). */
+export function parseSelector(text: string, maxLength = DEFAULT_LIMITS.selectorMaxLength): SelectorNode {
+  // Checked before anything else is done with the text: the bound is on the work, tokenizing included.
+  if (text.length > maxLength) {
+    throw new SelectorError(`Selector longer than ${maxLength} characters (selectorMaxLength)`, maxLength);
+  }
   return new Parser(tokenize(text)).parse();
 }
 
@@ -102,22 +118,29 @@ class Parser {
 
   private or(): SelectorNode {
     this.nest();
-    let l = this.and();
-    while (this.isKeyword('OR')) {
-      this.i++;
-      l = { t: 'or', l, r: this.and() };
+    const first = this.and();
+    let node = first;
+    if (this.isKeyword('OR')) {
+      const operands = [first];
+      while (this.isKeyword('OR')) {
+        this.i++;
+        operands.push(this.and());
+      }
+      node = { t: 'or', operands };
     }
     this.depth--;
-    return l;
+    return node;
   }
 
   private and(): SelectorNode {
-    let l = this.not();
+    const first = this.not();
+    if (!this.isKeyword('AND')) return first;
+    const operands = [first];
     while (this.isKeyword('AND')) {
       this.i++;
-      l = { t: 'and', l, r: this.not() };
+      operands.push(this.not());
     }
-    return l;
+    return { t: 'and', operands };
   }
 
   private not(): SelectorNode {
@@ -168,7 +191,7 @@ class Parser {
         list.push(this.literal());
       }
       this.expectOp(')');
-      return { t: 'in', e, list, not };
+      return { t: 'in', e, list: new InList(list), not };
     }
     if (this.isKeyword('LIKE')) {
       this.i++;
@@ -180,28 +203,34 @@ class Parser {
         escape = this.string();
         if (escape.length !== 1) throw new SelectorError('ESCAPE must be one character', pos);
       }
-      return { t: 'like', e, re: likePattern(pattern, escape), not };
+      return { t: 'like', e, pattern: new LikePattern(pattern, escape), not };
     }
     if (not) this.fail('Expected BETWEEN, IN or LIKE after NOT');
     return e;
   }
 
   private sum(): SelectorNode {
-    let l = this.product();
+    const first = this.product();
+    if (!this.isOp('+') && !this.isOp('-')) return first;
+    const ops: string[] = [];
+    const operands = [first];
     while (this.isOp('+') || this.isOp('-')) {
-      const op = this.next().text;
-      l = { t: 'arith', op, l, r: this.product() };
+      ops.push(this.next().text);
+      operands.push(this.product());
     }
-    return l;
+    return { t: 'arith', ops, operands };
   }
 
   private product(): SelectorNode {
-    let l = this.unary();
+    const first = this.unary();
+    if (!this.isOp('*') && !this.isOp('/')) return first;
+    const ops: string[] = [];
+    const operands = [first];
     while (this.isOp('*') || this.isOp('/')) {
-      const op = this.next().text;
-      l = { t: 'arith', op, l, r: this.unary() };
+      ops.push(this.next().text);
+      operands.push(this.unary());
     }
-    return l;
+    return { t: 'arith', ops, operands };
   }
 
   private unary(): SelectorNode {
@@ -261,26 +290,4 @@ class Parser {
     this.i++;
     return t.text;
   }
-}
-
-/** LIKE: '%' any sequence, '_' any one character, the ESCAPE character makes the next one literal. */
-function likePattern(pattern: string, escape: string | undefined): RegExp {
-  let source = '^';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern.charAt(i);
-    if (escape !== undefined && c === escape && i + 1 < pattern.length) {
-      source += regexEscape(pattern.charAt(++i));
-    } else if (c === '%') {
-      source += '[\\s\\S]*';
-    } else if (c === '_') {
-      source += '[\\s\\S]';
-    } else {
-      source += regexEscape(c);
-    }
-  }
-  return new RegExp(`${source}$`, 'u');
-}
-
-function regexEscape(c: string): string {
-  return /[\\^$.*+?()[\]{}|/]/.test(c) ? `\\${c}` : c;
 }

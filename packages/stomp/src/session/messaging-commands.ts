@@ -19,7 +19,7 @@ import type { SettleKind, StompTransactions } from './transactions';
 export interface CommandHost extends MessageWriter {
   readonly id: string;
   readonly transactions: StompTransactions;
-  readonly limits: Pick<Limits, 'stompMaxSubscriptions'>;
+  readonly limits: Pick<Limits, 'stompMaxSubscriptions' | 'selectorMaxLength'>;
 }
 
 const ACK_MODES: ReadonlySet<string> = new Set(['auto', 'client', 'client-individual']);
@@ -85,11 +85,14 @@ export class MessagingCommands {
     let selector: Selector | undefined;
     const selectorText = h.get('selector');
     if (selectorText !== undefined) {
+      const maxLength = this.host.limits.selectorMaxLength;
       try {
-        selector = new Selector(selectorText);
+        selector = new Selector(selectorText, maxLength);
       } catch (error) {
         if (!(error instanceof SelectorError)) throw error;
-        throw new StompFailure('Invalid selector', `${error.message}: ${selectorText}\n`);
+        // Quote the selector back, but not all of one refused for its length.
+        const shown = selectorText.length > maxLength ? `${selectorText.slice(0, 64)}...` : selectorText;
+        throw new StompFailure('Invalid selector', `${error.message}: ${shown}\n`);
       }
     }
     // prefetch-count is RabbitMQ's; activemq.prefetchSize is what ActiveMQ clients send.

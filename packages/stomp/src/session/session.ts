@@ -28,7 +28,7 @@ export interface StompSessionOptions {
   /** Started: durable state restored. */
   broker: Broker;
   logger?: Logger;
-  /** Over the broker's limits: the stomp* limits and maxTransactionOps. */
+  /** Over the broker's limits: the stomp* limits, maxTransactionOps and selectorMaxLength. */
   limits?: Partial<Limits>;
   /** The CONNECTED `server` header, `Warren/<version>`. */
   serverName?: string;
