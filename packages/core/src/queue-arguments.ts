@@ -64,6 +64,11 @@ export function parseQueueArguments(args: FieldTable, queue: string, vhost: stri
   if (deadLetterRoutingKey !== undefined && deadLetterExchange === undefined) {
     invalid('x-dead-letter-routing-key', '{routing_key_but_no_dlx_defined}');
   }
+  // Dead letters are published with it as their routing key, which every protocol bounds at 255 octets (an
+  // AMQP shortstr); a longer one could not be delivered, and a topic match walks it word by word.
+  if (deadLetterRoutingKey !== undefined && Buffer.byteLength(deadLetterRoutingKey, 'utf8') > 255) {
+    invalid('x-dead-letter-routing-key', '{routing_key_too_long}');
+  }
   const queueType = text('x-queue-type');
   if (queueType !== undefined && queueType !== 'classic') {
     // Quorum and stream queues are different machines; claiming to be one would mislead clients.

@@ -67,6 +67,10 @@ describe('queues', () => {
     [{ 'x-overflow': 'explode' }, /invalid arg 'x-overflow'/],
     [{ 'x-max-priority': 256 }, /invalid arg 'x-max-priority'/],
     [{ 'x-dead-letter-routing-key': 'k' }, /routing_key_but_no_dlx_defined/],
+    [
+      { 'x-dead-letter-exchange': 'dlx', 'x-dead-letter-routing-key': 'k'.repeat(256) },
+      /routing_key_too_long/,
+    ],
     [{ 'x-queue-type': 'quorum' }, /invalid arg 'x-queue-type'/],
   ])('invalid queue arguments are refused: %j', (args, message) => {
     expect(() => c.declareQueue('bad', args)).toThrow(

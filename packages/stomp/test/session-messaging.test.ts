@@ -18,6 +18,13 @@ function connected(version = '1.2'): SessionClient {
 const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 describe('SEND and SUBSCRIBE', () => {
+  it('refuses a SUBSCRIBE whose binding key is longer than any routing key can be (255 bytes)', () => {
+    const c = connected();
+    c.frame('SUBSCRIBE', { destination: `/topic/${'w.'.repeat(20_000)}x`, id: 'long' });
+    expect(header(c.lastError(), 'message')).toBe('Invalid header');
+    expect([...(broker.vhosts.get('/')?.exchanges.get('amq.topic')?.bindings ?? [])]).toEqual([]);
+  });
+
   it('delivers a 1.0 SEND to a bare name to a subscriber of that name, as Net::Stomp does it', () => {
     const c = connected('1.0');
     c.frame('SUBSCRIBE', { destination: 'foo', ack: 'client' });

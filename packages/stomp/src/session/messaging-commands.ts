@@ -69,6 +69,8 @@ export class MessagingCommands {
     const h = frame.headers;
     const destination = required(frame, 'destination', 'Missing destination');
     const dest = parseDestination(destination);
+    // A binding key longer than any routing key can never match, and a topic match walks it word by word.
+    checkDeliverable(dest);
     const idHeader = h.get('id');
     // A subscription without id (STOMP 1.0) is known by its destination: UNSUBSCRIBE names it so.
     const id = idHeader ?? destination;
