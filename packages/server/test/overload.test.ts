@@ -57,7 +57,12 @@ test('a publisher with no consumer is blocked (connection.blocked) before the he
   // Publish until the broker says stop; amqplib's write buffer fills once the broker stops reading.
   const body = Buffer.alloc(64, 0x61);
   let sent = 0;
+  const giveUp = Date.now() + 30_000;
   while (events.length === 0) {
+    if (Date.now() > giveUp) {
+      const seen = proc.lines.map((l) => `${String(l.msg)} ${JSON.stringify(l['reason'] ?? '')}`).slice(-8);
+      throw new Error(`not blocked after ${sent} messages in 30 s; broker log: ${seen.join(' | ')}`);
+    }
     for (let i = 0; i < 1000; i++) {
       sent++;
       if (!ch.sendToQueue('backlog', body)) {
@@ -65,6 +70,9 @@ test('a publisher with no consumer is blocked (connection.blocked) before the he
           const done = (): void => resolve();
           ch.once('drain', done);
           conn.once('blocked', done);
+          // A broker that died must fail the test with its reason, not leave it waiting for a drain.
+          void proc?.exited.then(done);
+          setTimeout(done, 1000);
         });
         break;
       }
@@ -76,16 +84,20 @@ test('a publisher with no consumer is blocked (connection.blocked) before the he
   expect(sent).toBeGreaterThan(10_000);
   const alarm = proc.lines.find((l) => l.msg === 'memory alarm raised: publishers are blocked');
   expect(String(alarm?.['reason'])).toMatch(/heap .* above 0\.5 of the V8 heap limit/);
-  // Still alive and serving: a consumer drains the backlog, and the publisher is let go.
-  const { messageCount } = await ch.checkQueue('backlog');
+  // Still alive and serving: the blocked connection is no longer read (as in RabbitMQ), but one that never
+  // published is, so an operator's client can look at the backlog and purge it; the publisher is then let go.
+  const admin = await amqp.connect(`amqp://guest:guest@127.0.0.1:${port}`);
+  const ach = await admin.createChannel();
+  const { messageCount } = await ach.checkQueue('backlog');
   expect(messageCount).toBeGreaterThan(10_000);
-  await ch.purgeQueue('backlog');
+  await ach.purgeQueue('backlog');
   const deadline = Date.now() + 20_000;
   while (!events.includes('unblocked') && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   expect(events).toContain('unblocked');
   expect(proc.child.exitCode).toBeNull();
+  await admin.close();
   await conn.close();
   proc.child.kill('SIGTERM');
   expect(await proc.exited).toBe(0);
