@@ -128,6 +128,7 @@ export class Channel {
   queueDeclare(name: string, options: QueueOptions, passive = false): DeclaredQueue {
     const queueName = name === '' ? serverName('amq.gen-') : name;
     if (!passive) this.check('configure', 'queue', queueName);
+    if (options.exclusive && !passive && !this.vhost.queues.has(queueName)) this.checkQueueRoom();
     const q = this.vhost.declareQueue(queueName, options, this.connection, passive);
     if (options.exclusive && !passive && q.owner === this.connection) this.connection.ownQueue(q);
     this.lastQueue = q.name;
@@ -139,6 +140,7 @@ export class Channel {
    * amq.rabbitmq.reply-to.<random>, gone with the connection. Replies reach it through the default exchange.
    */
   declareReplyQueue(): string {
+    this.checkQueueRoom();
     const name = REPLY_TO_PREFIX + randomBytes(16).toString('base64url');
     const q = this.vhost.declareQueue(
       name,
@@ -496,6 +498,20 @@ export class Channel {
       );
     }
     this.syncBatch.push(seq);
+  }
+
+  /**
+   * A connection's exclusive queues die with it, but while it lives one client could make millions (an RPC
+   * client that declares a reply queue per request and never deletes them): maxQueuesPerConnection.
+   */
+  private checkQueueRoom(): void {
+    const max = this.vhost.broker.limits.maxQueuesPerConnection;
+    if (this.connection.ownedQueues >= max) {
+      throw new WarrenError(
+        'PRECONDITION_FAILED',
+        `cannot declare queue: this connection already holds ${max} exclusive queues (maxQueuesPerConnection)`,
+      );
+    }
   }
 
   private requireTx(): Transaction {

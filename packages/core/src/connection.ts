@@ -80,6 +80,15 @@ export class Connection implements QueueOwner {
     this.exclusiveQueues.add(q);
   }
 
+  forgetQueue(q: Queue): void {
+    this.exclusiveQueues.delete(q);
+  }
+
+  /** Exclusive queues this connection holds now (server-named, reply-to, STOMP subscriptions' own). */
+  get ownedQueues(): number {
+    return this.exclusiveQueues.size;
+  }
+
   /** Socket back-pressure: call with false when write() returns false, with true on 'drain'. */
   setWritable(writable: boolean): void {
     if (this.writable === writable) return;
@@ -91,7 +100,7 @@ export class Connection implements QueueOwner {
     if (this.closed) return;
     this.closed = true;
     for (const ch of [...this.channels.values()]) ch.close();
-    for (const q of this.exclusiveQueues) this.vhost.removeQueue(q);
+    for (const q of [...this.exclusiveQueues]) this.vhost.removeQueue(q);
     this.exclusiveQueues.clear();
     this.onClose(this);
   }

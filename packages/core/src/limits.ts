@@ -19,6 +19,11 @@ export interface Limits {
   handshakeTimeoutMs: number;
   /** Consumers on one channel. */
   maxConsumersPerChannel: number;
+  /**
+   * Exclusive queues one connection holds at once (server-named, direct reply-to, STOMP topic and temp-queue
+   * queues): they live as long as the connection, so without a bound one client could make millions.
+   */
+  maxQueuesPerConnection: number;
   /** Publishes + acks buffered in one transaction before tx operations are refused. */
   maxTransactionOps: number;
   /** Unacked deliveries on one channel when no prefetch is set (a safety net, not flow control). */
@@ -91,6 +96,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   heartbeatSeconds: 60,
   handshakeTimeoutMs: 10_000,
   maxConsumersPerChannel: 65535,
+  maxQueuesPerConnection: 65535,
   maxTransactionOps: 65536,
   maxUnackedPerChannel: 1_000_000,
   maxOutboundBytes: 4 * 1024 * 1024,

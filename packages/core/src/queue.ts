@@ -26,6 +26,8 @@ export interface QueueOptions {
 /** Who owns an exclusive queue: a connection. */
 export interface QueueOwner {
   readonly id: number;
+  /** The queue is gone (deleted, expired, auto-deleted) before its owner: the owner stops counting it. */
+  forgetQueue(q: Queue): void;
 }
 
 /**

@@ -195,6 +195,7 @@ export class Vhost {
     this.queues.delete(q.name);
     for (const b of [...q.bindings]) this.removeBinding(b);
     const count = q.destroy(notifyConsumers);
+    q.owner?.forgetQueue(q);
     if (q.durable && q.owner === undefined) {
       this.broker.persistence.dropQueue(this.name, q.name);
       this.broker.persistence.delete({

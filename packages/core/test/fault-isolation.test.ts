@@ -160,3 +160,24 @@ describe('store callbacks are guarded per connection', () => {
     expect(good.connection.closed).toBe(false);
   });
 });
+
+describe('exclusive queues per connection', () => {
+  test('a connection that declares and deletes reply queues one per request holds none of them afterwards', () => {
+    const c = new CoreClient(broker);
+    for (let i = 0; i < 1000; i++) {
+      const q = c.declareQueue('', {}, { exclusive: true });
+      c.channel.queueDelete(q);
+    }
+    expect(c.connection.ownedQueues).toBe(0);
+  });
+
+  test('past maxQueuesPerConnection a declare is refused with 406 and the connection keeps working', async () => {
+    const small = await startBroker({ limits: { maxQueuesPerConnection: 3 } });
+    const c = new CoreClient(small);
+    for (let i = 0; i < 3; i++) c.declareQueue('', {}, { exclusive: true });
+    expect(() => c.declareQueue('', {}, { exclusive: true })).toThrow(/maxQueuesPerConnection/);
+    expect(() => c.declareQueue('shared-ok')).not.toThrow();
+    expect(new CoreClient(small).declareQueue('', {}, { exclusive: true })).toMatch(/^amq\.gen-/);
+    await small.close();
+  });
+});
