@@ -1,15 +1,18 @@
 'use strict';
+/* global setInterval, clearInterval */
 /**
  * What a durable backlog costs in memory per message: an in-process broker with a Journal in a temp dir,
  * N persistent 1 KiB messages published into one durable queue nobody consumes (the core API directly, no
- * sockets), then heap and RSS after a forced GC. Each N runs in its own child process, so one run's heap
+ * sockets), then heap, array buffers (typed arrays and Buffers live outside the JS heap) and RSS after a
+ * forced GC. Each N runs in its own child process, so one run's heap
  * cannot colour the next one's RSS.
  *
  *   npm run build && node packages/journal/bench/backlog-memory.js [--counts 100000,1000000] [--restart]
  *                                                                   [--store journal|null] [--json]
  *
  * The split: after the totals, the journal's index is dropped (core = what is left of the growth), then the
- * queue's ready list; each drop is followed by a GC and the heap it gave back is that part's share. `--store
+ * queue's ready list; each drop is followed by a GC and the heap plus array buffers it gave back are that
+ * part's share (the core's without the bodies still in memory: they are the budget, not index). `--store
  * null` runs the core over a store that writes nothing and pages (the core side alone, no disk).
  * `--restart` closes the broker, opens the journal again and starts a new broker on it: restart time, the
  * heap after it and the highest heap seen while it ran (sampled every 20 ms).
@@ -32,7 +35,14 @@ function parent() {
   const json = args.includes('--json');
   const rows = [];
   for (const n of counts) {
-    const childArgs = ['--expose-gc', '--max-old-space-size=8192', __filename, '--child', String(n), store];
+    const childArgs = [
+      '--expose-gc',
+      '--max-old-space-size=8192',
+      process.argv[1],
+      '--child',
+      String(n),
+      store,
+    ];
     if (args.includes('--restart')) childArgs.push('restart');
     const r = spawnSync(process.execPath, childArgs, {
       encoding: 'utf8',
@@ -52,6 +62,7 @@ function parent() {
     ['heap MB', (r) => (r.heapUsed / 1e6).toFixed(0)],
     ['rss MB', (r) => (r.rss / 1e6).toFixed(0)],
     ['heap B/msg', (r) => r.heapPerMsg],
+    ['buffers B/msg', (r) => r.buffersPerMsg],
     ['rss B/msg', (r) => r.rssPerMsg],
     ['core B/msg', (r) => r.corePerMsg],
     ['journal B/msg', (r) => r.journalPerMsg],
@@ -77,7 +88,7 @@ function gc() {
 function memory() {
   gc();
   const m = process.memoryUsage();
-  return { heap: m.heapUsed, rss: m.rss, external: m.external };
+  return { heap: m.heapUsed, rss: m.rss, buffers: m.arrayBuffers };
 }
 
 /** Writes nothing, reads nothing back, yet lets queues page: the core's own cost with no store behind it. */
@@ -141,6 +152,7 @@ async function child() {
       heapUsed: full.heap - base.heap,
       rss: full.rss - base.rss,
       heapPerMsg: Math.round((full.heap - base.heap) / n),
+      buffersPerMsg: Math.round((full.buffers - base.buffers) / n),
       rssPerMsg: Math.round((full.rss - base.rss) / n),
     };
 
@@ -175,10 +187,12 @@ async function child() {
     if (storeKind === 'journal') {
       store.index = null;
       rest = memory();
-      row.journalPerMsg = Math.round((now.heap - rest.heap) / n);
+      row.journalPerMsg = Math.round((now.heap + now.buffers - rest.heap - rest.buffers) / n);
     }
+    const bodies = broker.memory.used;
     q.ready = null;
-    row.corePerMsg = Math.round((rest.heap - memory().heap) / n);
+    const none = memory();
+    row.corePerMsg = Math.round((rest.heap + rest.buffers - bodies - none.heap - none.buffers) / n);
     process.stdout.write(`${JSON.stringify(row)}\n`);
     rmSync(dir, { recursive: true, force: true });
     // The broker is not closed: its parts were just taken away.
