@@ -116,16 +116,15 @@ export class Broker {
       const queue = this.findQueueByKey(key);
       if (queue === undefined) continue;
       for (const r of list) {
-        let msg: Message;
-        if (r.message === undefined) {
-          msg = Message.pagedOut(r.id, r.size, r.priority);
-          paged++;
-        } else {
-          msg = shared.get(r.id) ?? Message.fromStored(r.message);
-          shared.set(r.id, msg);
-        }
-        queue.restore(msg, r.delivered);
         restored++;
+        if (r.message === undefined) {
+          queue.restorePaged(r.id, r.size, r.priority, r.delivered);
+          paged++;
+          continue;
+        }
+        const msg = shared.get(r.id) ?? Message.fromStored(r.message);
+        shared.set(r.id, msg);
+        queue.restore(msg, r.delivered);
       }
     }
     this.logger.info({ vhosts: this.vhosts.size, messages: restored, paged }, 'broker state restored');
