@@ -170,9 +170,11 @@ export class Queue {
 
   /**
    * Whether the next message is paged out: basic.get must wait (`whenHeadLoaded`) before `take` can hand it
-   * out.
+   * out. Heads past their TTL leave first (as `take` would drop them), so the answer is about the message
+   * `take` would hand out, not an expired one in front of it.
    */
   get headPaged(): boolean {
+    this.expireDue(this.vhost.broker.now());
     return this.ready.headPaged;
   }
 

@@ -79,6 +79,19 @@ describe('a paged-out backlog held in blocks', () => {
     await broker.close();
   });
 
+  test('answers basic.get from a paged head, also right after in-memory heads expired', async () => {
+    let now = 1_000_000;
+    const [broker, client] = await start(new MemoryStore(), { clock: () => now });
+    client.declareQueue('g', {}, { durable: true });
+    // The four in memory expire; the paged-out ones after them do not.
+    for (let i = 0; i < 4; i++) client.publish('', 'g', body(i), { ...PERSISTENT, expiration: '10' });
+    for (let i = 4; i < 3000; i++) client.publish('', 'g', body(i), PERSISTENT);
+    expect(queueOf(broker, 'g').ready.pagedCount).toBe(2996);
+    now += 20;
+    expect(await getAll(client, 'g')).toEqual(bodies(4, 3000));
+    await broker.close();
+  });
+
   test('expires paged-out messages by the queue TTL, dead-lettering them in order with their bodies', async () => {
     let now = 1_000_000;
     const [broker, client] = await start(new MemoryStore(), { clock: () => now });
