@@ -14,7 +14,8 @@
  * queue's ready list; each drop is followed by a GC and the heap plus array buffers it gave back are that
  * part's share (the core's without the bodies still in memory: they are the budget, not index). `--store
  * null` runs the core over a store that writes nothing and pages (the core side alone, no disk).
- * `--restart` closes the broker, opens the journal again and starts a new broker on it: restart time, the
+ * `--consume` then reads the whole backlog back through one consumer (prefetch 1000, an ack every 100) and
+ * reports its rate instead of the split. `--restart` closes the broker, opens the journal again and starts a new broker on it: restart time, the
  * heap after it and the highest heap seen while it ran (sampled every 20 ms).
  */
 const { spawnSync } = require('node:child_process');
@@ -44,6 +45,7 @@ function parent() {
       store,
     ];
     if (args.includes('--restart')) childArgs.push('restart');
+    if (args.includes('--consume')) childArgs.push('consume');
     const r = spawnSync(process.execPath, childArgs, {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -66,6 +68,7 @@ function parent() {
     ['rss B/msg', (r) => r.rssPerMsg],
     ['core B/msg', (r) => r.corePerMsg],
     ['journal B/msg', (r) => r.journalPerMsg],
+    ['consume/s', (r) => r.consumeRate],
     ['restart s', (r) => r.restartSec],
     ['heap after restart B/msg', (r) => r.restartHeapPerMsg],
     [
@@ -79,6 +82,29 @@ function parent() {
   console.log(line(cols.map(([h]) => h)));
   for (const t of table) console.log(line(t));
   console.log(`node ${process.version}, ${require('node:os').cpus().length} CPUs`);
+}
+
+/** Consumes `n` messages from the backlog queue, acking every 100th (multiple); returns msgs/s. */
+async function consumeAll(broker, n) {
+  const { CoreClient } = require('@warren/testkit');
+  const client = new CoreClient(broker);
+  client.channel.qos(1000, false);
+  let got = 0;
+  const t0 = process.hrtime.bigint();
+  await new Promise((resolve) => {
+    client.channel.consume(
+      'backlog',
+      {},
+      {
+        deliver: (d) => {
+          if (++got % 100 === 0 || got === n) client.channel.ack(d.tag, true);
+          if (got === n) resolve();
+        },
+        cancelledByBroker: () => {},
+      },
+    );
+  });
+  return Math.round(n / (Number(process.hrtime.bigint() - t0) / 1e9));
 }
 
 function gc() {
@@ -108,7 +134,8 @@ class NullPagingStore {
 async function child() {
   const n = Number(args[1]);
   const storeKind = args[2];
-  const restart = args[3] === 'restart';
+  const restart = args.includes('restart');
+  const consume = args.includes('consume');
   const { Broker, Message } = require('@warren/core');
   const { Journal } = require('../dist');
   const dir = mkdtempSync(join(tmpdir(), 'warren-backlog-'));
@@ -177,6 +204,13 @@ async function child() {
       if (q.messageCount !== n) throw new Error(`after restart ${q.messageCount} of ${n} messages`);
       row.restartHeapPerMsg = Math.round((after.heap - before.heap) / n);
       row.restartPeakHeap = Math.max(peak, after.heap) - before.heap;
+    }
+
+    if (consume) {
+      row.consumeRate = await consumeAll(broker, n);
+      process.stdout.write(`${JSON.stringify(row)}\n`);
+      await broker.close();
+      return;
     }
 
     // The split, measured by letting go of each part and seeing what a GC gives back (after a restart, of
