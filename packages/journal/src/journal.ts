@@ -14,6 +14,7 @@ import { Appender } from './appender';
 import { DirLock } from './dir-lock';
 import { DiskMonitor, type DiskAlarmListener } from './disk-monitor';
 import { BatchWriter } from './batch-writer';
+import { auditIndex } from './index-audit';
 import { JournalIndex } from './journal-index';
 import { Maintenance, type MaintenanceHost } from './maintenance';
 import { encodeOps } from './op-writer';
@@ -68,7 +69,8 @@ export const DEFAULT_SEGMENT_SIZE = 64 * 1024 * 1024;
  */
 export class Journal implements MessageStore, MaintenanceHost {
   readonly index: JournalIndex;
-  readonly segments = new Map<number, Segment>();
+  /** The index's table: its columns name segments by number. */
+  readonly segments: Map<number, Segment>;
   readonly logger: Logger;
   readonly segmentSize: number;
   readonly fsync: boolean;
@@ -92,6 +94,7 @@ export class Journal implements MessageStore, MaintenanceHost {
     this.segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
     this.fsync = options.fsync ?? true;
     this.index = index;
+    this.segments = index.segments;
     for (const s of segments) this.segments.set(s.no, s);
     this.appender = new Appender({
       dir,
@@ -141,7 +144,7 @@ export class Journal implements MessageStore, MaintenanceHost {
         dir: options.dir,
         segments: report.segments,
         records: report.records,
-        messages: index.messages.size,
+        messages: index.messageCount,
         damaged: report.truncated.length + report.skipped.length + report.undecodable.length,
       },
       'journal opened',
@@ -165,15 +168,18 @@ export class Journal implements MessageStore, MaintenanceHost {
     await this.appender.idle();
     const budget = options.residentBytes ?? Infinity;
     const ordered = new Map<string, { id: number; seq: number; delivered: boolean }[]>();
+    this.index.eachEntry((e) => {
+      let list = ordered.get(e.queue);
+      if (list === undefined) ordered.set(e.queue, (list = []));
+      list.push({ id: e.id, seq: e.seq, delivered: e.delivered });
+    });
     const whole = new Set<number>();
-    for (const [queue, entries] of this.index.queues) {
-      const list = [...entries].map(([id, e]) => ({ id, seq: e.seq, delivered: e.delivered }));
+    for (const list of ordered.values()) {
       list.sort((a, b) => a.seq - b.seq);
-      ordered.set(queue, list);
       // The record length stands in for the body size: close enough to split a queue at its budget.
       let bytes = 0;
       for (const { id } of list) {
-        bytes += this.index.messages.get(id)?.len ?? 0;
+        bytes += this.index.bodyOf(id)?.len ?? 0;
         if (bytes > budget) break;
         whole.add(id);
       }
@@ -210,8 +216,8 @@ export class Journal implements MessageStore, MaintenanceHost {
       const bySeg = new Map<Segment, { id: number; off: number; len: number }[]>();
       let needBatch = 0;
       for (const id of pending) {
-        const m = this.index.messages.get(id);
-        if (m?.seg === undefined || m.refs === 0) continue;
+        const m = this.index.bodyOf(id);
+        if (m === undefined || m.refs === 0) continue;
         let list = bySeg.get(m.seg);
         if (list === undefined) bySeg.set(m.seg, (list = []));
         list.push({ id, off: m.off, len: m.len });
@@ -311,9 +317,9 @@ export class Journal implements MessageStore, MaintenanceHost {
     await this.lock.release();
   }
 
-  /** Space accounting checked against the index (see JournalIndex.audit); empty when consistent. */
+  /** Space accounting checked against the index (see auditIndex); empty when consistent. */
   audit(): string[] {
-    return this.index.audit(this.segments.values());
+    return auditIndex(this.index, this.segments.values());
   }
 
   stats(): JournalStats {
@@ -329,7 +335,7 @@ export class Journal implements MessageStore, MaintenanceHost {
       segments: this.segments.size,
       diskBytes,
       liveBytes,
-      messages: this.index.messages.size,
+      messages: this.index.messageCount,
       rounds: a.rounds,
       batches: a.batches,
       bytesWritten: a.bytes,
@@ -372,12 +378,12 @@ export class Journal implements MessageStore, MaintenanceHost {
     whole: ReadonlySet<number>,
   ): Promise<{ bodies: Map<number, StoredMessage>; meta: Map<number, { size: number; priority: number }> }> {
     const bySeg = new Map<Segment, { id: number; off: number; len: number }[]>();
-    for (const [id, m] of this.index.messages) {
-      if (m.seg === undefined || m.refs === 0) continue;
-      let list = bySeg.get(m.seg);
-      if (list === undefined) bySeg.set(m.seg, (list = []));
-      list.push({ id, off: m.off, len: m.len });
-    }
+    this.index.eachBody((id, seg, off, len, refs) => {
+      if (refs === 0) return;
+      let list = bySeg.get(seg);
+      if (list === undefined) bySeg.set(seg, (list = []));
+      list.push({ id, off, len });
+    });
     const bodies = new Map<number, StoredMessage>();
     const meta = new Map<number, { size: number; priority: number }>();
     for (const [seg, locs] of bySeg) {

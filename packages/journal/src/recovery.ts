@@ -52,6 +52,7 @@ export async function recoverSegments(
     const buf = await readFile(path);
     const seg = new Segment(no, path, buf.length);
     segments.push(seg);
+    index.segments.set(no, seg);
     report.segments++;
     const header = decodeHeader(buf);
     if (header !== undefined) {
