@@ -16,7 +16,7 @@
  * null` runs the core over a store that writes nothing and pages (the core side alone, no disk).
  * `--consume` then reads the whole backlog back through one consumer (prefetch 1000, an ack every 100) and
  * reports its rate instead of the split. `--restart` closes the broker, opens the journal again and starts a new broker on it: restart time, the
- * heap after it and the highest heap seen while it ran (sampled every 20 ms).
+ * heap after it and the highest heap and RSS (of the whole process) seen while it ran (sampled every 20 ms).
  */
 const { spawnSync } = require('node:child_process');
 const { mkdtempSync, rmSync } = require('node:fs');
@@ -74,6 +74,10 @@ function parent() {
     [
       'peak heap in restart MB',
       (r) => (r.restartPeakHeap === undefined ? undefined : (r.restartPeakHeap / 1e6).toFixed(0)),
+    ],
+    [
+      'peak rss in restart MB',
+      (r) => (r.restartPeakRss === undefined ? undefined : (r.restartPeakRss / 1e6).toFixed(0)),
     ],
   ];
   const table = rows.map((r) => cols.map(([, f]) => fmt(f(r))));
@@ -189,9 +193,11 @@ async function child() {
       store = undefined;
       const before = memory();
       let peak = 0;
+      let peakRss = 0;
       const sampler = setInterval(() => {
-        const h = process.memoryUsage().heapUsed;
-        if (h > peak) peak = h;
+        const m = process.memoryUsage();
+        if (m.heapUsed > peak) peak = m.heapUsed;
+        if (m.rss > peakRss) peakRss = m.rss;
       }, 20);
       const t0 = process.hrtime.bigint();
       store = await open();
@@ -204,6 +210,7 @@ async function child() {
       if (q.messageCount !== n) throw new Error(`after restart ${q.messageCount} of ${n} messages`);
       row.restartHeapPerMsg = Math.round((after.heap - before.heap) / n);
       row.restartPeakHeap = Math.max(peak, after.heap) - before.heap;
+      row.restartPeakRss = Math.max(peakRss, after.rss);
     }
 
     if (consume) {
