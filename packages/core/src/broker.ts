@@ -91,7 +91,7 @@ export class Broker {
     // a budget of 0 means queues never page, so everything is loaded.
     const budget = this.limits.queueResidentBytes;
     const state = await this.store.recover(
-      this.persistence.canPage && budget > 0 ? { residentBytes: budget } : {},
+      this.persistence.canPage && budget > 0 ? { residentBytes: budget, pagedTails: true } : {},
     );
     this.messageSeq = state.maxMessageId;
     if (state.topology.length === 0) {
@@ -126,6 +126,14 @@ export class Broker {
         shared.set(r.id, msg);
         queue.restore(msg, r.delivered);
       }
+      const tail = state.pagedTails?.get(key);
+      if (tail === undefined) continue;
+      const { ids, sizes, priorities, delivered } = tail;
+      for (let i = 0; i < ids.length; i++) {
+        queue.restorePaged(ids[i] as number, sizes[i] as number, priorities[i] as number, delivered[i] === 1);
+      }
+      restored += ids.length;
+      paged += ids.length;
     }
     this.logger.info({ vhosts: this.vhosts.size, messages: restored, paged }, 'broker state restored');
   }

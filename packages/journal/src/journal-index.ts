@@ -1,4 +1,13 @@
 import type { TopologyRecord } from '@warren/core';
+import {
+  entryState,
+  extraView,
+  type BodyLocation,
+  type DeliveredMark,
+  type EntryState,
+  type EntryView,
+  type QueueState,
+} from './index-entries';
 import { MessageTable } from './message-table';
 import type { Segment } from './segment';
 
@@ -8,59 +17,6 @@ export interface TopologyState {
   seg: Segment;
   off: number;
   len: number;
-}
-
-/**
- * A queue entry that does not fit its message's columns (MessageTable): a second or later queue holding the
- * message, or an ENQUEUE record of a length other than its queue's usual one. Rare, so an object each.
- */
-interface EntryState {
-  seq: number;
-  delivered: boolean;
-  seg: Segment;
-  off: number;
-  len: number;
-  dSeg: Segment | undefined;
-  dOff: number;
-  dLen: number;
-}
-
-/** The delivered mark of an entry kept in the columns, and its DELIVERED record if it has one. */
-interface DeliveredMark {
-  seg: Segment | undefined;
-  off: number;
-  len: number;
-}
-
-interface QueueState {
-  readonly key: string;
-  /** Number + 1, as kept in MessageTable's primary-queue column (0 there means none). */
-  readonly tag: number;
-  /** Length of this queue's ENQUEUE records (fixed by its name), so the columns need not keep it. */
-  enqueueLen: number;
-  /** Entries held in the columns. */
-  primaries: number;
-  readonly extra: Map<number, EntryState>;
-}
-
-/** Where a message's MESSAGE record is, and how many queue entries hold the message. */
-export interface BodyLocation {
-  seg: Segment;
-  off: number;
-  len: number;
-  refs: number;
-}
-
-/** One queue entry, as visited by `eachEntry`: its ENQUEUE record and its DELIVERED record if any. */
-export interface EntryView {
-  queue: string;
-  id: number;
-  seq: number;
-  delivered: boolean;
-  seg: Segment;
-  len: number;
-  dSeg: Segment | undefined;
-  dLen: number;
 }
 
 /**
@@ -109,15 +65,39 @@ export class JournalIndex {
     this.topology.delete(key);
   }
 
-  body(id: number, seg: Segment, off: number, len: number): void {
+  /** A MESSAGE record: the body of `id`, `size` bytes of it the message body proper. */
+  body(id: number, seg: Segment, off: number, len: number, size: number, priority: number): void {
     const t = this.table;
     let s = t.find(id);
     if (s < 0) s = t.add(id);
     // Two copies of a body (one moved by compaction, the old one still on disk): the newer one counts.
     else if (t.bodySeg(s) >= 0) this.seg(t.bodySeg(s)).kill(t.bodyLen(s), undefined, this.batch);
     t.setBody(s, seg.no, off, len);
+    t.setMeta(s, size, priority);
     seg.addLive(len);
     if (id > this.maxMessageId) this.maxMessageId = id;
+  }
+
+  /** Compaction copied the body's record of `id` (it is held) to `seg`. */
+  bodyMoved(id: number, seg: Segment, off: number, len: number): void {
+    const t = this.table;
+    const s = t.find(id);
+    if (s < 0) return;
+    if (t.bodySeg(s) >= 0) this.seg(t.bodySeg(s)).kill(t.bodyLen(s), undefined, this.batch);
+    t.setBody(s, seg.no, off, len);
+    seg.addLive(len);
+  }
+
+  /** Body bytes of a message whose body is on disk; -1 otherwise. */
+  bodySizeOf(id: number): number {
+    const s = this.table.find(id);
+    return s < 0 || this.table.bodySeg(s) < 0 ? -1 : this.table.bodySize(s);
+  }
+
+  /** Priority of a message whose body is on disk (0 otherwise). */
+  priorityOf(id: number): number {
+    const s = this.table.find(id);
+    return s < 0 ? 0 : this.table.priority(s);
   }
 
   /** The body's record was found unreadable: its entries stay, and are skipped when recovered. */
@@ -377,13 +357,4 @@ export class JournalIndex {
   private seen(seq: number): void {
     if (seq >= this.nextSeq) this.nextSeq = seq + 1;
   }
-}
-
-function extraView(q: QueueState, id: number, e: EntryState): EntryView {
-  const { seq, delivered, seg, len, dSeg, dLen } = e;
-  return { queue: q.key, id, seq, delivered, seg, len, dSeg, dLen };
-}
-
-function entryState(seq: number, delivered: boolean, seg: Segment, off: number, len: number): EntryState {
-  return { seq, delivered, seg, off, len, dSeg: undefined, dOff: 0, dLen: 0 };
 }

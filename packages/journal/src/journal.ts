@@ -5,7 +5,6 @@ import {
   type Logger,
   type MessageStore,
   type RecoverOptions,
-  type RecoveredQueueMessage,
   type RecoveredState,
   type StoredMessage,
   type StoreOp,
@@ -19,7 +18,8 @@ import { JournalIndex } from './journal-index';
 import { Maintenance, type MaintenanceHost } from './maintenance';
 import { encodeOps } from './op-writer';
 import { encodeHeader, HEADER_SIZE, recordAt, segmentFileName } from './record-format';
-import { decodeMessage, decodeMessageMeta } from './records';
+import { decodeMessage } from './records';
+import { recoveredState } from './recovered-state';
 import { recoverSegments, type RecoveryReport } from './recovery';
 import { Segment } from './segment';
 import { readRecords } from './segment-reader';
@@ -160,49 +160,12 @@ export class Journal implements MessageStore, MaintenanceHost {
     return this.appender.durableBatch;
   }
 
-  /**
-   * Topology, and each queue's messages in order. With `residentBytes`, only about that many bytes of each
-   * queue's front are loaded whole; the rest come as id, size and priority, their bodies read later (`read`).
-   */
+  /** Topology and each queue's messages in order (see recoveredState). */
   async recover(options: RecoverOptions = {}): Promise<RecoveredState> {
     await this.appender.idle();
-    const budget = options.residentBytes ?? Infinity;
-    const ordered = new Map<string, { id: number; seq: number; delivered: boolean }[]>();
-    this.index.eachEntry((e) => {
-      let list = ordered.get(e.queue);
-      if (list === undefined) ordered.set(e.queue, (list = []));
-      list.push({ id: e.id, seq: e.seq, delivered: e.delivered });
-    });
-    const whole = new Set<number>();
-    for (const list of ordered.values()) {
-      list.sort((a, b) => a.seq - b.seq);
-      // The record length stands in for the body size: close enough to split a queue at its budget.
-      let bytes = 0;
-      for (const { id } of list) {
-        bytes += this.index.bodyOf(id)?.len ?? 0;
-        if (bytes > budget) break;
-        whole.add(id);
-      }
-    }
-    const { bodies, meta } = await this.maintenance.hold(() => this.readBodies(whole));
-    const topology = [...this.index.topology.values()].sort((a, b) => a.seq - b.seq).map((t) => t.record);
-    const messages = new Map<string, RecoveredQueueMessage[]>();
-    for (const [queue, list] of ordered) {
-      const out: RecoveredQueueMessage[] = [];
-      for (const { id, delivered } of list) {
-        const message = bodies.get(id);
-        if (message !== undefined) {
-          const priority = message.properties.priority ?? 0;
-          out.push({ id, size: message.body.length, priority, message, delivered });
-          continue;
-        }
-        const m = meta.get(id);
-        if (m !== undefined)
-          out.push({ id, size: m.size, priority: m.priority, message: undefined, delivered });
-      }
-      messages.set(queue, out);
-    }
-    return { topology, messages, maxMessageId: this.index.maxMessageId };
+    return recoveredState(this.index, options, (whole) =>
+      this.maintenance.hold(() => this.readBodies(whole)),
+    );
   }
 
   /**
@@ -370,22 +333,17 @@ export class Journal implements MessageStore, MaintenanceHost {
     });
   }
 
-  /**
-   * Every live message, read back from the segments (bodies are not kept in memory): those in `whole` decoded
-   * whole, the others only for their size and priority.
-   */
-  private async readBodies(
-    whole: ReadonlySet<number>,
-  ): Promise<{ bodies: Map<number, StoredMessage>; meta: Map<number, { size: number; priority: number }> }> {
+  /** The messages in `whole`, read back from the segments (bodies are not kept in memory). */
+  private async readBodies(whole: ReadonlySet<number>): Promise<Map<number, StoredMessage>> {
     const bySeg = new Map<Segment, { id: number; off: number; len: number }[]>();
-    this.index.eachBody((id, seg, off, len, refs) => {
-      if (refs === 0) return;
-      let list = bySeg.get(seg);
-      if (list === undefined) bySeg.set(seg, (list = []));
-      list.push({ id, off, len });
-    });
+    for (const id of whole) {
+      const m = this.index.bodyOf(id);
+      if (m === undefined || m.refs === 0) continue;
+      let list = bySeg.get(m.seg);
+      if (list === undefined) bySeg.set(m.seg, (list = []));
+      list.push({ id, off: m.off, len: m.len });
+    }
     const bodies = new Map<number, StoredMessage>();
-    const meta = new Map<number, { size: number; priority: number }>();
     for (const [seg, locs] of bySeg) {
       await readRecords(seg.path, locs, (buf, pos, loc) => {
         if (recordAt(buf, pos) !== loc.len) {
@@ -395,10 +353,9 @@ export class Journal implements MessageStore, MaintenanceHost {
           );
           return;
         }
-        if (whole.has(loc.id)) bodies.set(loc.id, decodeMessage(buf, pos, loc.len));
-        else meta.set(loc.id, decodeMessageMeta(buf, pos, loc.len));
+        bodies.set(loc.id, decodeMessage(buf, pos, loc.len));
       });
     }
-    return { bodies, meta };
+    return bodies;
   }
 }

@@ -248,7 +248,7 @@ export class Maintenance {
               }
               const off = base + w.offset;
               w.raw(bytes);
-              index.body(item.id, seg, off, item.len);
+              index.bodyMoved(item.id, seg, off, item.len);
             }
             this.stats.moved += item.len;
           }

@@ -5,7 +5,7 @@ const CHUNK_BITS = 14;
 const CHUNK = 1 << CHUNK_BITS;
 const LOW = CHUNK - 1;
 /** Bytes of one slot over all columns (see Chunk). */
-const SLOT_BYTES = 44;
+const SLOT_BYTES = 49;
 const MAX_U32 = 0xffff_ffff;
 
 /** One chunk of every column, laid over a single ArrayBuffer. */
@@ -19,6 +19,8 @@ class Chunk {
   readonly pQueue: Uint32Array;
   readonly pSeg: Int32Array;
   readonly pOff: Uint32Array;
+  readonly size: Uint32Array;
+  readonly priority: Uint8Array;
 
   constructor() {
     const buf = new ArrayBuffer(CHUNK * SLOT_BYTES);
@@ -35,13 +37,17 @@ class Chunk {
     this.pQueue = u32();
     this.pSeg = i32();
     this.pOff = u32();
+    this.size = u32();
+    this.priority = new Uint8Array(buf, at, CHUNK);
   }
 }
 
 /**
- * The journal's per-message state as columns, one slot per message id (44 bytes, plus 12 per bucket of the
- * id map): how many queue entries hold it, where its MESSAGE record is, and its first queue entry (the
- * common case is exactly one: one durable queue, no DELIVERED record yet), where its ENQUEUE record is.
+ * The journal's per-message state as columns, one slot per message id (49 bytes, plus 12 per bucket of the
+ * id map): how many queue entries hold it, where its MESSAGE record is, its body size and priority (what a
+ * queue needs to hold it while it stays on disk, so a restart need not read every body for them), and its
+ * first queue entry (the common case is exactly one: one durable queue, no DELIVERED record yet), where
+ * its ENQUEUE record is.
  * Segments are referred to by number (-1: none); offsets and lengths are 32-bit (a segment is closed long
  * before 4 GiB).
  *
@@ -94,6 +100,8 @@ export class MessageTable {
       c.pQueue[i] = l.pQueue[j] as number;
       c.pSeg[i] = l.pSeg[j] as number;
       c.pOff[i] = l.pOff[j] as number;
+      c.size[i] = l.size[j] as number;
+      c.priority[i] = l.priority[j] as number;
       this.ids.set(c.id[i] as number, s);
     }
     // One spare chunk stays, so a queue hovering at a chunk boundary does not allocate on every message.
@@ -132,6 +140,23 @@ export class MessageTable {
     c.bSeg[i] = seg;
     c.bOff[i] = off;
     c.bLen[i] = len;
+  }
+
+  /** Body bytes (without properties and routing), and priority: kept with the body's first location. */
+  bodySize(s: number): number {
+    return this.chunk(s).size[s & LOW] as number;
+  }
+
+  priority(s: number): number {
+    return this.chunk(s).priority[s & LOW] as number;
+  }
+
+  setMeta(s: number, size: number, priority: number): void {
+    const c = this.chunk(s);
+    const i = s & LOW;
+    c.size[i] = size;
+    // AMQP priorities are an octet; anything above counts as the highest anyway.
+    c.priority[i] = priority > 255 ? 255 : priority < 0 ? 0 : priority;
   }
 
   clearBody(s: number): void {

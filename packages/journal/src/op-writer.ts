@@ -48,7 +48,7 @@ function encodeOp(op: StoreOp, w: BatchWriter, index: JournalIndex, seg: Segment
       if (op.message !== undefined && !index.hasBody(op.id)) {
         const off = base + w.offset;
         const len = writeMessage(w, op.message);
-        index.body(op.id, seg, off, len);
+        index.body(op.id, seg, off, len, op.message.body.length, op.message.properties.priority ?? 0);
       }
       const held = index.entrySeq(op.queue, op.id);
       const seq = held >= 0 ? held : index.nextSeq;

@@ -83,3 +83,40 @@ describe('the journal index', () => {
     expect(journal.stats().messages).toBe(300);
   });
 });
+
+describe('a restart of a long queue', () => {
+  it('hands over the front whole and the rest as columns, in order, with sizes and priorities', async () => {
+    const batch: StoreOp[] = [];
+    for (let id = 1; id <= 2000; id++) {
+      const m = message(id, 'x'.repeat(id % 50));
+      m.properties = { deliveryMode: 2, priority: id % 4 };
+      batch.push({ op: 'enqueue', queue: Q('long'), id, message: m });
+    }
+    batch.push({ op: 'delivered', queue: Q('long'), id: 1 }, { op: 'delivered', queue: Q('long'), id: 1500 });
+    await writeDurable(journal, batch);
+    await journal.close();
+    journal = await openJournal(dir, { segmentSize: 4096 });
+
+    const all = (await journal.recover()).messages.get(Q('long')) ?? [];
+    const split = await journal.recover({ residentBytes: 1000, pagedTails: true });
+    const front = split.messages.get(Q('long')) ?? [];
+    const tail = split.pagedTails?.get(Q('long'));
+    expect(front.length).toBeGreaterThan(10);
+    expect(front.every((m) => m.message !== undefined)).toBe(true);
+    expect(front.reduce((n, m) => n + m.size, 0)).toBeLessThanOrEqual(1000);
+    expect(front.length + (tail?.ids.length ?? 0)).toBe(2000);
+    const columns = Array.from(tail?.ids ?? [], (id, i) => ({
+      id,
+      size: tail?.sizes[i],
+      priority: tail?.priorities[i],
+      delivered: tail?.delivered[i] === 1,
+    }));
+    const brief = (m: { id: number; size: number; priority: number; delivered: boolean }): unknown => ({
+      id: m.id,
+      size: m.size,
+      priority: m.priority,
+      delivered: m.delivered,
+    });
+    expect([...front.map(brief), ...columns]).toEqual(all.map(brief));
+  });
+});
