@@ -4,19 +4,20 @@
  * What a durable backlog costs in memory per message: an in-process broker with a Journal in a temp dir,
  * N persistent 1 KiB messages published into one durable queue nobody consumes (the core API directly, no
  * sockets), then heap, array buffers (typed arrays and Buffers live outside the JS heap) and RSS after a
- * forced GC. Each N runs in its own child process, so one run's heap
- * cannot colour the next one's RSS.
+ * forced GC. Each N runs in its own child process, so one run's heap cannot colour the next one's RSS.
  *
  *   npm run build && node packages/journal/bench/backlog-memory.js [--counts 100000,1000000] [--restart]
- *                                                                   [--store journal|null] [--json]
+ *       [--consume] [--store journal|null] [--heap-mb 8192] [--json]
  *
  * The split: after the totals, the journal's index is dropped (core = what is left of the growth), then the
  * queue's ready list; each drop is followed by a GC and the heap plus array buffers it gave back are that
- * part's share (the core's without the bodies still in memory: they are the budget, not index). `--store
- * null` runs the core over a store that writes nothing and pages (the core side alone, no disk).
+ * part's share (the core's without the bodies still in memory: they are the budget, not index).
+ * `--store null` runs the core over a store that writes nothing and pages (the core side alone, no disk).
  * `--consume` then reads the whole backlog back through one consumer (prefetch 1000, an ack every 100) and
- * reports its rate instead of the split. `--restart` closes the broker, opens the journal again and starts a new broker on it: restart time, the
- * heap after it and the highest heap and RSS (of the whole process) seen while it ran (sampled every 20 ms).
+ * reports its rate instead of the split. `--restart` closes the broker, opens the journal again and starts
+ * a new broker on it: restart time, the heap after it and the highest heap and RSS (of the whole process)
+ * seen while it ran (sampled every 20 ms). `--heap-mb` is the child's V8 old-space limit: a small one shows
+ * that a backlog fits it.
  */
 const { spawnSync } = require('node:child_process');
 const { mkdtempSync, rmSync } = require('node:fs');
@@ -38,7 +39,7 @@ function parent() {
   for (const n of counts) {
     const childArgs = [
       '--expose-gc',
-      '--max-old-space-size=8192',
+      `--max-old-space-size=${flag('--heap-mb', '8192')}`,
       process.argv[1],
       '--child',
       String(n),
