@@ -320,7 +320,10 @@ export class Queue {
     this.ready.pushPaged(++this.seq, id, size, priority, this.restoredExpiry(), delivered ? 1 : 0);
   }
 
-  /** A restored message's per-message TTL is not known without its properties: only the queue's applies. */
+  /**
+   * The queue's TTL, counted from the restart; a message's own `expiration` is not applied again (a paged-out
+   * one's properties are not even read at restart).
+   */
   private restoredExpiry(): number {
     const ttl = this.settings.messageTtl ?? -1;
     return ttl >= 0 ? this.vhost.broker.now() + ttl : 0;
