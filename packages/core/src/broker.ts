@@ -99,7 +99,7 @@ export class Broker {
     // a budget of 0 means queues never page, so everything is loaded.
     const budget = this.limits.queueResidentBytes;
     const state = await this.store.recover(
-      this.persistence.canPage && budget > 0 ? { residentBytes: budget } : {},
+      this.persistence.canPage && budget > 0 ? { residentBytes: budget, pagedTails: true } : {},
     );
     this.messageSeq = state.maxMessageId;
     if (state.topology.length === 0) {
@@ -124,17 +124,24 @@ export class Broker {
       const queue = this.findQueueByKey(key);
       if (queue === undefined) continue;
       for (const r of list) {
-        let msg: Message;
-        if (r.message === undefined) {
-          msg = Message.pagedOut(r.id, r.size, r.priority);
-          paged++;
-        } else {
-          msg = shared.get(r.id) ?? Message.fromStored(r.message);
-          shared.set(r.id, msg);
-        }
-        queue.restore(msg, r.delivered);
         restored++;
+        if (r.message === undefined) {
+          queue.restorePaged(r.id, r.size, r.priority, r.delivered);
+          paged++;
+          continue;
+        }
+        const msg = shared.get(r.id) ?? Message.fromStored(r.message);
+        shared.set(r.id, msg);
+        queue.restore(msg, r.delivered);
       }
+      const tail = state.pagedTails?.get(key);
+      if (tail === undefined) continue;
+      const { ids, sizes, priorities, delivered } = tail;
+      for (let i = 0; i < ids.length; i++) {
+        queue.restorePaged(ids[i] as number, sizes[i] as number, priorities[i] as number, delivered[i] === 1);
+      }
+      restored += ids.length;
+      paged += ids.length;
     }
     this.logger.info({ vhosts: this.vhosts.size, messages: restored, paged }, 'broker state restored');
     this.memory.start(this.limits.memoryCheckIntervalMs);

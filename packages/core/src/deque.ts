@@ -45,6 +45,10 @@ export class Deque<T> {
     return this.count === 0 ? undefined : this.items[this.head];
   }
 
+  peekLast(): T | undefined {
+    return this.count === 0 ? undefined : this.items[(this.head + this.count - 1) & this.mask];
+  }
+
   at(index: number): T | undefined {
     if (index < 0 || index >= this.count) return undefined;
     return this.items[(this.head + index) & this.mask];
@@ -72,6 +76,35 @@ export class Deque<T> {
     }
     this.items[(this.head + lo) & this.mask] = item;
     this.count++;
+  }
+
+  /** Replaces the item at `index`. */
+  set(index: number, item: T): void {
+    if (index < 0 || index >= this.count) throw new RangeError(`set ${index} of ${this.count}`);
+    this.items[(this.head + index) & this.mask] = item;
+  }
+
+  /**
+   * Inserts `list` before the item at `index` (`length`: at the back), moving whichever side is shorter, so
+   * an insert near the front costs O(index + list.length) however long the deque is.
+   */
+  insertAt(index: number, list: readonly T[]): void {
+    const k = list.length;
+    if (k === 0) return;
+    if (index < 0 || index > this.count) throw new RangeError(`insertAt ${index} of ${this.count}`);
+    while (this.count + k > this.items.length) this.grow();
+    const { items, mask } = this;
+    if (index < this.count - index) {
+      // Front part moves k places towards the front.
+      this.head = (this.head - k) & mask;
+      for (let i = 0; i < index; i++) items[(this.head + i) & mask] = items[(this.head + i + k) & mask];
+    } else {
+      for (let i = this.count - 1; i >= index; i--) {
+        items[(this.head + i + k) & mask] = items[(this.head + i) & mask];
+      }
+    }
+    for (let j = 0; j < k; j++) items[(this.head + index + j) & mask] = list[j] as T;
+    this.count += k;
   }
 
   /** Removes and returns the item at `index` (0 = front), closing the gap: O(n). */

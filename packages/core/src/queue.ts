@@ -75,7 +75,13 @@ export class Queue {
     /** The connection owning an exclusive queue. */
     readonly owner: QueueOwner | undefined,
   ) {
-    this.ready = new ReadyList(settings.maxPriority);
+    this.ready = new ReadyList(settings.maxPriority, (seq, id, size, priority, expiresAt, deliveries) => {
+      const stub = Message.pagedOut(id, size, priority);
+      stub.refs = 1;
+      const entry = new QueueEntry(this, stub, seq, expiresAt);
+      entry.deliveryCount = deliveries;
+      return entry;
+    });
     this.touch();
   }
 
@@ -127,7 +133,7 @@ export class Queue {
       }
     }
     if (this.overBudget(msg)) this.pageOut(entry);
-    this.ready.push(entry);
+    else this.ready.push(entry);
     this.enforceMaxLength();
     this.dispatch();
     return true;
@@ -166,10 +172,12 @@ export class Queue {
 
   /**
    * Whether the next message is paged out: basic.get must wait (`whenHeadLoaded`) before `take` can hand it
-   * out.
+   * out. Heads past their TTL leave first (as `take` would drop them), so the answer is about the message
+   * `take` would hand out, not an expired one in front of it.
    */
   get headPaged(): boolean {
-    return this.ready.peek()?.msg.paged === true;
+    this.expireDue(this.vhost.broker.now());
+    return this.ready.headPaged;
   }
 
   /** Calls `fn` once the read of paged-out messages under way (or started now) is done. */
@@ -204,12 +212,12 @@ export class Queue {
       let budget = this.vhost.broker.limits.dispatchBatch;
       while (this.ready.length > 0) {
         this.expireDue(now);
-        const head = this.ready.peek();
-        if (head === undefined) break;
-        if (head.msg.paged) {
+        if (this.ready.headPaged) {
           this.pageIn();
           break;
         }
+        const head = this.ready.peek();
+        if (head === undefined) break;
         let consumer = this.pickConsumer(head.msg);
         let entry: QueueEntry | undefined;
         if (consumer !== undefined) entry = this.ready.shift();
@@ -263,10 +271,9 @@ export class Queue {
   }
 
   purge(): number {
-    const entries = this.ready.drain();
-    for (const e of entries) this.release(e);
+    const count = this.ready.drain((e) => this.release(e));
     this.armExpiry();
-    return entries.length;
+    return count;
   }
 
   /** Called by the vhost when the queue is deleted: consumers are told, ready messages released. */
@@ -274,8 +281,7 @@ export class Queue {
     this.deleted = true;
     this.clearUnusedTimer();
     if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
-    const count = this.ready.length;
-    for (const e of this.ready.drain()) this.release(e);
+    const count = this.ready.drain((e) => this.release(e));
     this.runLoadWaiters();
     for (const c of this.consumers.splice(0)) {
       c.cancelled = true;
@@ -300,16 +306,29 @@ export class Queue {
     this.unusedTimer.unref();
   }
 
-  /**
-   * Restores a message from the store at startup, in order, without writing it again. `msg` may be a paged-out
-   * stand-in (Message.pagedOut) when the store left its body on disk.
-   */
+  /** Restores a message from the store at startup, in order, without writing it again. */
   restore(msg: Message, delivered: boolean): void {
-    const ttl = this.settings.messageTtl ?? -1;
-    const entry = new QueueEntry(this, msg, ++this.seq, ttl >= 0 ? this.vhost.broker.now() + ttl : 0);
+    const entry = new QueueEntry(this, msg, ++this.seq, this.restoredExpiry());
     entry.deliveryCount = delivered ? 1 : 0;
     if (msg.refs++ === 0) this.vhost.broker.memory.add(msg);
     this.ready.push(entry);
+  }
+
+  /**
+   * Restores, in order, a message the store left on disk: the queue holds only its id, size and priority
+   * (in a ReadyList block, no object) until it reads the message back.
+   */
+  restorePaged(id: number, size: number, priority: number, delivered: boolean): void {
+    this.ready.pushPaged(++this.seq, id, size, priority, this.restoredExpiry(), delivered ? 1 : 0);
+  }
+
+  /**
+   * The queue's TTL, counted from the restart; a message's own `expiration` is not applied again (a paged-out
+   * one's properties are not even read at restart).
+   */
+  private restoredExpiry(): number {
+    const ttl = this.settings.messageTtl ?? -1;
+    return ttl >= 0 ? this.vhost.broker.now() + ttl : 0;
   }
 
   /** Bytes of ready messages this queue keeps in memory before it pages persistent ones out; 0 for never. */
@@ -329,14 +348,13 @@ export class Queue {
   }
 
   /**
-   * The entry keeps a stand-in and lets go of the message: once no other queue holds it, its body and
-   * properties are garbage and only the store has them. The store write is already in this turn's batch.
+   * The entry goes into the ready list as a paged-out one (no object: a slot in a block) and lets go of the
+   * message: once no other queue holds it, its body and properties are garbage and only the store has them.
+   * The store write is already in this turn's batch.
    */
   private pageOut(entry: QueueEntry): void {
     const msg = entry.msg;
-    const stub = Message.pagedOut(msg.id, msg.size, msg.priority);
-    stub.refs = 1;
-    entry.msg = stub;
+    this.ready.pushPaged(entry.seq, msg.id, msg.size, msg.priority, entry.expiresAt, entry.deliveryCount);
     if (--msg.refs === 0) this.vhost.broker.memory.remove(msg);
   }
 

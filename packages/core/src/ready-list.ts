@@ -1,18 +1,38 @@
 import { Deque } from './deque';
 import type { Message } from './message';
+import { PagedBlock } from './paged-block';
 import type { QueueEntry } from './queue-entry';
 
-const bySeq = (e: QueueEntry): number => e.seq;
+/**
+ * Makes the QueueEntry (with a paged-out stand-in message, Message.pagedOut) for an entry a PagedBlock held,
+ * when someone needs it as an object: the next read-back batch, a paged head that expires or is dropped, a
+ * purge.
+ */
+export type StandInFactory = (
+  seq: number,
+  id: number,
+  size: number,
+  priority: number,
+  expiresAt: number,
+  deliveryCount: number,
+) => QueueEntry;
+
+/** What a level's tail holds: an entry object, or a run of paged-out entries as columns. */
+type TailItem = QueueEntry | PagedBlock;
 
 /**
  * One priority level: `head` then `tail`, in publish order. `head` holds only messages in memory; `tail` starts
  * at the first paged-out one (body on disk) and takes every later arrival, so the order survives while the
- * queue reads the backlog back a batch at a time. Without paging `tail` stays empty.
+ * queue reads the backlog back a batch at a time. Without paging `tail` stays empty. In `tail`, paged-out
+ * entries are kept in blocks; only those being read back (and transient messages arriving meanwhile) are
+ * QueueEntry objects.
  */
 interface Level {
   readonly head: Deque<QueueEntry>;
-  readonly tail: Deque<QueueEntry>;
+  readonly tail: Deque<TailItem>;
 }
+
+const firstSeqOf = (item: TailItem): number => (item instanceof PagedBlock ? item.firstSeq : item.seq);
 
 /**
  * A queue's ready messages. Without x-max-priority it is one FIFO; with it, one FIFO per priority level and
@@ -29,7 +49,10 @@ export class ReadyList {
   /** Ready messages whose body is on disk only. */
   pagedCount = 0;
 
-  constructor(readonly maxPriority: number) {
+  constructor(
+    readonly maxPriority: number,
+    private readonly standIn: StandInFactory,
+  ) {
     this.levels = [];
     for (let i = 0; i <= maxPriority; i++) this.levels.push({ head: new Deque(), tail: new Deque() });
   }
@@ -38,28 +61,67 @@ export class ReadyList {
     return this.count;
   }
 
+  /** An entry whose message is in memory (a stand-in, Message.paged, goes to a block like `pushPaged`). */
   push(entry: QueueEntry): void {
-    const level = this.level(entry);
-    (entry.msg.paged || level.tail.length > 0 ? level.tail : level.head).push(entry);
+    const msg = entry.msg;
+    if (msg.paged) {
+      this.pushPaged(entry.seq, msg.id, msg.size, msg.priority, entry.expiresAt, entry.deliveryCount);
+      return;
+    }
+    const level = this.level(msg.priority);
+    (level.tail.length > 0 ? level.tail : level.head).push(entry);
     this.added(entry);
+  }
+
+  /**
+   * A paged-out entry, appended without an object of its own: to the last block of its level's tail when it
+   * follows on, else to a new block. `seq` must be above every seq already in the list.
+   */
+  pushPaged(
+    seq: number,
+    id: number,
+    size: number,
+    priority: number,
+    expiresAt: number,
+    deliveryCount: number,
+  ): void {
+    const { tail } = this.level(priority);
+    let block = tail.peekLast();
+    if (!(block instanceof PagedBlock) || !block.accepts(seq, id)) {
+      block = new PagedBlock(seq, id);
+      tail.push(block);
+    }
+    block.push(seq, id, size, priority, expiresAt, deliveryCount);
+    this.count++;
+    this.bytes += size;
+    this.pagedCount++;
   }
 
   /** Back to its original position (by publish sequence), as RabbitMQ does for requeued deliveries. */
   requeue(entry: QueueEntry): void {
-    const level = this.level(entry);
-    const firstPaged = level.tail.peek();
-    (firstPaged !== undefined && entry.seq > firstPaged.seq ? level.tail : level.head).insertOrdered(
-      entry,
-      bySeq,
-    );
+    const { head, tail } = this.level(entry.msg.priority);
+    const first = tail.peek();
+    if (first !== undefined && entry.seq > firstSeqOf(first)) this.insertInTail(tail, entry);
+    else head.insertOrdered(entry, (e) => e.seq);
     this.added(entry);
   }
 
-  /** The next entry to deliver; its message may be paged out (see `paged`). */
+  /** Whether the next entry to deliver is paged out (its body must be read back first). */
+  get headPaged(): boolean {
+    for (let p = this.levels.length - 1; p >= 0; p--) {
+      const { head, tail } = this.levels[p] as Level;
+      if (head.length > 0) return false;
+      const t = tail.peek();
+      if (t !== undefined) return t instanceof PagedBlock || t.msg.paged;
+    }
+    return false;
+  }
+
+  /** The next entry to deliver; its message may be paged out (see `headPaged`), and then this makes its object. */
   peek(): QueueEntry | undefined {
     for (let p = this.levels.length - 1; p >= 0; p--) {
       const { head, tail } = this.levels[p] as Level;
-      const e = head.peek() ?? tail.peek();
+      const e = head.peek() ?? this.tailFront(tail);
       if (e !== undefined) return e;
     }
     return undefined;
@@ -68,8 +130,8 @@ export class ReadyList {
   shift(): QueueEntry | undefined {
     for (let p = this.levels.length - 1; p >= 0; p--) {
       const { head, tail } = this.levels[p] as Level;
-      const e = head.shift() ?? tail.shift();
-      if (e !== undefined) return this.removed(e);
+      if (head.length > 0) return this.removed(head.shift() as QueueEntry);
+      if (this.tailFront(tail) !== undefined) return this.removed(tail.shift() as QueueEntry);
     }
     return undefined;
   }
@@ -78,10 +140,8 @@ export class ReadyList {
   nextExpiry(): number {
     let earliest = 0;
     for (const { head, tail } of this.levels) {
-      const e = head.peek() ?? tail.peek();
-      if (e !== undefined && e.expiresAt !== 0 && (earliest === 0 || e.expiresAt < earliest)) {
-        earliest = e.expiresAt;
-      }
+      const at = this.frontExpiry(head, tail);
+      if (at !== 0 && (earliest === 0 || at < earliest)) earliest = at;
     }
     return earliest;
   }
@@ -89,12 +149,11 @@ export class ReadyList {
   /** Removes and returns the first head that has expired by `now`, if any. */
   shiftExpired(now: number): QueueEntry | undefined {
     for (const { head, tail } of this.levels) {
-      const first = head.length > 0 ? head : tail;
-      const e = first.peek();
-      if (e !== undefined && e.expiresAt !== 0 && e.expiresAt <= now) {
-        first.shift();
-        return this.removed(e);
-      }
+      const at = this.frontExpiry(head, tail);
+      if (at === 0 || at > now) continue;
+      if (head.length > 0) return this.removed(head.shift() as QueueEntry);
+      this.tailFront(tail);
+      return this.removed(tail.shift() as QueueEntry);
     }
     return undefined;
   }
@@ -121,7 +180,8 @@ export class ReadyList {
 
   /**
    * The paged-out entries to read back next, in delivery order: up to `maxCount` of them or `maxBytes` of
-   * body, from the front of the highest levels' tails.
+   * body, from the front of the highest levels' tails. They become objects (stand-ins) in place, so the
+   * read's answer can be matched to them and the rest of the list can change meanwhile.
    */
   nextPaged(maxCount: number, maxBytes: number): QueueEntry[] {
     const out: QueueEntry[] = [];
@@ -129,10 +189,30 @@ export class ReadyList {
     for (let p = this.levels.length - 1; p >= 0; p--) {
       const { tail } = this.levels[p] as Level;
       for (let i = 0; i < tail.length; i++) {
-        const e = tail.at(i) as QueueEntry;
-        if (!e.msg.paged) continue;
-        out.push(e);
-        bytes += e.msg.size;
+        const item = tail.at(i) as TailItem;
+        if (!(item instanceof PagedBlock)) {
+          if (!item.msg.paged) continue;
+          out.push(item);
+          bytes += item.msg.size;
+          if (out.length >= maxCount || bytes >= maxBytes) return out;
+          continue;
+        }
+        const made: QueueEntry[] = [];
+        while (item.length > 0 && out.length < maxCount && bytes < maxBytes) {
+          const e = this.makeStandIn(item, item.start++);
+          made.push(e);
+          out.push(e);
+          bytes += e.msg.size;
+        }
+        // The stand-ins take the block's place in the tail, before what is left of it.
+        if (item.length === 0) {
+          tail.set(i, made.pop() as QueueEntry);
+          tail.insertAt(i, made);
+          i += made.length;
+        } else {
+          tail.insertAt(i, made);
+          return out;
+        }
         if (out.length >= maxCount || bytes >= maxBytes) return out;
       }
     }
@@ -147,14 +227,18 @@ export class ReadyList {
     entry.msg = msg;
     this.pagedCount--;
     this.residentBytes += msg.size;
-    const { head, tail } = this.level(entry);
-    while (tail.length > 0 && !(tail.peek() as QueueEntry).msg.paged) head.push(tail.shift() as QueueEntry);
+    const { head, tail } = this.level(msg.priority);
+    for (;;) {
+      const t = tail.peek();
+      if (t === undefined || t instanceof PagedBlock || t.msg.paged) break;
+      head.push(tail.shift() as QueueEntry);
+    }
   }
 
-  /** Takes out one entry wherever it is (a paged-out message the store no longer has). */
+  /** Takes out one entry object wherever it is (a paged-out message the store no longer has). */
   remove(entry: QueueEntry): void {
-    const { head, tail } = this.level(entry);
-    for (const d of [head, tail]) {
+    const { head, tail } = this.level(entry.msg.priority);
+    for (const d of [head, tail] as Deque<TailItem>[]) {
       for (let i = 0; i < d.length; i++) {
         if (d.at(i) === entry) {
           d.removeAt(i);
@@ -165,30 +249,95 @@ export class ReadyList {
     }
   }
 
-  drain(): QueueEntry[] {
-    const out: QueueEntry[] = [];
-    for (let p = this.levels.length - 1; p >= 0; p--) {
-      const { head, tail } = this.levels[p] as Level;
-      for (const d of [head, tail]) {
-        for (const e of d.drain()) {
-          e.inReady = false;
-          out.push(e);
-        }
+  /**
+   * Empties the list, handing every entry to `visit` in delivery order (paged-out ones as stand-ins made one
+   * at a time, so a purge of millions never holds them all). Returns how many there were.
+   */
+  drain(visit: (e: QueueEntry) => void): number {
+    const n = this.count;
+    const levels = this.levels;
+    for (let p = levels.length - 1; p >= 0; p--) {
+      const { head, tail } = levels[p] as Level;
+      for (let e = head.shift(); e !== undefined; e = head.shift()) this.drained(e, visit);
+      for (let t = tail.shift(); t !== undefined; t = tail.shift()) {
+        if (!(t instanceof PagedBlock)) this.drained(t, visit);
+        else while (t.length > 0) this.drained(this.makeStandIn(t, t.start++), visit);
       }
     }
     this.count = 0;
     this.bytes = 0;
     this.residentBytes = 0;
     this.pagedCount = 0;
-    return out;
+    return n;
   }
 
+  /**
+   * Every entry in delivery order, for looking at only: paged-out entries still in blocks are stand-ins made
+   * for the walk, not the list's own objects (nothing is changed).
+   */
   *[Symbol.iterator](): IterableIterator<QueueEntry> {
     for (let p = this.levels.length - 1; p >= 0; p--) {
       const { head, tail } = this.levels[p] as Level;
       yield* head;
-      yield* tail;
+      for (const t of tail) {
+        if (!(t instanceof PagedBlock)) yield t;
+        else for (let i = t.start; i < t.end; i++) yield this.makeStandIn(t, i);
+      }
     }
+  }
+
+  /** The tail's first entry as an object, made from its block when it is in one (the block shrinks). */
+  private tailFront(tail: Deque<TailItem>): QueueEntry | undefined {
+    const t = tail.peek();
+    if (!(t instanceof PagedBlock)) return t;
+    const e = this.makeStandIn(t, t.start++);
+    if (t.length === 0) tail.shift();
+    tail.unshift(e);
+    return e;
+  }
+
+  private frontExpiry(head: Deque<QueueEntry>, tail: Deque<TailItem>): number {
+    const e = head.peek();
+    if (e !== undefined) return e.expiresAt;
+    const t = tail.peek();
+    if (t === undefined) return 0;
+    return t instanceof PagedBlock ? t.expiresAt(t.start) : t.expiresAt;
+  }
+
+  /** Ordered insert into a tail; one landing inside a block splits it around the entry. */
+  private insertInTail(tail: Deque<TailItem>, entry: QueueEntry): void {
+    // The last item that starts before the entry (the caller made sure the first one does).
+    let lo = 0;
+    let hi = tail.length;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >>> 1;
+      if (firstSeqOf(tail.at(mid) as TailItem) < entry.seq) lo = mid;
+      else hi = mid;
+    }
+    const before = tail.at(lo) as TailItem;
+    if (before instanceof PagedBlock && entry.seq < before.lastSeq) {
+      tail.insertAt(lo + 1, [entry, before.splitAt(before.lowerBound(entry.seq))]);
+    } else {
+      tail.insertAt(lo + 1, [entry]);
+    }
+  }
+
+  private makeStandIn(block: PagedBlock, i: number): QueueEntry {
+    const e = this.standIn(
+      block.seqAt(i),
+      block.idAt(i),
+      block.sizeAt(i),
+      block.priorityAt(i),
+      block.expiresAt(i),
+      block.deliveriesAt(i),
+    );
+    e.inReady = true;
+    return e;
+  }
+
+  private drained(e: QueueEntry, visit: (e: QueueEntry) => void): void {
+    e.inReady = false;
+    visit(e);
   }
 
   private added(entry: QueueEntry): void {
@@ -210,8 +359,7 @@ export class ReadyList {
     return entry;
   }
 
-  private level(entry: QueueEntry): Level {
-    const p = entry.msg.priority > this.maxPriority ? this.maxPriority : entry.msg.priority;
-    return this.levels[p] as Level;
+  private level(priority: number): Level {
+    return this.levels[priority > this.maxPriority ? this.maxPriority : priority] as Level;
   }
 }

@@ -70,12 +70,33 @@ export interface RecoverOptions {
    * a queue on disk, to be read when the queue reaches them. Undefined: load everything.
    */
   residentBytes?: number;
+  /**
+   * The caller takes what a store leaves on disk as columns (RecoveredState.pagedTails), so a backlog of
+   * millions does not come back as an object per message. A store may ignore it.
+   */
+  pagedTails?: boolean;
+}
+
+/**
+ * The messages a store left on disk at the end of one queue, in queue order, as columns: index i of each
+ * array is one message (`delivered` 1 when it was delivered before).
+ */
+export interface PagedTail {
+  readonly ids: Float64Array;
+  readonly sizes: Uint32Array;
+  readonly priorities: Uint8Array;
+  readonly delivered: Uint8Array;
 }
 
 export interface RecoveredState {
   topology: TopologyRecord[];
   /** Per queue key, its messages in queue order. */
   messages: Map<string, RecoveredQueueMessage[]>;
+  /**
+   * With RecoverOptions.pagedTails, per queue key, the messages that follow its `messages` list, left on
+   * disk. A queue's order is its `messages` then its tail.
+   */
+  pagedTails?: Map<string, PagedTail>;
   /** The largest message id ever stored, so new ids never collide with recovered ones. */
   maxMessageId: number;
 }

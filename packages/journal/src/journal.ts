@@ -5,7 +5,6 @@ import {
   type Logger,
   type MessageStore,
   type RecoverOptions,
-  type RecoveredQueueMessage,
   type RecoveredState,
   type StoredMessage,
   type StoreOp,
@@ -15,11 +14,13 @@ import { DirLock } from './dir-lock';
 import { DirectoryError, makeDirectory, probeWritable, type DirectoryStep } from './directory';
 import { DiskMonitor, type DiskAlarmListener } from './disk-monitor';
 import { BatchWriter } from './batch-writer';
+import { auditIndex } from './index-audit';
 import { JournalIndex } from './journal-index';
 import { Maintenance, type MaintenanceHost } from './maintenance';
 import { encodeOps } from './op-writer';
 import { encodeHeader, HEADER_SIZE, recordAt, segmentFileName } from './record-format';
-import { decodeMessage, decodeMessageMeta } from './records';
+import { decodeMessage } from './records';
+import { recoveredState } from './recovered-state';
 import { recoverSegments, type RecoveryReport } from './recovery';
 import { Segment } from './segment';
 import { readRecords } from './segment-reader';
@@ -71,7 +72,8 @@ export const DEFAULT_SEGMENT_SIZE = 64 * 1024 * 1024;
  */
 export class Journal implements MessageStore, MaintenanceHost {
   readonly index: JournalIndex;
-  readonly segments = new Map<number, Segment>();
+  /** The index's table: its columns name segments by number. */
+  readonly segments: Map<number, Segment>;
   readonly logger: Logger;
   readonly segmentSize: number;
   readonly fsync: boolean;
@@ -95,6 +97,7 @@ export class Journal implements MessageStore, MaintenanceHost {
     this.segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
     this.fsync = options.fsync ?? true;
     this.index = index;
+    this.segments = index.segments;
     for (const s of segments) this.segments.set(s.no, s);
     this.appender = new Appender({
       dir,
@@ -148,7 +151,7 @@ export class Journal implements MessageStore, MaintenanceHost {
         dir: options.dir,
         segments: report.segments,
         records: report.records,
-        messages: index.messages.size,
+        messages: index.messageCount,
         damaged: report.truncated.length + report.skipped.length + report.undecodable.length,
       },
       'journal opened',
@@ -164,46 +167,12 @@ export class Journal implements MessageStore, MaintenanceHost {
     return this.appender.durableBatch;
   }
 
-  /**
-   * Topology, and each queue's messages in order. With `residentBytes`, only about that many bytes of each
-   * queue's front are loaded whole; the rest come as id, size and priority, their bodies read later (`read`).
-   */
+  /** Topology and each queue's messages in order (see recoveredState). */
   async recover(options: RecoverOptions = {}): Promise<RecoveredState> {
     await this.appender.idle();
-    const budget = options.residentBytes ?? Infinity;
-    const ordered = new Map<string, { id: number; seq: number; delivered: boolean }[]>();
-    const whole = new Set<number>();
-    for (const [queue, entries] of this.index.queues) {
-      const list = [...entries].map(([id, e]) => ({ id, seq: e.seq, delivered: e.delivered }));
-      list.sort((a, b) => a.seq - b.seq);
-      ordered.set(queue, list);
-      // The record length stands in for the body size: close enough to split a queue at its budget.
-      let bytes = 0;
-      for (const { id } of list) {
-        bytes += this.index.messages.get(id)?.len ?? 0;
-        if (bytes > budget) break;
-        whole.add(id);
-      }
-    }
-    const { bodies, meta } = await this.maintenance.hold(() => this.readBodies(whole));
-    const topology = [...this.index.topology.values()].sort((a, b) => a.seq - b.seq).map((t) => t.record);
-    const messages = new Map<string, RecoveredQueueMessage[]>();
-    for (const [queue, list] of ordered) {
-      const out: RecoveredQueueMessage[] = [];
-      for (const { id, delivered } of list) {
-        const message = bodies.get(id);
-        if (message !== undefined) {
-          const priority = message.properties.priority ?? 0;
-          out.push({ id, size: message.body.length, priority, message, delivered });
-          continue;
-        }
-        const m = meta.get(id);
-        if (m !== undefined)
-          out.push({ id, size: m.size, priority: m.priority, message: undefined, delivered });
-      }
-      messages.set(queue, out);
-    }
-    return { topology, messages, maxMessageId: this.index.maxMessageId };
+    return recoveredState(this.index, options, (whole) =>
+      this.maintenance.hold(() => this.readBodies(whole)),
+    );
   }
 
   /**
@@ -217,8 +186,8 @@ export class Journal implements MessageStore, MaintenanceHost {
       const bySeg = new Map<Segment, { id: number; off: number; len: number }[]>();
       let needBatch = 0;
       for (const id of pending) {
-        const m = this.index.messages.get(id);
-        if (m?.seg === undefined || m.refs === 0) continue;
+        const m = this.index.bodyOf(id);
+        if (m === undefined || m.refs === 0) continue;
         let list = bySeg.get(m.seg);
         if (list === undefined) bySeg.set(m.seg, (list = []));
         list.push({ id, off: m.off, len: m.len });
@@ -318,9 +287,9 @@ export class Journal implements MessageStore, MaintenanceHost {
     await this.lock.release();
   }
 
-  /** Space accounting checked against the index (see JournalIndex.audit); empty when consistent. */
+  /** Space accounting checked against the index (see auditIndex); empty when consistent. */
   audit(): string[] {
-    return this.index.audit(this.segments.values());
+    return auditIndex(this.index, this.segments.values());
   }
 
   stats(): JournalStats {
@@ -336,7 +305,7 @@ export class Journal implements MessageStore, MaintenanceHost {
       segments: this.segments.size,
       diskBytes,
       liveBytes,
-      messages: this.index.messages.size,
+      messages: this.index.messageCount,
       rounds: a.rounds,
       batches: a.batches,
       pendingBatches: this.batch - this.appender.durableBatch,
@@ -372,22 +341,17 @@ export class Journal implements MessageStore, MaintenanceHost {
     });
   }
 
-  /**
-   * Every live message, read back from the segments (bodies are not kept in memory): those in `whole` decoded
-   * whole, the others only for their size and priority.
-   */
-  private async readBodies(
-    whole: ReadonlySet<number>,
-  ): Promise<{ bodies: Map<number, StoredMessage>; meta: Map<number, { size: number; priority: number }> }> {
+  /** The messages in `whole`, read back from the segments (bodies are not kept in memory). */
+  private async readBodies(whole: ReadonlySet<number>): Promise<Map<number, StoredMessage>> {
     const bySeg = new Map<Segment, { id: number; off: number; len: number }[]>();
-    for (const [id, m] of this.index.messages) {
-      if (m.seg === undefined || m.refs === 0) continue;
+    for (const id of whole) {
+      const m = this.index.bodyOf(id);
+      if (m === undefined || m.refs === 0) continue;
       let list = bySeg.get(m.seg);
       if (list === undefined) bySeg.set(m.seg, (list = []));
       list.push({ id, off: m.off, len: m.len });
     }
     const bodies = new Map<number, StoredMessage>();
-    const meta = new Map<number, { size: number; priority: number }>();
     for (const [seg, locs] of bySeg) {
       await readRecords(seg.path, locs, (buf, pos, loc) => {
         if (recordAt(buf, pos) !== loc.len) {
@@ -397,11 +361,10 @@ export class Journal implements MessageStore, MaintenanceHost {
           );
           return;
         }
-        if (whole.has(loc.id)) bodies.set(loc.id, decodeMessage(buf, pos, loc.len));
-        else meta.set(loc.id, decodeMessageMeta(buf, pos, loc.len));
+        bodies.set(loc.id, decodeMessage(buf, pos, loc.len));
       });
     }
-    return { bodies, meta };
+    return bodies;
   }
 }
 

@@ -177,9 +177,9 @@ export class Maintenance {
       for (const [key, t] of index.topology) {
         if (t.seg === victim) raw.push({ kind: 'topology', key, off: t.off, len: t.len });
       }
-      for (const [id, m] of index.messages) {
-        if (m.seg === victim) raw.push({ kind: 'body', id, off: m.off, len: m.len });
-      }
+      index.eachBody((id, seg, off, len) => {
+        if (seg === victim) raw.push({ kind: 'body', id, off, len });
+      });
       raw.sort((a, b) => a.off - b.off);
       let i = 0;
       while (i < raw.length && !this.stopped) {
@@ -193,9 +193,9 @@ export class Maintenance {
         i = j;
       }
       const entries: { queue: string; id: number }[] = [];
-      for (const [queue, q] of index.queues) {
-        for (const [id, e] of q) if (e.seg === victim || e.dSeg === victim) entries.push({ queue, id });
-      }
+      index.eachEntry((e) => {
+        if (e.seg === victim || e.dSeg === victim) entries.push({ queue: e.queue, id: e.id });
+      });
       for (let k = 0; k < entries.length && !this.stopped; k += ENTRY_CHUNK) {
         await this.rewriteEntries(victim, entries.slice(k, k + ENTRY_CHUNK));
       }
@@ -239,7 +239,7 @@ export class Maintenance {
               w.raw(bytes);
               index.put(item.key, t.seq, t.record, seg, off, item.len);
             } else {
-              const m = index.messages.get(item.id);
+              const m = index.bodyOf(item.id);
               if (m === undefined || m.seg !== victim || m.off !== item.off) continue;
               if (bytes === undefined) {
                 host.logger.error({ segment: victim.no, id: item.id }, 'journal: message body unreadable');
@@ -248,7 +248,7 @@ export class Maintenance {
               }
               const off = base + w.offset;
               w.raw(bytes);
-              index.body(item.id, seg, off, item.len);
+              index.bodyMoved(item.id, seg, off, item.len);
             }
             this.stats.moved += item.len;
           }

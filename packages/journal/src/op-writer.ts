@@ -48,29 +48,29 @@ function encodeOp(op: StoreOp, w: BatchWriter, index: JournalIndex, seg: Segment
       if (op.message !== undefined && !index.hasBody(op.id)) {
         const off = base + w.offset;
         const len = writeMessage(w, op.message);
-        index.body(op.id, seg, off, len);
+        index.body(op.id, seg, off, len, op.message.body.length, op.message.properties.priority ?? 0);
       }
-      const seq = index.entry(op.queue, op.id)?.seq ?? index.nextSeq;
+      const held = index.entrySeq(op.queue, op.id);
+      const seq = held >= 0 ? held : index.nextSeq;
       const off = base + w.offset;
       const len = writeEnqueue(w, op.id, seq, false, op.queue);
       index.enqueue(op.queue, op.id, seq, false, seg, off, len);
       return;
     }
     case 'delivered': {
-      const e = index.entry(op.queue, op.id);
-      if (e === undefined || e.delivered) return;
+      if (index.entrySeq(op.queue, op.id) < 0 || index.isDelivered(op.queue, op.id)) return;
       const off = base + w.offset;
       const len = writeEntryOp(w, RecordType.Delivered, op.id, op.queue);
       index.delivered(op.queue, op.id, seg, off, len);
       return;
     }
     case 'settle':
-      if (index.entry(op.queue, op.id) === undefined) return;
+      if (index.entrySeq(op.queue, op.id) < 0) return;
       writeEntryOp(w, RecordType.Settle, op.id, op.queue);
       index.settle(op.queue, op.id, seg);
       return;
     case 'drop-queue':
-      if (!index.queues.has(op.queue)) return;
+      if (!index.hasQueue(op.queue)) return;
       writeDropQueue(w, op.queue);
       index.dropQueue(op.queue, seg);
       return;

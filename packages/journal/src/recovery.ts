@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from '@warren/core';
 import type { JournalIndex } from './journal-index';
 import { decodeHeader, HEADER_SIZE, RecordType, scanRecords, SEGMENT_FILE } from './record-format';
-import { decodeRecord } from './records';
+import { decodeMessageMeta, decodeRecord } from './records';
 import { Segment } from './segment';
 
 /** What recovery found wrong and dropped; logged, and kept on the journal for tests and operators. */
@@ -52,6 +52,7 @@ export async function recoverSegments(
     const buf = await readFile(path);
     const seg = new Segment(no, path, buf.length);
     segments.push(seg);
+    index.segments.set(no, seg);
     report.segments++;
     const header = decodeHeader(buf);
     if (header !== undefined) {
@@ -115,8 +116,11 @@ function apply(index: JournalIndex, seg: Segment, buf: Buffer, offset: number, s
       return index.put(r.key, r.seq, r.record, seg, offset, size);
     case RecordType.Delete:
       return index.del(r.key, seg);
-    case RecordType.Message:
-      return index.body(r.id, seg, offset, size);
+    case RecordType.Message: {
+      // Size and priority are kept in the index, so that a restart reads only the bodies it loads.
+      const meta = decodeMessageMeta(buf, offset, size);
+      return index.body(r.id, seg, offset, size, meta.size, meta.priority);
+    }
     case RecordType.Enqueue:
       return index.enqueue(r.queue, r.id, r.seq, r.delivered, seg, offset, size);
     case RecordType.Delivered:

@@ -75,7 +75,15 @@ const record: fc.Arbitrary<TopologyRecord> = fc.oneof(
 export type Command =
   | { c: 'put'; record: TopologyRecord }
   | { c: 'delete'; pick: number }
-  | { c: 'publish'; queues: number[]; size: number; headers: FieldTable; priority: number | undefined }
+  | {
+      c: 'publish';
+      queues: number[];
+      size: number;
+      headers: FieldTable;
+      priority: number | undefined;
+      /** How far the id moves on: the broker's ids are shared by every queue and pass 2^31 and 2^32. */
+      idGap: number;
+    }
   | { c: 'deliver'; queue: number; pick: number }
   | { c: 'settle'; queue: number; pick: number }
   | { c: 'drop'; queue: number }
@@ -94,6 +102,10 @@ export const command: fc.Arbitrary<Command> = fc.oneof(
         size: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 900, max: 3000 })),
         headers: table,
         priority: fc.option(fc.integer({ min: 0, max: 9 }), { nil: undefined }),
+        idGap: fc.oneof(
+          { weight: 10, arbitrary: fc.constant(1) },
+          { weight: 1, arbitrary: fc.constantFrom(2 ** 31, 2 ** 32 + 7, 1000) },
+        ),
       })
       .map((r) => ({ c: 'publish' as const, ...r })),
     weight: 8,
@@ -112,7 +124,8 @@ export const command: fc.Arbitrary<Command> = fc.oneof(
   { arbitrary: fc.constant({ c: 'idle' as const }), weight: 1 },
 );
 
-export const QUEUES = ['/\u0000q0', '/\u0000q1', '/\u0000q2'];
+/** Names of different lengths: each queue's ENQUEUE records have their own length. */
+export const QUEUES = ['/\u0000q0', '/\u0000queue-one', '/\u0000ü-2'];
 
 /** Turns commands into store operations, tracking what each queue holds so settles name real entries. */
 export class OpBuilder {
@@ -136,7 +149,7 @@ export class OpBuilder {
         }
         return true;
       case 'publish': {
-        const id = ++this.nextId;
+        const id = (this.nextId += cmd.idGap);
         const body = Buffer.alloc(cmd.size, id % 251);
         const properties = { deliveryMode: 2, headers: cmd.headers, priority: cmd.priority };
         cmd.queues.forEach((qi, i) => {
