@@ -3,7 +3,16 @@ import { CoreClient } from '@warren/testkit';
 import { StompPeer } from './stomp-peer';
 import { connectBytes } from './stomp-wire';
 import { CONTROL_QUEUE, WATCHED_TOPIC } from './names';
+import { settle, type EscapeWatch } from './escapes';
 import { invariant } from './target';
+
+/** A fuzzed client of either protocol, as the arena drives it. */
+export interface HostilePeer {
+  send(chunk: Buffer): void;
+  close(): void;
+  /** Throws when the server wrote something its protocol's parser refuses. */
+  checkOutput(): void;
+}
 
 export { CONTROL_QUEUE, WATCHED_TOPIC };
 
@@ -56,6 +65,32 @@ export class Arena {
   publishControl(): void {
     const body = Buffer.from(`${CONTROL_PREFIX}${this.published++}`, 'latin1');
     this.control.channel.publish('', Message.fromProperties('', CONTROL_QUEUE, {}, body));
+  }
+
+  /**
+   * Runs one input: feeds every chunk to every hostile peer, lets the good client publish after the chunks named
+   * in `controlAfter` (and once at the end), lets deferred work run now and then, closes the peers, and checks
+   * the invariants: each peer's output parsed, nothing escaped into the event loop, and check() below.
+   */
+  async play(
+    peers: readonly HostilePeer[],
+    chunks: readonly Buffer[],
+    controlAfter: readonly number[],
+    watch: EscapeWatch,
+  ): Promise<void> {
+    for (let i = 0; i < chunks.length; i++) {
+      for (const p of peers) p.send(chunks[i] as Buffer);
+      if (controlAfter.includes(i)) this.publishControl();
+      if (i % 3 === 2) await settle(1);
+    }
+    this.publishControl();
+    await settle();
+    for (const p of peers) p.checkOutput();
+    for (const p of peers) p.close();
+    await settle();
+    const escaped = watch.take();
+    invariant(escaped.length === 0, () => `escaped into the event loop: ${String(escaped[0])}`);
+    this.check();
   }
 
   /** Checks the invariants after the hostile connections are closed and the broker has settled. */

@@ -9,6 +9,8 @@
  *   channels           one AMQP connection with 2,000 channels, each consuming its own queue
  *   slow-consumer      2 producers of 1 KiB persistent messages into a durable queue whose one consumer has
  *                      stopped reading, for `--seconds` (30); the broker runs with --max-old-space-size=400
+ *   backlog            the same with no consumer at all until `--messages` (10,000,000) are queued or publishers
+ *                      stay blocked; the queue depth is read from a connection that never published
  *
  * The broker's RSS is read from /proc/<pid>/status every 200 ms. Results go to a JSON file (--out, default
  * docs/overload-rss.json) that plot-overload.mjs turns into the SVGs in docs/. Run from the repository root after
@@ -34,7 +36,8 @@ const option = (name, fallback) => {
 };
 const SECONDS = Number(option('--seconds', '30'));
 const OUT = option('--out', 'docs/overload-rss.json');
-const ALL = ['idle-connections', 'half-open', 'heartbeat-storm', 'channels', 'slow-consumer'];
+const MESSAGES = Number(option('--messages', '10000000'));
+const ALL = ['idle-connections', 'half-open', 'heartbeat-storm', 'channels', 'slow-consumer', 'backlog'];
 const chosen = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
 const scenarios = chosen.length > 0 ? chosen : ALL;
 
@@ -370,6 +373,23 @@ async function channels() {
   };
 }
 
+/** `n` producers on connections of their own; connection.blocked / unblocked are noted in `events`. */
+async function startProducers(b, n, queue, body, events) {
+  const producers = [];
+  for (let i = 0; i < n; i++) {
+    const s = await amqpClient(b.ports.amqp, {
+      onMethod: (_ch, m) => {
+        const t = b.samples.at(-1)?.t ?? 0;
+        if (m.id === M.CONNECTION_BLOCKED) events.push({ t, event: `blocked (${m.reason})` });
+        if (m.id === M.CONNECTION_UNBLOCKED) events.push({ t, event: 'unblocked' });
+      },
+    });
+    s.write(writer.method(1, { id: M.CHANNEL_OPEN, outOfBand: '' }));
+    producers.push(producer(s, queue, body));
+  }
+  return producers;
+}
+
 /** A publisher that sends as fast as its socket takes it; returns a stop function and its counters. */
 function producer(socket, queue, body) {
   const props = { deliveryMode: 2 };
@@ -434,18 +454,7 @@ async function slowConsumer() {
   );
   await sleep(200);
   consumer.pause();
-  const producers = [];
-  for (let i = 0; i < 2; i++) {
-    const s = await amqpClient(b.ports.amqp, {
-      onMethod: (_ch, m) => {
-        if (m.id === M.CONNECTION_BLOCKED)
-          events.push({ t: b.samples.at(-1)?.t ?? 0, event: `blocked (${m.reason})` });
-        if (m.id === M.CONNECTION_UNBLOCKED) events.push({ t: b.samples.at(-1)?.t ?? 0, event: 'unblocked' });
-      },
-    });
-    s.write(writer.method(1, { id: M.CHANNEL_OPEN, outOfBand: '' }));
-    producers.push(producer(s, queue, body));
-  }
+  const producers = await startProducers(b, 2, queue, body, events);
   b.mark('flooding');
   await sleep(SECONDS * 1000);
   for (const p of producers) p.stop();
@@ -470,7 +479,99 @@ async function slowConsumer() {
   };
 }
 
+/** passive queue.declare from a connection of its own: the ready count, or undefined if it does not answer. */
+async function queueDepth(port, queue) {
+  let answer;
+  const got = new Promise((resolve) => (answer = resolve));
+  const s = await amqpClient(port, {
+    onMethod: (_ch, m) => {
+      if (m.id === M.QUEUE_DECLARE_OK) answer(m.messageCount);
+    },
+  });
+  s.write(
+    Buffer.concat([
+      writer.method(1, { id: M.CHANNEL_OPEN, outOfBand: '' }),
+      writer.method(1, {
+        id: M.QUEUE_DECLARE,
+        ticket: 0,
+        queue,
+        passive: true,
+        durable: true,
+        exclusive: false,
+        autoDelete: false,
+        noWait: false,
+        arguments: {},
+      }),
+    ]),
+  );
+  const depth = await Promise.race([got, sleep(10_000).then(() => undefined)]);
+  s.destroy();
+  return depth;
+}
+
+async function backlog() {
+  const b = await startBroker('--max-old-space-size=400');
+  const base = b.rss();
+  const queue = 'backlog';
+  const events = [];
+  const depths = [];
+  const body = Buffer.alloc(1024, 0x61);
+  const declare = await amqpClient(b.ports.amqp);
+  declare.write(
+    Buffer.concat([
+      writer.method(1, { id: M.CHANNEL_OPEN, outOfBand: '' }),
+      writer.method(1, {
+        id: M.QUEUE_DECLARE,
+        ticket: 0,
+        queue,
+        passive: false,
+        durable: true,
+        exclusive: false,
+        autoDelete: false,
+        noWait: false,
+        arguments: {},
+      }),
+    ]),
+  );
+  await sleep(200);
+  declare.destroy();
+  const producers = await startProducers(b, 2, queue, body, events);
+  b.mark('publishing');
+  const started = Date.now();
+  let depth = 0;
+  let stalled = 0;
+  while (depth < MESSAGES && stalled < 6 && b.child.exitCode === null) {
+    await sleep(10_000);
+    const d = (await queueDepth(b.ports.amqp, queue)) ?? depth;
+    depths.push({ t: (Date.now() - started) / 1000, depth: d, rssMiB: b.rss() });
+    process.stderr.write(`  backlog: ${d} queued, RSS ${b.rss().toFixed(0)} MiB\n`);
+    stalled = d === depth ? stalled + 1 : 0;
+    depth = d;
+  }
+  for (const p of producers) p.stop();
+  const peak = Math.max(...b.samples.map((s) => s.rssMiB));
+  const alive = b.child.exitCode === null && b.child.signalCode === null;
+  const alarm = b.log.find((l) => l.msg === 'memory alarm raised: publishers are blocked');
+  const status = await b.stop();
+  return {
+    scenario: 'backlog',
+    summary: {
+      baseMiB: base,
+      peakMiB: peak,
+      queued: depth,
+      seconds: (Date.now() - started) / 1000,
+      aliveAtEnd: alive,
+      exit: status,
+      alarmReason: alarm?.reason,
+      events: events.slice(0, 10),
+    },
+    depths,
+    samples: b.samples,
+  };
+}
+
 const RUNNERS = {
+  backlog,
   'idle-connections': idleConnections,
   'half-open': halfOpen,
   'heartbeat-storm': heartbeatStorm,

@@ -1,39 +1,18 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertBuilt, pollUntil, spawnWarren, type WarrenProcess } from './warren-process';
+import { ALL_PORTS_FREE, pollUntil, warrenSandbox, type WarrenProcess } from './warren-process';
 
-const ALL_PORTS_FREE = ['--amqp-port', '0', '--stomp-port', '0', '--ws-port', '0', '--http-port', '0'];
-
-let dir: string;
-const running: WarrenProcess[] = [];
+const sandbox = warrenSandbox('warren-cli-');
 
 function warren(args: readonly string[], env?: Record<string, string>): WarrenProcess {
-  const proc = spawnWarren(args, env);
-  running.push(proc);
-  return proc;
+  return sandbox.spawn(args, env);
 }
-
-beforeAll(assertBuilt);
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'warren-cli-'));
-});
-afterEach(async () => {
-  // A failed assertion must not leave a broker running behind the test run.
-  for (const proc of running.splice(0)) {
-    if (proc.child.exitCode === null && proc.child.signalCode === null) {
-      proc.child.kill('SIGKILL');
-      await proc.exited;
-    }
-  }
-  rmSync(dir, { recursive: true, force: true });
-});
 
 describe('warren start', () => {
   test.each(['SIGTERM', 'SIGINT'] as const)(
     'creates its data directory, logs "warren started", and on %s stops cleanly with status 0',
     async (signal) => {
-      const dataDir = join(dir, 'data');
+      const dataDir = join(sandbox.dir, 'data');
       const proc = warren(['start', ...ALL_PORTS_FREE, '--data-dir', dataDir]);
 
       const started = await proc.waitForLine('warren started');
@@ -48,8 +27,8 @@ describe('warren start', () => {
   );
 
   test('reads its settings from the environment and a config file', async () => {
-    const dataDir = join(dir, 'from-file');
-    const file = join(dir, 'warren.json');
+    const dataDir = join(sandbox.dir, 'from-file');
+    const file = join(sandbox.dir, 'warren.json');
     writeFileSync(file, JSON.stringify({ dataDir, logLevel: 'debug' }));
     const proc = warren(['start', ...ALL_PORTS_FREE], { WARREN_CONFIG: file });
 
@@ -59,7 +38,7 @@ describe('warren start', () => {
   });
 
   test('a log level of "warn" keeps the started and stopped lines out of the log', async () => {
-    const dataDir = join(dir, 'data');
+    const dataDir = join(sandbox.dir, 'data');
     const proc = warren(['start', ...ALL_PORTS_FREE, '--data-dir', dataDir, '--log-level', 'warn']);
     // Nothing is logged at warn, so the data directory is the sign that startup is under way (the signal
     // handlers are installed before it is created).
@@ -96,7 +75,7 @@ describe('usage errors exit with status 2 and a message on stderr', () => {
   });
 
   test('a config file that is not JSON is named in the message', async () => {
-    const file = join(dir, 'broken.json');
+    const file = join(sandbox.dir, 'broken.json');
     writeFileSync(file, '{ amqp: }');
     const proc = warren(['start', '--config', file]);
     expect(await proc.exited).toBe(2);

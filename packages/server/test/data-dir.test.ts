@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertBuilt, spawnWarren, within, type LogLine, type WarrenProcess } from './warren-process';
+import { ALL_PORTS_FREE, warrenSandbox, within, type LogLine, type WarrenProcess } from './warren-process';
 
 /*
  * A data directory that cannot be used stops `warren start` at once with one fatal line naming the directory,
@@ -10,32 +10,14 @@ import { assertBuilt, spawnWarren, within, type LogLine, type WarrenProcess } fr
  * relies on file modes.
  */
 
-const ALL_PORTS_FREE = ['--amqp-port', '0', '--stomp-port', '0', '--ws-port', '0', '--http-port', '0'];
 /** Generous: a healthy refusal takes a quarter of a second, most of it Node loading the modules. */
 const EXIT_WITHIN_MS = 10_000;
 
-let dir: string;
-const running: WarrenProcess[] = [];
+const sandbox = warrenSandbox('warren-data-dir-');
 
 function warren(args: readonly string[], wrapper: readonly string[] = []): WarrenProcess {
-  const proc = spawnWarren(['start', ...ALL_PORTS_FREE, ...args], {}, wrapper);
-  running.push(proc);
-  return proc;
+  return sandbox.spawn(['start', ...ALL_PORTS_FREE, ...args], {}, wrapper);
 }
-
-beforeAll(assertBuilt);
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'warren-data-dir-'));
-});
-afterEach(async () => {
-  for (const proc of running.splice(0)) {
-    if (proc.child.exitCode === null && proc.child.signalCode === null) {
-      proc.child.kill('SIGKILL');
-      await proc.exited;
-    }
-  }
-  rmSync(dir, { recursive: true, force: true });
-});
 
 /** Starts warren on `dataDir`, waits for it to exit, and returns its only log line. */
 async function refusal(dataDir: string, wrapper: readonly string[] = []): Promise<LogLine> {
@@ -57,7 +39,7 @@ const onLinux = existsSync('/proc/self') ? test : test.skip;
 
 describe('warren start refuses a data directory it cannot use', () => {
   test('a path under a regular file: create fails with ENOTDIR', async () => {
-    const file = join(dir, 'file');
+    const file = join(sandbox.dir, 'file');
     writeFileSync(file, '');
     const dataDir = join(file, 'data');
     const line = await refusal(dataDir);
@@ -66,7 +48,7 @@ describe('warren start refuses a data directory it cannot use', () => {
   });
 
   test('a path that is a regular file: create fails, saying it is not a directory', async () => {
-    const dataDir = join(dir, 'file');
+    const dataDir = join(sandbox.dir, 'file');
     writeFileSync(dataDir, '');
     const line = await refusal(dataDir);
     expect(line).toMatchObject({ step: 'create', code: 'ENOTDIR' });
@@ -94,7 +76,7 @@ describe('warren start refuses a data directory it cannot use', () => {
   });
 
   test("a journal path inside the data directory that is a regular file: the journal's create fails", async () => {
-    const dataDir = join(dir, 'data');
+    const dataDir = join(sandbox.dir, 'data');
     mkdirSync(dataDir);
     writeFileSync(join(dataDir, 'journal'), '');
     const line = await refusal(dataDir);
@@ -103,7 +85,7 @@ describe('warren start refuses a data directory it cannot use', () => {
   });
 
   test('a data directory in use by a running broker: the lock fails, naming its pid', async () => {
-    const dataDir = join(dir, 'data');
+    const dataDir = join(sandbox.dir, 'data');
     const first = warren(['--data-dir', dataDir]);
     await first.waitForLine('warren started');
     const line = await refusal(dataDir);
@@ -119,7 +101,7 @@ describe('warren start refuses a data directory it cannot use', () => {
     ['a missing', 'create'],
     ['an existing', 'write'],
   ])('%s directory on a read-only mount: %s fails with EROFS', async (state, step) => {
-    const mount = join(dir, 'ro');
+    const mount = join(sandbox.dir, 'ro');
     const dataDir = join(mount, 'data');
     mkdirSync(state === 'an existing' ? dataDir : mount, { recursive: true });
     const line = await refusal(dataDir, readOnlyMountWrapper(mount));

@@ -2,51 +2,19 @@
  * Overload is back-pressure, not a crash: a real `warren start` with a small V8 heap, a publisher that never
  * stops and nobody consuming. Before the heap alarm the same stream ended in "JavaScript heap out of memory".
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import amqp from 'amqplib';
-import { assertBuilt, spawnWarren, type WarrenProcess } from './warren-process';
+import { ALL_PORTS_FREE, portOf, warrenSandbox } from './warren-process';
 
-let dir: string;
-let proc: WarrenProcess | undefined;
-
-beforeAll(assertBuilt);
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'warren-overload-'));
-});
-afterEach(async () => {
-  if (proc !== undefined && proc.child.exitCode === null && proc.child.signalCode === null) {
-    proc.child.kill('SIGKILL');
-    await proc.exited;
-  }
-  rmSync(dir, { recursive: true, force: true });
-});
+const sandbox = warrenSandbox('warren-overload-');
 
 test('a publisher with no consumer is blocked (connection.blocked) before the heap runs out; draining unblocks it', async () => {
-  proc = spawnWarren(
-    [
-      'start',
-      '--amqp-port',
-      '0',
-      '--stomp-port',
-      '0',
-      '--ws-port',
-      '0',
-      '--http-port',
-      '0',
-      '--data-dir',
-      dir,
-    ],
-    {
-      NODE_OPTIONS: '--max-old-space-size=96',
-      WARREN_LIMITS_HEAP_HIGH_WATERMARK: '0.5',
-      WARREN_LIMITS_MEMORY_CHECK_INTERVAL_MS: '50',
-    },
-  );
+  const proc = sandbox.spawn(['start', ...ALL_PORTS_FREE, '--data-dir', sandbox.dir], {
+    NODE_OPTIONS: '--max-old-space-size=96',
+    WARREN_LIMITS_HEAP_HIGH_WATERMARK: '0.5',
+    WARREN_LIMITS_MEMORY_CHECK_INTERVAL_MS: '50',
+  });
   await proc.waitForLine('warren started');
-  const amqpLine = proc.lines.find((l) => l.msg === 'listening' && l['protocol'] === 'amqp');
-  const port = amqpLine?.['port'] as number;
+  const port = portOf(proc, 'amqp');
   const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${port}`);
   const events: string[] = [];
   conn.on('blocked', (reason: string) => events.push(`blocked: ${reason}`));
@@ -71,7 +39,7 @@ test('a publisher with no consumer is blocked (connection.blocked) before the he
           ch.once('drain', done);
           conn.once('blocked', done);
           // A broker that died must fail the test with its reason, not leave it waiting for a drain.
-          void proc?.exited.then(done);
+          void proc.exited.then(done);
           setTimeout(done, 1000);
         });
         break;

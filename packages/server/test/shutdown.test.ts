@@ -1,12 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as connectTcp, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
 import {
-  assertBuilt,
+  ALL_PORTS_FREE,
   pollUntil,
-  spawnWarren,
+  portOf,
+  warrenSandbox,
   within,
   type LogLine,
   type WarrenProcess,
@@ -18,38 +17,14 @@ import {
  * about.
  */
 
-const ALL_PORTS_FREE = ['--amqp-port', '0', '--stomp-port', '0', '--ws-port', '0', '--http-port', '0'];
 const STALL = { NODE_OPTIONS: `--require ${join(__dirname, 'fixtures', 'stall-fsync.js')}` };
 /** Far above any deadline a test sets: reaching it means warren did not exit on its own. */
 const EXIT_WITHIN_MS = 15_000;
 
-let dir: string;
-const running: WarrenProcess[] = [];
+const sandbox = warrenSandbox('warren-shutdown-');
 
 function warren(env: Record<string, string> = {}): WarrenProcess {
-  const proc = spawnWarren(['start', ...ALL_PORTS_FREE, '--data-dir', join(dir, 'data')], env);
-  running.push(proc);
-  return proc;
-}
-
-beforeAll(assertBuilt);
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'warren-shutdown-'));
-});
-afterEach(async () => {
-  for (const proc of running.splice(0)) {
-    if (proc.child.exitCode === null && proc.child.signalCode === null) {
-      proc.child.kill('SIGKILL');
-      await proc.exited;
-    }
-  }
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function portOf(proc: WarrenProcess, protocol: string): number {
-  const line = proc.lines.find((l) => l.msg === 'listening' && l['protocol'] === protocol);
-  if (typeof line?.['port'] !== 'number') throw new Error(`no listening line for ${protocol}`);
-  return line['port'];
+  return sandbox.spawn(['start', ...ALL_PORTS_FREE, '--data-dir', join(sandbox.dir, 'data')], env);
 }
 
 /** Sends SIGTERM and resolves with the exit code and the milliseconds from the signal to the exit. */

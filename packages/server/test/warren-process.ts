@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -110,4 +111,62 @@ export async function pollUntil(condition: () => boolean, timeoutMs = 10_000): P
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** Flags that put every listener on a free port. */
+export const ALL_PORTS_FREE: readonly string[] = [
+  '--amqp-port',
+  '0',
+  '--stomp-port',
+  '0',
+  '--ws-port',
+  '0',
+  '--http-port',
+  '0',
+];
+
+/** The port a running warren logged for `protocol` ('amqp', 'stomp', 'ws'). */
+export function portOf(proc: WarrenProcess, protocol: string): number {
+  const line = proc.lines.find((l) => l.msg === 'listening' && l['protocol'] === protocol);
+  if (typeof line?.['port'] !== 'number') throw new Error(`no listening line for ${protocol}`);
+  return line['port'];
+}
+
+export interface WarrenSandbox {
+  /** This test's own temporary directory. */
+  readonly dir: string;
+  /** Spawns warren (see spawnWarren); whatever is still running when the test ends is killed. */
+  spawn(args: readonly string[], env?: Record<string, string>, wrapper?: readonly string[]): WarrenProcess;
+}
+
+/**
+ * Registers the hooks every CLI test file needs: the build must exist; each test gets a fresh directory; a
+ * failed assertion never leaves a broker running behind the test run.
+ */
+export function warrenSandbox(prefix: string): WarrenSandbox {
+  let dir = '';
+  const running: WarrenProcess[] = [];
+  beforeAll(assertBuilt);
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+  });
+  afterEach(async () => {
+    for (const proc of running.splice(0)) {
+      if (proc.child.exitCode === null && proc.child.signalCode === null) {
+        proc.child.kill('SIGKILL');
+        await proc.exited;
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get dir() {
+      return dir;
+    },
+    spawn(args, env, wrapper) {
+      const proc = spawnWarren(args, env, wrapper);
+      running.push(proc);
+      return proc;
+    },
+  };
 }

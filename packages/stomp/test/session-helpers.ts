@@ -1,4 +1,5 @@
-import { Broker, MemoryStore, type BrokerOptions, type StoreOp } from '@warren/core';
+import { MemoryStore, type Broker, type StoreOp } from '@warren/core';
+import { MemoryTransport, waitFor } from '@warren/testkit';
 import {
   serializeFrame,
   StompParser,
@@ -6,62 +7,10 @@ import {
   type StompFrame,
   type StompSessionOptions,
   type StompVersion,
-  type Transport,
 } from '../src';
 
-/** A Transport in memory: records what the session writes, and lets a test play a slow or dead peer. */
-export class MemoryTransport implements Transport {
-  readonly protocol = 'stomp';
-  readonly chunks: Buffer[] = [];
-  corked = 0;
-  ended = false;
-  destroyed = false;
-  /** What write() returns: false plays a peer whose socket buffer is full. */
-  writable = true;
-  onWrite: ((chunk: Buffer) => void) | undefined = undefined;
-
-  constructor(
-    readonly remoteAddress = '127.0.0.1',
-    readonly remotePort = 40000,
-  ) {}
-
-  cork(): void {
-    this.corked++;
-  }
-
-  uncork(): void {
-    this.corked--;
-  }
-
-  write(chunk: Buffer): boolean {
-    this.chunks.push(chunk);
-    this.onWrite?.(chunk);
-    return this.writable;
-  }
-
-  end(): void {
-    this.ended = true;
-  }
-
-  destroy(): void {
-    this.destroyed = true;
-  }
-
-  /** Whether the session asked to stop reading (a resource alarm). */
-  paused = false;
-
-  pauseReading(): void {
-    this.paused = true;
-  }
-
-  resumeReading(): void {
-    this.paused = false;
-  }
-
-  get closed(): boolean {
-    return this.ended || this.destroyed;
-  }
-}
+// The same helpers as every package's tests use, under the names these tests have always imported.
+export { MemoryTransport, startBroker, waitFor } from '@warren/testkit';
 
 /** A client of a session over a MemoryTransport: writes frames in, parses frames out. */
 export class SessionClient {
@@ -73,7 +22,7 @@ export class SessionClient {
   version: StompVersion = '1.0';
 
   constructor(broker: Broker, options: Partial<StompSessionOptions> = {}, remoteAddress = '127.0.0.1') {
-    this.transport = new MemoryTransport(remoteAddress);
+    this.transport = new MemoryTransport('stomp', remoteAddress);
     this.session = new StompSession(this.transport, { broker, serverName: 'Warren/test', ...options });
     const big = 1 << 30;
     this.parser = new StompParser(
@@ -149,21 +98,6 @@ export class HeldStore extends MemoryStore {
   }
 }
 
-export async function startBroker(options: BrokerOptions = {}): Promise<Broker> {
-  const broker = new Broker(options);
-  await broker.start();
-  return broker;
-}
-
 export function header(frame: StompFrame | undefined, name: string): string | undefined {
   return frame?.headers.get(name);
-}
-
-/** Polls `predicate` until it holds or the deadline passes: tests wait for events, never for a fixed time. */
-export async function waitFor(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }

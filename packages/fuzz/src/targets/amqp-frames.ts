@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { Arena } from '../arena';
 import { cutAt, handshakeBytes, stepBytes, amqpStep } from '../amqp-wire';
 import { AmqpPeer } from '../amqp-peer';
-import { settle, type EscapeWatch } from '../escapes';
-import { invariant, type FuzzTarget } from '../target';
+import type { EscapeWatch } from '../escapes';
+import type { FuzzTarget } from '../target';
 
 export interface AmqpFramesInput {
   /** A valid stream (handshake and steps) that the mutations then damage. */
@@ -65,15 +65,7 @@ export function amqpFramesTarget(watch: EscapeWatch): FuzzTarget<AmqpFramesInput
       const arena = await Arena.open();
       try {
         const peer = new AmqpPeer(arena.broker);
-        for (const chunk of cutAt(mutate(input), input.cuts)) peer.send(chunk);
-        arena.publishControl();
-        await settle();
-        peer.checkOutput();
-        peer.close();
-        await settle();
-        const escaped = watch.take();
-        invariant(escaped.length === 0, () => `escaped into the event loop: ${String(escaped[0])}`);
-        arena.check();
+        await arena.play([peer], cutAt(mutate(input), input.cuts), [], watch);
       } finally {
         await arena.close();
       }

@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { Arena } from '../arena';
 import { amqpStep, cutAt, handshakeBytes, stepBytes, type AmqpStep } from '../amqp-wire';
 import { AmqpPeer } from '../amqp-peer';
-import { settle, type EscapeWatch } from '../escapes';
-import { invariant, type FuzzTarget } from '../target';
+import type { EscapeWatch } from '../escapes';
+import type { FuzzTarget } from '../target';
 
 export interface AmqpSessionInput {
   steps: AmqpStep[];
@@ -39,19 +39,7 @@ export function amqpSessionTarget(watch: EscapeWatch): FuzzTarget<AmqpSessionInp
         if (input.twin) peers.push(new AmqpPeer(arena.broker));
         const bytes = Buffer.concat([handshakeBytes(), ...input.steps.map(stepBytes)]);
         const chunks = cutAt(bytes, input.cuts);
-        for (let i = 0; i < chunks.length; i++) {
-          for (const p of peers) p.send(chunks[i] as Buffer);
-          if (input.controlAfter.includes(i)) arena.publishControl();
-          if (i % 3 === 2) await settle(1);
-        }
-        arena.publishControl();
-        await settle();
-        for (const p of peers) p.checkOutput();
-        for (const p of peers) p.close();
-        await settle();
-        const escaped = watch.take();
-        invariant(escaped.length === 0, () => `escaped into the event loop: ${String(escaped[0])}`);
-        arena.check();
+        await arena.play(peers, chunks, input.controlAfter, watch);
       } finally {
         await arena.close();
       }

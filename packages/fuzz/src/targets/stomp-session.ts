@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { Arena } from '../arena';
 import { cutAt } from '../amqp-wire';
-import { settle, type EscapeWatch } from '../escapes';
+import type { EscapeWatch } from '../escapes';
 import { StompPeer } from '../stomp-peer';
 import { connectBytes, stompFrame, stompFrameBytes, type StompFrameModel } from '../stomp-wire';
-import { invariant, type FuzzTarget } from '../target';
+import type { FuzzTarget } from '../target';
 
 export interface StompSessionInput {
   version: '1.0' | '1.1' | '1.2';
@@ -56,19 +56,7 @@ export function stompSessionTarget(watch: EscapeWatch): FuzzTarget<StompSessionI
           if (extra !== undefined && extra !== null) parts.push(extra);
         });
         const chunks = cutAt(Buffer.concat(parts), input.cuts);
-        for (let i = 0; i < chunks.length; i++) {
-          for (const p of peers) p.send(chunks[i] as Buffer);
-          if (input.controlAfter.includes(i)) arena.publishControl();
-          if (i % 3 === 2) await settle(1);
-        }
-        arena.publishControl();
-        await settle();
-        for (const p of peers) p.checkOutput();
-        for (const p of peers) p.close();
-        await settle();
-        const escaped = watch.take();
-        invariant(escaped.length === 0, () => `escaped into the event loop: ${String(escaped[0])}`);
-        arena.check();
+        await arena.play(peers, chunks, input.controlAfter, watch);
       } finally {
         await arena.close();
       }
