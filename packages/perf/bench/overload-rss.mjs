@@ -115,6 +115,21 @@ async function startBroker(nodeOptions = '') {
   };
 }
 
+/** queue.declare on `channel`: durable unless told otherwise, as the scenarios' queues are. */
+function declareFrame(channel, queue, { passive = false, durable = true, exclusive = false } = {}) {
+  return writer.method(channel, {
+    id: M.QUEUE_DECLARE,
+    ticket: 0,
+    queue,
+    passive,
+    durable,
+    exclusive,
+    autoDelete: false,
+    noWait: false,
+    arguments: {},
+  });
+}
+
 // ---- minimal clients on raw sockets (thousands of them must be cheap on this side too) ---------------------
 
 function socketTo(port) {
@@ -327,17 +342,7 @@ async function channels() {
       pending++;
       frames.push(
         writer.method(ch, { id: M.CHANNEL_OPEN, outOfBand: '' }),
-        writer.method(ch, {
-          id: M.QUEUE_DECLARE,
-          ticket: 0,
-          queue: `ch-${ch}`,
-          passive: false,
-          durable: false,
-          exclusive: true,
-          autoDelete: false,
-          noWait: false,
-          arguments: {},
-        }),
+        declareFrame(ch, `ch-${ch}`, { durable: false, exclusive: true }),
         writer.method(ch, {
           id: M.BASIC_CONSUME,
           ticket: 0,
@@ -427,17 +432,7 @@ async function slowConsumer() {
   consumer.write(
     Buffer.concat([
       writer.method(1, { id: M.CHANNEL_OPEN, outOfBand: '' }),
-      writer.method(1, {
-        id: M.QUEUE_DECLARE,
-        ticket: 0,
-        queue,
-        passive: false,
-        durable: true,
-        exclusive: false,
-        autoDelete: false,
-        noWait: false,
-        arguments: {},
-      }),
+      declareFrame(1, queue),
       writer.method(1, { id: M.BASIC_QOS, prefetchSize: 0, prefetchCount: 1000, global: false }),
       writer.method(1, {
         id: M.BASIC_CONSUME,
@@ -491,17 +486,7 @@ async function queueDepth(port, queue) {
   s.write(
     Buffer.concat([
       writer.method(1, { id: M.CHANNEL_OPEN, outOfBand: '' }),
-      writer.method(1, {
-        id: M.QUEUE_DECLARE,
-        ticket: 0,
-        queue,
-        passive: true,
-        durable: true,
-        exclusive: false,
-        autoDelete: false,
-        noWait: false,
-        arguments: {},
-      }),
+      declareFrame(1, queue, { passive: true }),
     ]),
   );
   const depth = await Promise.race([got, sleep(10_000).then(() => undefined)]);
@@ -518,20 +503,7 @@ async function backlog() {
   const body = Buffer.alloc(1024, 0x61);
   const declare = await amqpClient(b.ports.amqp);
   declare.write(
-    Buffer.concat([
-      writer.method(1, { id: M.CHANNEL_OPEN, outOfBand: '' }),
-      writer.method(1, {
-        id: M.QUEUE_DECLARE,
-        ticket: 0,
-        queue,
-        passive: false,
-        durable: true,
-        exclusive: false,
-        autoDelete: false,
-        noWait: false,
-        arguments: {},
-      }),
-    ]),
+    Buffer.concat([writer.method(1, { id: M.CHANNEL_OPEN, outOfBand: '' }), declareFrame(1, queue)]),
   );
   await sleep(200);
   declare.destroy();
