@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * Draws docs/overload-rss.svg from the results of overload-rss.mjs (docs/overload-rss.json): the broker's RSS
- * against the number of idle connections and of channels, and over time in the slow-consumer flood (with the
- * moments publishers were blocked), the half-open flood and the heart-beat storm. Vega-Lite renders the SVG
+ * against the number of idle connections, of channels and of queued persistent messages, and over time in the
+ * slow-consumer flood (with the moment publishers were blocked), the half-open flood and the heart-beat storm. Vega-Lite renders the SVG
  * headless, no browser or canvas needed.
  *
  *   node packages/perf/bench/plot-overload.mjs [results.json] [out.svg]
@@ -61,7 +61,13 @@ if (slow) {
   const blocked = (slow.summary.events ?? []).filter((e) => e.event.startsWith('blocked'));
   panels.push(
     panel(
-      `Persistent flood, consumer not reading, 400 MB heap: ${slow.summary.aliveAtEnd ? 'blocked, alive' : 'DIED'}`,
+      `${(slow.summary.messagesWritten / 1e6).toFixed(1)} M persistent in ${slow.summary.seconds} s, consumer not reading, 400 MB heap: ${
+        !slow.summary.aliveAtEnd
+          ? 'DIED'
+          : blocked.length > 0
+            ? `blocked at ${blocked[0].t.toFixed(0)} s`
+            : 'alive'
+      }`,
       {
         layer: [
           {
@@ -80,6 +86,24 @@ if (slow) {
             encoding: { x: { field: 't', type: 'quantitative' }, text: { field: 'label' } },
           },
         ],
+      },
+    ),
+  );
+}
+const backlog = r.backlog;
+if (backlog) {
+  const values = backlog.depths.map((d) => ({ ...d, millions: d.depth / 1e6 }));
+  const perMessage = ((backlog.summary.peakMiB - backlog.summary.baseMiB) * 1048576) / backlog.summary.queued;
+  panels.push(
+    panel(
+      `${(backlog.summary.queued / 1e6).toFixed(1)} M persistent 1 KiB messages queued, 400 MB heap: ${backlog.summary.aliveAtEnd ? 'alive' : 'DIED'}, ~${Math.round(perMessage)} B RSS each`,
+      {
+        data: { values },
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: 'millions', type: 'quantitative', title: 'messages queued (millions)' },
+          y: rss,
+        },
       },
     ),
   );
