@@ -17,14 +17,25 @@ export interface BrokerOptions {
   /** Where durable state lives; an in-memory store when omitted. */
   store?: MessageStore;
   logger?: Logger;
-  /** Created with full permissions on the default vhost when the store is empty; null for none. */
-  defaultUser?: { name: string; password: string } | null;
+  /**
+   * Created when the store is empty, with its vhost (default '/', always created too), tags (default
+   * administrator) and permissions on that vhost (default all); null for no user.
+   */
+  defaultUser?: DefaultUserOptions | null;
   /** Users that may connect only from loopback addresses (RabbitMQ's loopback_users). */
   loopbackUsers?: string[];
   /** Milliseconds since the epoch; replaceable for tests. */
   clock?: () => number;
   /** How the memory alarm reads the process's memory; replaceable for tests. */
   memoryProbe?: MemoryProbe;
+}
+
+export interface DefaultUserOptions {
+  name: string;
+  password: string;
+  vhost?: string;
+  tags?: string[];
+  permissions?: { configure: string; write: string; read: string };
 }
 
 export const DEFAULT_VHOST = '/';
@@ -110,8 +121,10 @@ export class Broker {
           ? { name: 'guest', password: 'guest' }
           : this.options.defaultUser;
       if (def !== null) {
-        this.users.add(def.name, def.password, ['administrator']);
-        this.users.setPermissions(def.name, DEFAULT_VHOST, ALL);
+        const vhost = def.vhost ?? DEFAULT_VHOST;
+        if (vhost !== DEFAULT_VHOST) this.addVhost(vhost);
+        this.users.add(def.name, def.password, def.tags ?? ['administrator']);
+        this.users.setPermissions(def.name, vhost, def.permissions ?? ALL);
       }
     } else {
       this.restoreTopology(state.topology);

@@ -21,9 +21,74 @@ export interface WebSocketEndpoint extends Endpoint {
   allowedOrigins: string[];
 }
 
+/** A listener that is off unless a port is set: the TLS ones, as in RabbitMQ (listeners.ssl.default). */
+export interface OptionalEndpoint {
+  host: string;
+  /** null: not listening (the default); 0 asks the OS for a free port. */
+  port: number | null;
+}
+
+/**
+ * Certificate and key files of a TLS listener (PEM). Relative paths resolve against the working directory
+ * when the configuration is loaded. null leaves the value unset.
+ */
+export interface TlsFiles {
+  certFile: string | null;
+  keyFile: string | null;
+  /** The CA bundle client certificates are verified against; unset: Node's bundled roots. */
+  caFile: string | null;
+  /** The passphrase of an encrypted key. */
+  password: string | null;
+}
+
+/** RabbitMQ's ssl_options: shared by AMQPS and STOMP over TLS, the defaults of WSS. */
+export interface TlsOptions extends TlsFiles {
+  /** Ask clients for a certificate and verify it against caFile (RabbitMQ's verify = verify_peer). */
+  verifyPeer: boolean;
+  /** With verifyPeer, refuse clients that send no certificate. */
+  failIfNoPeerCert: boolean;
+  /** Protocol versions allowed, e.g. ["tlsv1.2", "tlsv1.3"]; empty: Node's defaults. */
+  versions: string[];
+  /** OpenSSL cipher names; empty: Node's defaults. */
+  ciphers: string[];
+}
+
+/** Web STOMP over TLS: its own files when set (RabbitMQ's web_stomp.ssl.*), else those of `tls`. */
+export interface SecureWebSocketEndpoint extends OptionalEndpoint, TlsFiles {}
+
 export interface UserCredentials {
   name: string;
   password: string;
+}
+
+/** The user created on first start and what it may do (RabbitMQ's default_user and friends). */
+export interface DefaultUser extends UserCredentials {
+  /** The vhost created on first start; the user is granted defaultPermissions on it. */
+  vhost: string;
+  tags: string[];
+  permissions: { configure: string; write: string; read: string };
+}
+
+/** STOMP's own defaults (RabbitMQ's stomp.* keys). */
+export interface StompOptions extends Endpoint {
+  /** Used when a CONNECT carries no login and passcode (stomp.default_user / default_pass); null: none. */
+  defaultUser: UserCredentials | null;
+  /** The vhost of a CONNECT with no host header (stomp.default_vhost). */
+  defaultVhost: string;
+  /** Accept a first frame other than CONNECT as an implicit CONNECT with the default user. */
+  implicitConnect: boolean;
+  /** Log in as the TLS client certificate's CN when CONNECT carries no login (stomp.ssl_cert_login). */
+  sslCertLogin: boolean;
+}
+
+export const LOG_FORMATS = ['json', 'pretty', 'auto'] as const;
+/** auto: pretty when stdout is a terminal, JSON otherwise. */
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+export interface LogOptions {
+  format: LogFormat;
+  /** Also write JSON lines to this file, reopened on SIGUSR1 or SIGHUP (logrotate); null: stdout only. */
+  file: string | null;
 }
 
 /** pino's levels; 'silent' turns logging off. */
@@ -32,16 +97,26 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface WarrenConfig {
   amqp: Endpoint;
-  stomp: Endpoint;
+  /** AMQP 0-9-1 over TLS (RabbitMQ's 5671); off by default. */
+  amqps: OptionalEndpoint;
+  stomp: StompOptions;
+  /** STOMP over TLS (RabbitMQ's 61614); off by default. */
+  stomps: OptionalEndpoint;
   ws: WebSocketEndpoint;
+  /** STOMP over secure WebSocket (RabbitMQ's 15673), same path as ws; off by default. */
+  wss: SecureWebSocketEndpoint;
   http: Endpoint;
+  tls: TlsOptions;
+  /** SASL mechanisms offered to AMQP clients, in order (RabbitMQ's auth_mechanisms); EXTERNAL needs TLS. */
+  authMechanisms: string[];
   /** Absolute once loaded, so every log line names the same directory whatever the cwd later is. */
   dataDir: string;
   logLevel: LogLevel;
+  log: LogOptions;
   /** Overrides of the core's bounds; anything left out keeps its DEFAULT_LIMITS value. */
   limits: Partial<Limits>;
   /** Created on first start when no users exist, as RabbitMQ creates guest/guest. */
-  defaultUser: UserCredentials;
+  defaultUser: DefaultUser;
   /** Users allowed to log in only from the loopback interface (RabbitMQ's loopback_users). */
   loopbackUsers: string[];
   /**
@@ -69,7 +144,16 @@ const ALL_INTERFACES = '::';
 export function defaultConfig(): WarrenConfig {
   return {
     amqp: { host: ALL_INTERFACES, port: 5672 },
-    stomp: { host: ALL_INTERFACES, port: 61613 },
+    amqps: { host: ALL_INTERFACES, port: null },
+    stomp: {
+      host: ALL_INTERFACES,
+      port: 61613,
+      defaultUser: null,
+      defaultVhost: '/',
+      implicitConnect: false,
+      sslCertLogin: false,
+    },
+    stomps: { host: ALL_INTERFACES, port: null },
     ws: {
       host: ALL_INTERFACES,
       port: 15674,
@@ -78,11 +162,30 @@ export function defaultConfig(): WarrenConfig {
       compression: false,
       allowedOrigins: [],
     },
+    wss: { host: ALL_INTERFACES, port: null, certFile: null, keyFile: null, caFile: null, password: null },
     http: { host: ALL_INTERFACES, port: 15672 },
+    tls: {
+      certFile: null,
+      keyFile: null,
+      caFile: null,
+      password: null,
+      verifyPeer: false,
+      failIfNoPeerCert: false,
+      versions: [],
+      ciphers: [],
+    },
+    authMechanisms: ['PLAIN', 'AMQPLAIN'],
     dataDir: './data',
     logLevel: 'info',
+    log: { format: 'auto', file: null },
     limits: {},
-    defaultUser: { name: 'guest', password: 'guest' },
+    defaultUser: {
+      name: 'guest',
+      password: 'guest',
+      vhost: '/',
+      tags: ['administrator'],
+      permissions: { configure: '.*', write: '.*', read: '.*' },
+    },
     loopbackUsers: ['guest'],
     diskFreeLimit: 50_000_000,
     shutdownTimeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS,

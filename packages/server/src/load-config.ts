@@ -41,6 +41,17 @@ export function loadConfig(sources: ConfigSources = {}): WarrenConfig {
   }
 
   config.dataDir = resolve(cwd, config.dataDir);
+  for (const files of [config.tls, config.wss]) {
+    for (const name of ['certFile', 'keyFile', 'caFile'] as const) {
+      const path = files[name];
+      if (path !== null) files[name] = resolve(cwd, path);
+    }
+  }
+  if (config.log.file !== null) config.log.file = resolve(cwd, config.log.file);
+  const stompUser = config.stomp.defaultUser;
+  if (stompUser !== null && (stompUser.name === '' || stompUser.password === '')) {
+    throw new ConfigError('stomp.defaultUser: a STOMP default user needs both a name and a password');
+  }
   return config;
 }
 

@@ -1,5 +1,12 @@
 import { DEFAULT_LIMITS, type Limits } from '@warren/core';
-import { LOG_LEVELS, type LogLevel, type WarrenConfig } from './config';
+import {
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type LogFormat,
+  type LogLevel,
+  type TlsFiles,
+  type WarrenConfig,
+} from './config';
 
 /** A value a setting cannot take. The message is the reason; the caller adds where the value came from. */
 export class InvalidValue extends Error {}
@@ -26,6 +33,24 @@ const port: Kind<number> = {
   },
   fromJson(value) {
     ensure(typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 65535, PORT);
+    return value;
+  },
+};
+
+const OPTIONAL_PORT = 'expected an integer port from 0 to 65535, or "off"';
+/** A listener that is off by default: "off" (or "" in a variable, null in JSON) turns it off again. */
+const optionalPort: Kind<number | null> = {
+  fromText(text) {
+    if (text === 'off' || text === '') return null;
+    ensure(/^\d{1,5}$/.test(text), OPTIONAL_PORT);
+    return optionalPort.fromJson(Number(text));
+  },
+  fromJson(value) {
+    if (value === null || value === 'off') return null;
+    ensure(
+      typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 65535,
+      OPTIONAL_PORT,
+    );
     return value;
   },
 };
@@ -99,6 +124,27 @@ const logLevel = stringKind((text): LogLevel => {
   ensure(level !== undefined, LEVEL);
   return level;
 }, LEVEL);
+
+const FORMAT = `expected one of ${LOG_FORMATS.join(', ')}`;
+const logFormat = stringKind((text): LogFormat => {
+  const format = LOG_FORMATS.find((f) => f === text);
+  ensure(format !== undefined, FORMAT);
+  return format;
+}, FORMAT);
+
+const PATH = 'expected a file path, or null';
+/** A file path, or null (JSON) to leave it unset; relative paths are resolved by loadConfig. */
+const optionalPath: Kind<string | null> = {
+  fromText(text) {
+    ensure(text !== '', PATH);
+    return text;
+  },
+  fromJson(value) {
+    if (value === null) return null;
+    ensure(typeof value === 'string' && value !== '', PATH);
+    return value;
+  },
+};
 
 const BOOLEAN = 'expected true or false';
 const flag: Kind<boolean> = {
@@ -174,6 +220,57 @@ function limitSetting(name: keyof Limits): Setting {
   });
 }
 
+/** The cert, key, CA and passphrase rows of one TLS section: `tls` (shared) or `wss` (Web STOMP's own). */
+function tlsFileSettings(section: 'tls' | 'wss', envPrefix: string, what: string): Setting[] {
+  const rows: { name: keyof TlsFiles; env: string; describe: string; kind: Kind<string | null> }[] = [
+    { name: 'certFile', env: 'CERT_FILE', describe: `${what}: certificate chain (PEM)`, kind: optionalPath },
+    { name: 'keyFile', env: 'KEY_FILE', describe: `${what}: private key (PEM)`, kind: optionalPath },
+    {
+      name: 'caFile',
+      env: 'CA_FILE',
+      describe: `${what}: CA bundle for client certificates`,
+      kind: optionalPath,
+    },
+    { name: 'password', env: 'KEY_PASSWORD', describe: `${what}: passphrase of the key`, kind: optionalPath },
+  ];
+  return rows.map(({ name, env, describe, kind }) =>
+    setting({
+      key: `${section}.${name}`,
+      env: `${envPrefix}_${env}`,
+      describe,
+      kind,
+      set: (c, v) => {
+        c[section][name] = v;
+      },
+    }),
+  );
+}
+
+/** Port and bind address of a listener that is off until given a port. */
+function optionalListenerSettings(name: 'amqps' | 'stomps' | 'wss', what: string): Setting[] {
+  return [
+    setting({
+      key: `${name}.port`,
+      env: `WARREN_${name.toUpperCase()}_PORT`,
+      flag: `${name}-port`,
+      describe: `${what} port (off unless set; 0 picks a free one)`,
+      kind: optionalPort,
+      set: (c, v) => {
+        c[name].port = v;
+      },
+    }),
+    setting({
+      key: `${name}.host`,
+      env: `WARREN_${name.toUpperCase()}_HOST`,
+      describe: `${what} bind address`,
+      kind: nonEmptyString,
+      set: (c, v) => {
+        c[name].host = v;
+      },
+    }),
+  ];
+}
+
 const LISTENER_NAMES = {
   amqp: 'AMQP 0-9-1',
   stomp: 'STOMP',
@@ -203,6 +300,101 @@ export const SETTINGS: readonly Setting[] = [
       },
     }),
   ]),
+  ...optionalListenerSettings('amqps', 'AMQP 0-9-1 over TLS'),
+  ...optionalListenerSettings('stomps', 'STOMP over TLS'),
+  ...optionalListenerSettings('wss', 'STOMP over secure WebSocket'),
+  ...tlsFileSettings('tls', 'WARREN_TLS', 'TLS listeners'),
+  ...tlsFileSettings('wss', 'WARREN_WSS', 'Secure WebSocket (defaults to the tls.* files)'),
+  setting({
+    key: 'tls.verifyPeer',
+    env: 'WARREN_TLS_VERIFY_PEER',
+    describe: 'Ask TLS clients for a certificate and verify it against tls.caFile',
+    kind: flag,
+    set: (c, v) => {
+      c.tls.verifyPeer = v;
+    },
+  }),
+  setting({
+    key: 'tls.failIfNoPeerCert',
+    env: 'WARREN_TLS_FAIL_IF_NO_PEER_CERT',
+    describe: 'With verifyPeer, refuse TLS clients that present no certificate',
+    kind: flag,
+    set: (c, v) => {
+      c.tls.failIfNoPeerCert = v;
+    },
+  }),
+  setting({
+    key: 'tls.versions',
+    env: 'WARREN_TLS_VERSIONS',
+    describe: "TLS versions allowed, e.g. tlsv1.2,tlsv1.3 (empty: Node's defaults)",
+    kind: nameList,
+    set: (c, v) => {
+      c.tls.versions = v;
+    },
+  }),
+  setting({
+    key: 'tls.ciphers',
+    env: 'WARREN_TLS_CIPHERS',
+    describe: "OpenSSL cipher suites allowed (comma-separated; empty: Node's defaults)",
+    kind: nameList,
+    set: (c, v) => {
+      c.tls.ciphers = v;
+    },
+  }),
+  setting({
+    key: 'authMechanisms',
+    env: 'WARREN_AUTH_MECHANISMS',
+    describe: 'SASL mechanisms offered to AMQP clients, in order (PLAIN, AMQPLAIN, EXTERNAL)',
+    kind: nameList,
+    set: (c, v) => {
+      c.authMechanisms = v;
+    },
+  }),
+  setting({
+    key: 'stomp.defaultUser.name',
+    env: 'WARREN_STOMP_DEFAULT_USER',
+    describe: 'STOMP: login used when CONNECT has none',
+    kind: nonEmptyString,
+    set: (c, v) => {
+      c.stomp.defaultUser = { name: v, password: c.stomp.defaultUser?.password ?? '' };
+    },
+  }),
+  setting({
+    key: 'stomp.defaultUser.password',
+    env: 'WARREN_STOMP_DEFAULT_PASSWORD',
+    describe: 'STOMP: passcode used when CONNECT has none',
+    kind: nonEmptyString,
+    set: (c, v) => {
+      c.stomp.defaultUser = { name: c.stomp.defaultUser?.name ?? '', password: v };
+    },
+  }),
+  setting({
+    key: 'stomp.defaultVhost',
+    env: 'WARREN_STOMP_DEFAULT_VHOST',
+    describe: 'STOMP: vhost of a CONNECT without a host header',
+    kind: nonEmptyString,
+    set: (c, v) => {
+      c.stomp.defaultVhost = v;
+    },
+  }),
+  setting({
+    key: 'stomp.implicitConnect',
+    env: 'WARREN_STOMP_IMPLICIT_CONNECT',
+    describe: 'STOMP: accept frames before CONNECT as from the default user',
+    kind: flag,
+    set: (c, v) => {
+      c.stomp.implicitConnect = v;
+    },
+  }),
+  setting({
+    key: 'stomp.sslCertLogin',
+    env: 'WARREN_STOMP_SSL_CERT_LOGIN',
+    describe: "STOMP over TLS: log in as the client certificate's CN when CONNECT has no login",
+    kind: flag,
+    set: (c, v) => {
+      c.stomp.sslCertLogin = v;
+    },
+  }),
   setting({
     key: 'ws.path',
     env: 'WARREN_WS_PATH',
@@ -259,6 +451,25 @@ export const SETTINGS: readonly Setting[] = [
       c.logLevel = v;
     },
   }),
+  setting({
+    key: 'log.format',
+    env: 'WARREN_LOG_FORMAT',
+    flag: 'log-format',
+    describe: `Log format (${LOG_FORMATS.join(', ')}; auto: pretty on a terminal, else JSON)`,
+    kind: logFormat,
+    set: (c, v) => {
+      c.log.format = v;
+    },
+  }),
+  setting({
+    key: 'log.file',
+    env: 'WARREN_LOG_FILE',
+    describe: 'Also write JSON log lines to this file (reopened on SIGUSR1 or SIGHUP)',
+    kind: optionalPath,
+    set: (c, v) => {
+      c.log.file = v;
+    },
+  }),
   // No flags for credentials: command lines are visible to every user through ps.
   setting({
     key: 'defaultUser.name',
@@ -278,6 +489,35 @@ export const SETTINGS: readonly Setting[] = [
       c.defaultUser.password = v;
     },
   }),
+  setting({
+    key: 'defaultUser.vhost',
+    env: 'WARREN_DEFAULT_VHOST',
+    describe: 'Vhost created on first start, where the default user gets its permissions',
+    kind: nonEmptyString,
+    set: (c, v) => {
+      c.defaultUser.vhost = v;
+    },
+  }),
+  setting({
+    key: 'defaultUser.tags',
+    env: 'WARREN_DEFAULT_USER_TAGS',
+    describe: 'Tags of the default user (comma-separated)',
+    kind: nameList,
+    set: (c, v) => {
+      c.defaultUser.tags = v;
+    },
+  }),
+  ...(['configure', 'write', 'read'] as const).map((what) =>
+    setting({
+      key: `defaultUser.permissions.${what}`,
+      env: `WARREN_DEFAULT_PERMISSIONS_${what.toUpperCase()}`,
+      describe: `The default user's ${what} permission on its vhost (a regular expression)`,
+      kind: stringKind((text) => text, 'expected a string'),
+      set: (c, v) => {
+        c.defaultUser.permissions[what] = v;
+      },
+    }),
+  ),
   setting({
     key: 'loopbackUsers',
     env: 'WARREN_LOOPBACK_USERS',

@@ -40,7 +40,10 @@ describe('precedence', () => {
   test('the defaults listen on every interface on the RabbitMQ ports', () => {
     const config = defaultConfig();
     expect(config.amqp).toEqual({ host: '::', port: 5672 });
-    expect(config.stomp).toEqual({ host: '::', port: 61613 });
+    expect(config.stomp).toMatchObject({ host: '::', port: 61613 });
+    expect(config.amqps.port).toBeNull();
+    expect(config.stomps.port).toBeNull();
+    expect(config.wss.port).toBeNull();
     expect(config.ws).toEqual({
       host: '::',
       port: 15674,
@@ -50,7 +53,7 @@ describe('precedence', () => {
       allowedOrigins: [],
     });
     expect(config.http).toEqual({ host: '::', port: 15672 });
-    expect(config.defaultUser).toEqual({ name: 'guest', password: 'guest' });
+    expect(config.defaultUser).toMatchObject({ name: 'guest', password: 'guest', vhost: '/' });
     expect(config.loopbackUsers).toEqual(['guest']);
   });
 
@@ -117,11 +120,71 @@ describe('precedence', () => {
         WARREN_LIMITS_MAX_MESSAGE_SIZE: '1048576',
         WARREN_DISK_FREE_LIMIT: '2000000000',
         WARREN_SHUTDOWN_TIMEOUT_MS: '30000',
+        WARREN_AMQPS_PORT: '5671',
+        WARREN_AMQPS_HOST: '127.0.0.1',
+        WARREN_STOMPS_PORT: '61614',
+        WARREN_STOMPS_HOST: '::1',
+        WARREN_WSS_PORT: '15673',
+        WARREN_WSS_HOST: '0.0.0.0',
+        WARREN_WSS_CERT_FILE: 'ws.pem',
+        WARREN_WSS_KEY_FILE: '/etc/ws.key',
+        WARREN_WSS_CA_FILE: 'ws-ca.pem',
+        WARREN_WSS_KEY_PASSWORD: 'wspass',
+        WARREN_TLS_CERT_FILE: 'server.pem',
+        WARREN_TLS_KEY_FILE: 'server.key',
+        WARREN_TLS_CA_FILE: '/etc/ca.pem',
+        WARREN_TLS_KEY_PASSWORD: 'pass',
+        WARREN_TLS_VERIFY_PEER: 'true',
+        WARREN_TLS_FAIL_IF_NO_PEER_CERT: 'true',
+        WARREN_TLS_VERSIONS: 'tlsv1.2,tlsv1.3',
+        WARREN_TLS_CIPHERS: 'ECDHE-RSA-AES128-GCM-SHA256',
+        WARREN_AUTH_MECHANISMS: 'EXTERNAL,PLAIN',
+        WARREN_STOMP_DEFAULT_USER: 'stomper',
+        WARREN_STOMP_DEFAULT_PASSWORD: 'pw',
+        WARREN_STOMP_DEFAULT_VHOST: '/stomp',
+        WARREN_STOMP_IMPLICIT_CONNECT: 'true',
+        WARREN_STOMP_SSL_CERT_LOGIN: 'true',
+        WARREN_LOG_FORMAT: 'pretty',
+        WARREN_LOG_FILE: 'warren.log',
+        WARREN_DEFAULT_VHOST: '/prod',
+        WARREN_DEFAULT_USER_TAGS: 'administrator,monitoring',
+        WARREN_DEFAULT_PERMISSIONS_CONFIGURE: '^$',
+        WARREN_DEFAULT_PERMISSIONS_WRITE: 'amq\\..*',
+        WARREN_DEFAULT_PERMISSIONS_READ: '.*',
       },
     );
     expect(config).toEqual({
       amqp: { host: '127.0.0.1', port: 5672 },
-      stomp: { host: '::', port: 0 },
+      amqps: { host: '127.0.0.1', port: 5671 },
+      stomp: {
+        host: '::',
+        port: 0,
+        defaultUser: { name: 'stomper', password: 'pw' },
+        defaultVhost: '/stomp',
+        implicitConnect: true,
+        sslCertLogin: true,
+      },
+      stomps: { host: '::1', port: 61614 },
+      wss: {
+        host: '0.0.0.0',
+        port: 15673,
+        certFile: join(dir, 'ws.pem'),
+        keyFile: '/etc/ws.key',
+        caFile: join(dir, 'ws-ca.pem'),
+        password: 'wspass',
+      },
+      tls: {
+        certFile: join(dir, 'server.pem'),
+        keyFile: join(dir, 'server.key'),
+        caFile: '/etc/ca.pem',
+        password: 'pass',
+        verifyPeer: true,
+        failIfNoPeerCert: true,
+        versions: ['tlsv1.2', 'tlsv1.3'],
+        ciphers: ['ECDHE-RSA-AES128-GCM-SHA256'],
+      },
+      authMechanisms: ['EXTERNAL', 'PLAIN'],
+      log: { format: 'pretty', file: join(dir, 'warren.log') },
       ws: {
         host: '::',
         port: 15675,
@@ -134,7 +197,13 @@ describe('precedence', () => {
       dataDir: join(dir, 'd'),
       logLevel: 'warn',
       limits: { maxMessageSize: 1048576 },
-      defaultUser: { name: 'admin', password: 's3cret' },
+      defaultUser: {
+        name: 'admin',
+        password: 's3cret',
+        vhost: '/prod',
+        tags: ['administrator', 'monitoring'],
+        permissions: { configure: '^$', write: 'amq\\..*', read: '.*' },
+      },
       loopbackUsers: ['admin', 'ops'],
       diskFreeLimit: 2_000_000_000,
       shutdownTimeoutMs: 30_000,
@@ -148,6 +217,17 @@ describe('precedence', () => {
     const file = writeConfigFile({ ws: { compression: 'true' } });
     expect(loadError({ config: file })).toMatch(/ws\.compression.*expected true or false/);
     expect(load({ config: writeConfigFile({ ws: { binaryFrames: true } }) }).ws.binaryFrames).toBe(true);
+  });
+
+  test('a TLS listener is off until given a port, and "off" turns it off again', () => {
+    expect(load({ 'amqps-port': '5671' }).amqps.port).toBe(5671);
+    expect(load({ 'amqps-port': 'off' }, { WARREN_AMQPS_PORT: '5671' }).amqps.port).toBeNull();
+    expect(load({ config: writeConfigFile({ stomps: { port: null } }) }).stomps.port).toBeNull();
+    expect(loadError({}, { WARREN_WSS_PORT: 'on' })).toMatch(/WARREN_WSS_PORT.*or "off"/);
+  });
+
+  test('a STOMP default user needs both halves', () => {
+    expect(loadError({}, { WARREN_STOMP_DEFAULT_USER: 'guest' })).toMatch(/needs both a name and a password/);
   });
 
   test('an empty WARREN_LOOPBACK_USERS lets every user connect from anywhere', () => {
