@@ -71,7 +71,10 @@ export interface DefaultUser extends UserCredentials {
 
 /** STOMP's own defaults (RabbitMQ's stomp.* keys). */
 export interface StompOptions extends Endpoint {
-  /** Used when a CONNECT carries no login and passcode (stomp.default_user / default_pass); null: none. */
+  /**
+   * Used when a CONNECT carries no login and passcode (stomp.default_user / default_pass): guest/guest, as
+   * in RabbitMQ's STOMP plugin; null makes login and passcode required.
+   */
   defaultUser: UserCredentials | null;
   /** The vhost of a CONNECT with no host header (stomp.default_vhost). */
   defaultVhost: string;
@@ -148,7 +151,7 @@ export function defaultConfig(): WarrenConfig {
     stomp: {
       host: ALL_INTERFACES,
       port: 61613,
-      defaultUser: null,
+      defaultUser: { name: 'guest', password: 'guest' },
       defaultVhost: '/',
       implicitConnect: false,
       sslCertLogin: false,
