@@ -48,10 +48,6 @@ export function loadConfig(sources: ConfigSources = {}): WarrenConfig {
     }
   }
   if (config.log.file !== null) config.log.file = resolve(cwd, config.log.file);
-  const stompUser = config.stomp.defaultUser;
-  if (stompUser !== null && (stompUser.name === '' || stompUser.password === '')) {
-    throw new ConfigError('stomp.defaultUser: a STOMP default user needs both a name and a password');
-  }
   return config;
 }
 

@@ -356,7 +356,7 @@ export const SETTINGS: readonly Setting[] = [
     describe: 'STOMP: login used when CONNECT has none',
     kind: nonEmptyString,
     set: (c, v) => {
-      c.stomp.defaultUser = { name: v, password: c.stomp.defaultUser?.password ?? '' };
+      c.stomp.defaultUser = { name: v, password: c.stomp.defaultUser?.password ?? 'guest' };
     },
   }),
   setting({
@@ -365,7 +365,7 @@ export const SETTINGS: readonly Setting[] = [
     describe: 'STOMP: passcode used when CONNECT has none',
     kind: nonEmptyString,
     set: (c, v) => {
-      c.stomp.defaultUser = { name: c.stomp.defaultUser?.name ?? '', password: v };
+      c.stomp.defaultUser = { name: c.stomp.defaultUser?.name ?? 'guest', password: v };
     },
   }),
   setting({

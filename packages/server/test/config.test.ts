@@ -226,10 +226,6 @@ describe('precedence', () => {
     expect(loadError({}, { WARREN_WSS_PORT: 'on' })).toMatch(/WARREN_WSS_PORT.*or "off"/);
   });
 
-  test('a STOMP default user needs both halves', () => {
-    expect(loadError({}, { WARREN_STOMP_DEFAULT_USER: 'guest' })).toMatch(/needs both a name and a password/);
-  });
-
   test('an empty WARREN_LOOPBACK_USERS lets every user connect from anywhere', () => {
     expect(load({}, { WARREN_LOOPBACK_USERS: '' }).loopbackUsers).toEqual([]);
   });
