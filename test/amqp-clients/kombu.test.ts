@@ -4,38 +4,41 @@
 import { killAllPrograms } from '../support/python';
 import { startWarren, type TestBroker } from '../support/warren';
 import { BrokerAdmin, TEST_TIMEOUT_MS, runProgram, uniqueName } from './helpers';
+import { describeWith } from '../support/requires';
 
-let broker: TestBroker;
-let admin: BrokerAdmin;
-const name = uniqueName('kombu');
+describeWith(['python3-kombu'], 'kombu', () => {
+  let broker: TestBroker;
+  let admin: BrokerAdmin;
+  const name = uniqueName('kombu');
 
-beforeAll(async () => {
-  broker = await startWarren();
-  admin = await BrokerAdmin.open(broker);
+  beforeAll(async () => {
+    broker = await startWarren();
+    admin = await BrokerAdmin.open(broker);
+  });
+
+  afterAll(async () => {
+    await killAllPrograms();
+    // SimpleQueue declares a durable queue and a durable direct exchange, both named after the queue.
+    await admin?.deleteQueues(name, `${name}.q`);
+    await admin?.deleteExchanges(name, `${name}.x`);
+    await admin?.close();
+    await broker?.close();
+  });
+
+  test(
+    'a kombu SimpleQueue and a Producer/Consumer pair round-trip JSON, routing key, delivery_mode and headers',
+    async () => {
+      const program = await runProgram('kombu_round_trip.py', broker, { args: [name] });
+      expect(program.stdout).toEqual([
+        "simple body={'hello': 'warren', 'n': 1} content_type=application/json",
+        'simple qsize after ack=0',
+        "consumer body={'task': 'add', 'args': [2, 3]} routing_key=kombu.key delivery_mode=2 header=yes",
+        'done',
+      ]);
+      // The SimpleQueue stays (durable), empty; the auto-delete queue goes with its last consumer.
+      expect(await admin.queueState(name)).toEqual({ exists: true, messageCount: 0, consumerCount: 0 });
+      await admin.waitForQueueState(`${name}.q`, (s) => !s.exists && s.code === 404);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
-
-afterAll(async () => {
-  await killAllPrograms();
-  // SimpleQueue declares a durable queue and a durable direct exchange, both named after the queue.
-  await admin?.deleteQueues(name, `${name}.q`);
-  await admin?.deleteExchanges(name, `${name}.x`);
-  await admin?.close();
-  await broker?.close();
-});
-
-test(
-  'a kombu SimpleQueue and a Producer/Consumer pair round-trip JSON, routing key, delivery_mode and headers',
-  async () => {
-    const program = await runProgram('kombu_round_trip.py', broker, { args: [name] });
-    expect(program.stdout).toEqual([
-      "simple body={'hello': 'warren', 'n': 1} content_type=application/json",
-      'simple qsize after ack=0',
-      "consumer body={'task': 'add', 'args': [2, 3]} routing_key=kombu.key delivery_mode=2 header=yes",
-      'done',
-    ]);
-    // The SimpleQueue stays (durable), empty; the auto-delete queue goes with its last consumer.
-    expect(await admin.queueState(name)).toEqual({ exists: true, messageCount: 0, consumerCount: 0 });
-    await admin.waitForQueueState(`${name}.q`, (s) => !s.exists && s.code === 404);
-  },
-  TEST_TIMEOUT_MS,
-);

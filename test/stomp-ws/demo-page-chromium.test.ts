@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp, { type ChannelModel } from 'amqplib';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { describeWith } from '../support/requires';
 import { startWsBroker, type WsBroker } from './support';
 
 /** Debian's chromium; playwright-core drives it without downloading a browser of its own. */
@@ -12,13 +13,9 @@ const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '..', '..', 'artifacts');
 const SCREENSHOT = join(ARTIFACTS, 'stomp-ws-demo-page.png');
 
-// CI installs chromium, so there the test must run; a developer machine without it skips rather than fails.
-const describeWithChromium =
-  existsSync(CHROMIUM) || process.env['CI'] !== undefined ? describe : describe.skip;
-
 jest.setTimeout(90000);
 
-describeWithChromium('the demo page in headless Chromium', () => {
+describeWith(['chromium'], 'the demo page in headless Chromium', () => {
   let b: WsBroker;
   let amqpConnection: ChannelModel;
   let context: BrowserContext;
