@@ -1,6 +1,7 @@
 import yargs from 'yargs/yargs';
 import type { Logger } from 'pino';
 import { ConfigError, type WarrenConfig } from './config';
+import { ctl } from './ctl';
 import { CONFIG_FILE_ENV, CONFIG_FILE_FLAG, loadConfig } from './load-config';
 import { createLogger } from './logger';
 import { DataDirError } from './data-dir';
@@ -16,6 +17,10 @@ type Flags = Record<string, string | undefined>;
 
 /** The `warren` command: `bin/warren.js` calls this with the arguments after the script name. */
 export function main(argv: readonly string[]): void {
+  if (argv[0] === 'ctl') {
+    void ctl(argv.slice(1)).then((status) => process.exit(status));
+    return;
+  }
   const flags = parseCommandLine(argv);
   let config: WarrenConfig;
   try {
@@ -43,6 +48,7 @@ function parseCommandLine(argv: readonly string[]): Flags {
     .scriptName('warren')
     .usage('Usage: $0 <command> [options]')
     .command('start', 'Start the broker and its protocol listeners')
+    .command('ctl ping', 'Check that the broker answers on its AMQP port (exit 0, or 69 if not)')
     .demandCommand(1, 'Name a command, e.g. "warren start".')
     .strict()
     // The last of a repeated flag wins, as in most CLIs, instead of yargs' default of collecting an array.

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALL_PORTS_FREE, pollUntil, warrenSandbox, type WarrenProcess } from './warren-process';
+import { ALL_PORTS_FREE, pollUntil, portOf, warrenSandbox, type WarrenProcess } from './warren-process';
 
 const sandbox = warrenSandbox('warren-cli-');
 
@@ -103,5 +103,26 @@ describe('help and version', () => {
     const proc = warren(['--version']);
     expect(await proc.exited).toBe(0);
     expect(proc.stdout().trim()).toBe(pkg.version);
+  });
+});
+
+describe('warren ctl ping', () => {
+  test('succeeds against a running broker and exits 69 once it has stopped', async () => {
+    const proc = warren(['start', ...ALL_PORTS_FREE, '--data-dir', join(sandbox.dir, 'data')]);
+    await proc.waitForLine('warren started');
+    const env = { WARREN_AMQP_PORT: String(portOf(proc, 'amqp')) };
+
+    const up = warren(['ctl', 'ping'], env);
+    expect(await up.exited).toBe(0);
+    expect(up.stdout()).toBe('Ping succeeded\n');
+
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited).toBe(0);
+    // The probe logged in as nobody: the broker's log has no line for it.
+    expect(proc.lines.filter((l) => /connection/.test(String(l.msg)))).toEqual([]);
+
+    const down = warren(['ctl', 'ping'], env);
+    expect(await down.exited).toBe(69);
+    expect(down.stderr()).toMatch(/^Error: unable to ping Warren at 127\.0\.0\.1:\d+: connect ECONNREFUSED/);
   });
 });
