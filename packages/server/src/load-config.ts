@@ -65,17 +65,15 @@ export function readConfig(sources: ConfigSources = {}): LoadedConfig {
   const file = configFile(flags, env, cwd);
   if (file !== undefined) ignoredKeys = applyFile(config, file);
 
-  const bySettingKey = new Map(SETTINGS.map((s) => [s.key, s]));
   for (const { env: name, key } of RABBITMQ_VARIABLES) {
-    const text = variable(env, name, cwd);
-    const s = bySettingKey.get(key);
-    if (text !== undefined && text !== '' && s !== undefined)
-      applyOrThrow(`environment variable ${name}`, text, () => s.applyText(config, text));
+    const found = variable(env, name, cwd);
+    const s = SETTINGS_BY_KEY.get(key);
+    if (found !== undefined && found.text !== '' && s !== undefined)
+      applyOrThrow(found.source, found.text, () => s.applyText(config, found.text));
   }
   for (const s of SETTINGS) {
-    const text = variable(env, s.env, cwd);
-    if (text !== undefined)
-      applyOrThrow(`environment variable ${s.env}`, text, () => s.applyText(config, text));
+    const found = variable(env, s.env, cwd);
+    if (found !== undefined) applyOrThrow(found.source, found.text, () => s.applyText(config, found.text));
   }
   for (const s of SETTINGS) {
     const text = s.flag === undefined ? undefined : flags[s.flag];
@@ -116,21 +114,22 @@ function configFile(
 }
 
 /**
- * A variable's value, or for the FILE_VARIABLES the text of the file NAME_FILE names. Both set is refused,
- * as the RabbitMQ image refuses it: one of them would be silently ignored.
+ * A variable's value and its name for messages, or for the FILE_VARIABLES the text of the file NAME_FILE
+ * names. Both set is refused, as the RabbitMQ image refuses it: one of them would be silently ignored.
  */
 function variable(
   env: Readonly<Record<string, string | undefined>>,
   name: string,
   cwd: string,
-): string | undefined {
+): { text: string; source: string } | undefined {
   const value = env[name];
   const fileName = FILE_VARIABLES.has(name) ? env[`${name}_FILE`] : undefined;
-  if (fileName === undefined) return value;
+  if (fileName === undefined)
+    return value === undefined ? undefined : { text: value, source: `environment variable ${name}` };
   const source = `environment variable ${name}_FILE`;
   if (value !== undefined) throw new ConfigError(`${source}: set ${name} or ${name}_FILE, not both`);
   try {
-    return readFileSync(resolve(cwd, fileName), 'utf8').replace(/\r?\n$/, '');
+    return { text: readFileSync(resolve(cwd, fileName), 'utf8').replace(/\r?\n$/, ''), source };
   } catch (err) {
     throw new ConfigError(`${source}: cannot read ${JSON.stringify(fileName)} (${errorMessage(err)})`);
   }
