@@ -2,7 +2,7 @@ import yargs from 'yargs/yargs';
 import type { Logger } from 'pino';
 import { ConfigError, type WarrenConfig } from './config';
 import { ctl } from './ctl';
-import { CONFIG_FILE_ENV, CONFIG_FILE_FLAG, loadConfig } from './load-config';
+import { CONFIG_FILE_ENV, CONFIG_FILE_FLAG, readConfig, type LoadedConfig } from './load-config';
 import { createLogger } from './logger';
 import { DataDirError } from './data-dir';
 import { startServer, type ServerHandle, type StartStep } from './server';
@@ -22,14 +22,19 @@ export function main(argv: readonly string[]): void {
     return;
   }
   const flags = parseCommandLine(argv);
-  let config: WarrenConfig;
+  let loaded: LoadedConfig;
   try {
-    config = loadConfig({ flags });
+    loaded = readConfig({ flags });
   } catch (err) {
     if (err instanceof ConfigError) exitWithUsageError(err.message);
     throw err;
   }
-  start(config, createLogger(config.logLevel));
+  const { config, ignoredKeys } = loaded;
+  const logger = createLogger(config.logLevel);
+  for (const { key, line, reason } of ignoredKeys) {
+    logger.warn({ key, line, reason }, `rabbitmq.conf key ${key} is not supported and has no effect`);
+  }
+  start(config, logger);
 }
 
 /**
@@ -42,7 +47,7 @@ function parseCommandLine(argv: readonly string[]): Flags {
     ...SETTINGS.flatMap(({ flag, env, describe }) =>
       flag === undefined ? [] : [{ name: flag, describe: `${describe} [env ${env}]` }],
     ),
-    { name: CONFIG_FILE_FLAG, describe: `JSON config file [env ${CONFIG_FILE_ENV}]` },
+    { name: CONFIG_FILE_FLAG, describe: `rabbitmq.conf or JSON config file [env ${CONFIG_FILE_ENV}]` },
   ];
   const parser = yargs(argv)
     .scriptName('warren')

@@ -1,5 +1,16 @@
 export * from './config';
-export { loadConfig, CONFIG_FILE_ENV, CONFIG_FILE_FLAG, type ConfigSources } from './load-config';
+export {
+  loadConfig,
+  readConfig,
+  CONFIG_FILE_ENV,
+  CONFIG_FILE_FLAG,
+  FILE_VARIABLES,
+  RABBITMQ_CONFIG_FILE_ENV,
+  RABBITMQ_VARIABLES,
+  type ConfigSources,
+  type LoadedConfig,
+} from './load-config';
+export { CONF_KEYS, informationUnits, parseRabbitConf, type ConfKey, type IgnoredKey } from './rabbitmq-conf';
 export { SETTINGS, type Setting } from './settings';
 export { createLogger } from './logger';
 export * from './listeners';

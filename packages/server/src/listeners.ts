@@ -50,6 +50,7 @@ export const LISTENERS: readonly ListenerFactory[] = [
       port: config.stomp.port,
       logger,
       serverName: `Warren/${VERSION}`,
+      ...stompSessionDefaults(config),
     }),
   ({ broker, config, logger }) =>
     listenStompWs({
@@ -62,5 +63,16 @@ export const LISTENERS: readonly ListenerFactory[] = [
       allowedOrigins: config.ws.allowedOrigins.length > 0 ? config.ws.allowedOrigins : undefined,
       logger,
       serverName: `Warren/${VERSION}`,
+      ...stompSessionDefaults(config),
     }),
 ];
+
+/** The stomp.* defaults, shared by STOMP over TCP and over WebSocket as in RabbitMQ's Web STOMP plugin. */
+function stompSessionDefaults({ stomp }: WarrenConfig) {
+  const user = stomp.defaultUser;
+  return {
+    defaultLogin: user === null ? null : { login: user.name, passcode: user.password },
+    defaultVhost: stomp.defaultVhost,
+    implicitConnect: stomp.implicitConnect,
+  };
+}

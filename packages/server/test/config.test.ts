@@ -303,7 +303,9 @@ describe('validation errors name their source', () => {
   test('a config file that does not exist', () => {
     const file = join(dir, 'missing.json');
     expect(loadError({}, { WARREN_CONFIG: file })).toMatch(
-      new RegExp(`^config file ${file}: cannot read it \\(ENOENT.*\\)$`),
+      new RegExp(
+        `^config file ${file} \\(from environment variable WARREN_CONFIG\\): cannot read it \\(ENOENT.*\\)$`,
+      ),
     );
   });
 

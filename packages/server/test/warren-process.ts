@@ -32,8 +32,8 @@ export interface WarrenProcess {
 }
 
 /**
- * Spawns `node packages/server/bin/warren.js ...args` from the repo root with no WARREN_* variables from the
- * machine running the tests, so only what a test passes counts. `wrapper` is a command that ends by exec'ing
+ * Spawns `node packages/server/bin/warren.js ...args` from the repo root with no WARREN_* or RABBITMQ_*
+ * variables from the machine running the tests, so only what a test passes counts. `wrapper` is a command that ends by exec'ing
  * its arguments (as `unshare -m sh -c '...; exec "$@"'` does), so the pid is still warren's.
  */
 export function spawnWarren(
@@ -41,7 +41,9 @@ export function spawnWarren(
   env: Record<string, string> = {},
   wrapper: readonly string[] = [],
 ): WarrenProcess {
-  const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('WARREN_')));
+  const cleanEnv = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('WARREN_') && !k.startsWith('RABBITMQ_')),
+  );
   const [command, ...rest] = [...wrapper, process.execPath, BIN, ...args] as [string, ...string[]];
   const child = spawn(command, rest, {
     cwd: REPO_ROOT,

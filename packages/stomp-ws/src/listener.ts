@@ -55,6 +55,8 @@ export async function listenStompWs(options: StompWsListenerOptions): Promise<St
     serverName: options.serverName ?? DEFAULT_SERVER_NAME,
     heartbeatGraceMs: options.heartbeatGraceMs,
     defaultLogin: options.defaultLogin,
+    defaultVhost: options.defaultVhost,
+    implicitConnect: options.implicitConnect,
   };
   const transportOptions = {
     maxOutboundBytes: limits.maxOutboundBytes,

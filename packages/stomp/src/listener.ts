@@ -18,6 +18,8 @@ export interface StompListenerOptions {
   serverName?: string;
   heartbeatGraceMs?: number;
   defaultLogin?: StompSessionOptions['defaultLogin'];
+  defaultVhost?: StompSessionOptions['defaultVhost'];
+  implicitConnect?: StompSessionOptions['implicitConnect'];
 }
 
 /** Structurally the server's Listener: the server wires it into `warren start` as is. */
@@ -41,6 +43,8 @@ export async function listenStomp(options: StompListenerOptions): Promise<StompL
     serverName: options.serverName ?? DEFAULT_SERVER_NAME,
     heartbeatGraceMs: options.heartbeatGraceMs,
     defaultLogin: options.defaultLogin,
+    defaultVhost: options.defaultVhost,
+    implicitConnect: options.implicitConnect,
   };
   const sessions = new Set<StompSession>();
   const sockets = new Set<Socket>();

@@ -39,6 +39,13 @@ export interface StompSessionOptions {
    * login and passcode.
    */
   defaultLogin?: { login: string; passcode: string } | null;
+  /** The vhost of a CONNECT whose host header names none (RabbitMQ's stomp.default_vhost); default "/". */
+  defaultVhost?: string;
+  /**
+   * Take a first frame other than CONNECT as if a CONNECT without headers came first: the default login,
+   * STOMP 1.0, no heart-beats and no CONNECTED frame, as RabbitMQ's stomp.implicit_connect does.
+   */
+  implicitConnect?: boolean;
 }
 
 const AWAITING_CONNECT = 0;
@@ -91,7 +98,9 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     });
     // A server's first frame is CONNECT or STOMP: anything else (a TLS hello, an HTTP request) is refused at
     // its first line, or its first octet that cannot start one of the two.
-    this.parser = new StompParser(this, { limits: this.limits, connectCommands: CONNECT_COMMANDS });
+    // With implicit connect any command may come first, so the parser checks only that it is plausible.
+    const connectCommands = options.implicitConnect === true ? undefined : CONNECT_COMMANDS;
+    this.parser = new StompParser(this, { limits: this.limits, connectCommands });
     this.heartbeats = new Heartbeats(this);
     this.transactions = new StompTransactions(this.limits.maxTransactionOps);
     const timeout = this.limits.handshakeTimeoutMs;
@@ -194,8 +203,11 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     if (this.state === CLOSED) return;
     const command = frame.command;
     if (this.state === AWAITING_CONNECT) {
-      if (command === 'CONNECT' || command === 'STOMP') return this.connect(frame);
-      throw new StompFailure('Illegal command', 'You must log in using CONNECT first', true);
+      if (command === 'CONNECT' || command === 'STOMP') return this.connect(frame, false);
+      if (this.options.implicitConnect !== true) {
+        throw new StompFailure('Illegal command', 'You must log in using CONNECT first', true);
+      }
+      this.connect({ command: 'CONNECT', headers: new Map(), body: Buffer.alloc(0) }, true);
     }
     const commands = this.commands as MessagingCommands;
     let durable = false;
@@ -259,7 +271,8 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     this.transport.resumeReading();
   }
 
-  private connect(frame: StompFrame): void {
+  /** `implicit`: no CONNECT was sent, so none is answered with CONNECTED. */
+  private connect(frame: StompFrame, implicit: boolean): void {
     const h = frame.headers;
     // STOMP 1.2 "Protocol Negotiation": no accept-version is a 1.0 client; nothing in common is an ERROR.
     const version = chooseVersion(h.get('accept-version'));
@@ -290,7 +303,8 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     }
     // `host` names the vhost; a host that names none (localhost, an IP, a DNS name) means the default vhost.
     const host = h.get('host');
-    const vhost = host !== undefined && this.broker.getVhost(host) !== undefined ? host : DEFAULT_VHOST;
+    const fallbackVhost = this.options.defaultVhost ?? DEFAULT_VHOST;
+    const vhost = host !== undefined && this.broker.getVhost(host) !== undefined ? host : fallbackVhost;
     let connection: Connection;
     try {
       connection = this.broker.connect(user, vhost, {
@@ -321,6 +335,12 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     const floor = this.limits.stompMinHeartbeatMs;
     const sendEvery = beat.clientWants === 0 ? 0 : Math.max(beat.clientWants, floor);
     const expectEvery = beat.clientSends === 0 ? 0 : Math.max(beat.clientSends, floor);
+    if (!implicit) this.writeConnected(version, sendEvery, expectEvery);
+    this.heartbeats.start(sendEvery, expectEvery, this.options.heartbeatGraceMs ?? graceFor(expectEvery));
+    this.logger.debug({ version, vhost, user: user.name, implicit }, 'STOMP session connected');
+  }
+
+  private writeConnected(version: StompVersion, sendEvery: number, expectEvery: number): void {
     this.writeFrame(
       serializeFrame(
         'CONNECTED',
@@ -334,8 +354,6 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
         version,
       ),
     );
-    this.heartbeats.start(sendEvery, expectEvery, this.options.heartbeatGraceMs ?? graceFor(expectEvery));
-    this.logger.debug({ version, vhost, user: user.name }, 'STOMP session connected');
   }
 
   private disconnect(frame: StompFrame): void {
