@@ -21,7 +21,11 @@ describe('warren start', () => {
 
       proc.child.kill(signal);
       expect(await proc.exited).toBe(0);
-      expect(proc.lines.map((l) => l.msg).slice(-2)).toEqual(['shutting down', 'warren stopped']);
+      expect(proc.lines.map((l) => l.msg).slice(-3)).toEqual([
+        'shutting down',
+        'not accepting new connections',
+        'warren stopped',
+      ]);
       expect(proc.stderr()).toBe('');
     },
   );

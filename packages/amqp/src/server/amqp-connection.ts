@@ -101,6 +101,8 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
   private out: Buffer[] = [];
   private flushScheduled = false;
   private unsubscribeAlarm: (() => void) | undefined = undefined;
+  /** The client sent connection.close (not a vanished socket, an error or a shutdown): for the log. */
+  private closedByClient = false;
   /** The transport is gone: nothing more is written. */
   private transportGone = false;
   private readonly flushNow = (): void => this.guard(() => this.flush());
@@ -319,6 +321,7 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
       }
       case CONNECTION_CLOSE:
         // The client closes: everything of ours goes (unacked messages back to their queues), then close-ok.
+        this.closedByClient = true;
         this.core?.close();
         this.send(0, { id: CONNECTION_CLOSE_OK });
         this.flush();
@@ -425,8 +428,9 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
 
   private onTransportClosed(): void {
     this.transportGone = true;
-    if (this.core !== undefined && !this.core.closed) this.log.info({}, 'connection closed');
-    else if (this.core !== undefined) this.log.info({}, 'connection closed by client');
+    if (this.core !== undefined) {
+      this.log.info({}, this.closedByClient ? 'connection closed by client' : 'connection closed');
+    }
     this.state = State.Closed;
     this.reader.close();
     if (this.heartbeatTimer !== undefined) clearInterval(this.heartbeatTimer);
