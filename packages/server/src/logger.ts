@@ -58,5 +58,7 @@ function consoleStream(log: LogOptions, terminal: boolean): pino.DestinationStre
     sync: true,
     // Local wall-clock time to the millisecond: what a person at the terminal compares with their clock.
     translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l',
+    // One event, one line, fields after the message: a broker logs many events, and a terminal scrolls.
+    singleLine: true,
   });
 }

@@ -206,12 +206,24 @@ describe('log format and file', () => {
         .stdout()
         .split('\n')
         .find((l) => l.includes('warren started')) ?? '';
-    // "[2025-01-31 12:00:00.000] INFO (4242): warren started" (pino-pretty puts the pid in the brackets), then
-    // the other fields on indented lines.
-    expect(started).toMatch(/^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] INFO \(\d+\): warren started$/);
-    expect(proc.stdout()).toContain(`    dataDir: ${JSON.stringify(join(sandbox.dir, 'data'))}\n`);
+    // "[2025-01-31 12:00:00.000] INFO (4242): warren started {"version":...}": pino-pretty puts the pid in the
+    // brackets and the other fields after the message, on the same line.
+    expect(started).toMatch(
+      /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] INFO \(\d+\): warren started \{.*\}$/,
+    );
+    expect(started).toContain(`"dataDir":${JSON.stringify(join(sandbox.dir, 'data'))}`);
     expect(proc.lines).toEqual([]);
     expect(proc.stdout()).toContain('warren stopped');
+  });
+
+  // requires: util-linux (script(1) gives warren a terminal for its stdout)
+  test('auto, the default, is pretty and coloured when stdout is a terminal', async () => {
+    // script runs its command line under a new pseudo-terminal and copies what it prints to this pipe.
+    const args = ['start', ...ALL_PORTS_FREE, '--data-dir', join(sandbox.dir, 'data')];
+    const proc = sandbox.spawn(args, {}, ['sh', '-c', 'exec script -qefc "$*" /dev/null', 'sh']);
+    await pollUntil(() => proc.stdout().includes('warren started'));
+    expect(proc.stdout()).toMatch(/^\[[\d-]+ [\d:.]+\] \u001b\[32mINFO\u001b\[39m.*warren started/m);
+    expect(proc.lines).toEqual([]);
   });
 
   test('log.file gets the JSON lines too, and SIGUSR1 or SIGHUP reopen it after logrotate moved it', async () => {
