@@ -59,7 +59,8 @@ export async function listenAmqp(options: AmqpListenerOptions): Promise<AmqpList
     );
   });
   await new Promise<void>((resolve, reject) => {
-    const refused = (err: Error): void => reject(new ListenError('AMQP 0-9-1', options.host, options.port, err));
+    const refused = (err: Error): void =>
+      reject(new ListenError('AMQP 0-9-1', options.host, options.port, err));
     server.once('error', refused);
     server.listen({ host: options.host, port: options.port }, () => {
       server.off('error', refused);
