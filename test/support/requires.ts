@@ -21,6 +21,8 @@ const PROBES = {
   'amqp-tools': ['amqp-publish', '--help'],
   chromium: ['chromium', '--version'],
   openssl: ['openssl', 'version'],
+  // util-linux's script(1), which gives a child a terminal (macOS's script has other flags).
+  bsdutils: ['script', '--version'],
 } as const satisfies Record<string, readonly [string, ...string[]]>;
 
 export type DebianPackage = keyof typeof PROBES;

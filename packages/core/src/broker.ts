@@ -1,5 +1,5 @@
 import { Connection, type ConnectionInfo } from './connection';
-import { WarrenError } from './errors';
+import { AccessRefused, WarrenError } from './errors';
 import type { Exchange } from './exchanges/exchange';
 import { resolveLimits, type Limits } from './limits';
 import { silentLogger, type Logger } from './logger';
@@ -199,9 +199,12 @@ export class Broker {
   connect(user: User, vhostName: string, info: ConnectionInfo): Connection {
     if (this.closed) throw new WarrenError('CONNECTION_FORCED', 'broker is shutting down');
     const vhost = this.vhosts.get(vhostName);
-    if (vhost === undefined) throw new WarrenError('NOT_ALLOWED', `vhost ${vhostName} not found`);
+    if (vhost === undefined) {
+      throw new AccessRefused('NOT_ALLOWED', `vhost ${vhostName} not found`, 'vhost not found');
+    }
     if (!this.users.canAccessVhost(user.name, vhostName)) {
-      throw new WarrenError('NOT_ALLOWED', `access to vhost '${vhostName}' refused for user '${user.name}'`);
+      const message = `access to vhost '${vhostName}' refused for user '${user.name}'`;
+      throw new AccessRefused('NOT_ALLOWED', message, 'no access to vhost');
     }
     const c = new Connection(++this.connectionSeq, user, vhost, info, (closed) =>
       this.connections.delete(closed.id),

@@ -1,3 +1,5 @@
+import { getSystemErrorMap } from 'node:util';
+
 /**
  * The one error catalogue. Every failure the core reports is a WarrenError with a stable code; the protocols
  * translate it: AMQP into channel.close / connection.close with `replyCode`, STOMP into an ERROR frame.
@@ -49,6 +51,62 @@ export class WarrenError extends Error {
   get replyText(): string {
     return `${this.code} - ${this.message}`;
   }
+}
+
+/**
+ * Why the broker turned a client away at login or at its vhost, in the operator's words. It goes to the log
+ * only: the client hears the error's own message, which for an unknown user and a bad password is the same
+ * generic refusal (RabbitMQ's rule: a client cannot probe which user names exist).
+ */
+export type RefusalReason =
+  | 'unknown user'
+  | 'bad password'
+  | 'loopback-only user from a remote address'
+  | 'vhost not found'
+  | 'no access to vhost';
+
+/** A refused login (ACCESS_REFUSED) or vhost (NOT_ALLOWED), at connection scope, with the reason to log. */
+export class AccessRefused extends WarrenError {
+  constructor(
+    code: 'ACCESS_REFUSED' | 'NOT_ALLOWED',
+    message: string,
+    readonly reason: RefusalReason,
+  ) {
+    super(code, message, 'connection');
+  }
+}
+
+/** What every protocol tells its clients when the broker stops: RabbitMQ's 320 at shutdown. */
+export function brokerShutdown(): WarrenError {
+  return new WarrenError('CONNECTION_FORCED', "broker forced connection closure with reason 'shutdown'");
+}
+
+/**
+ * A listener could not bind its port. The message is the one line an operator needs: "cannot listen for
+ * AMQP 0-9-1 on port 5672: address already in use (EADDRINUSE)".
+ */
+export class ListenError extends Error {
+  readonly code: string | undefined;
+
+  constructor(
+    /** As people name it: 'AMQP 0-9-1', 'STOMP', 'STOMP over WebSocket'. */
+    readonly protocol: string,
+    readonly host: string,
+    readonly port: number,
+    cause: NodeJS.ErrnoException,
+  ) {
+    super(`cannot listen for ${protocol} on port ${port}: ${systemErrorText(cause)}`, { cause });
+    this.name = 'ListenError';
+    this.code = cause.code;
+  }
+}
+
+/** libuv's description of a system error with its code, "address already in use (EADDRINUSE)". */
+function systemErrorText(err: NodeJS.ErrnoException): string {
+  const known = err.errno === undefined ? undefined : getSystemErrorMap().get(err.errno);
+  if (known === undefined) return err.message;
+  const [name, description] = known;
+  return `${description} (${name})`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { WarrenError } from './errors';
+import { AccessRefused, WarrenError } from './errors';
 
 export interface Permission {
   configure: string;
@@ -94,20 +94,25 @@ export class UserRegistry {
   }
 
   /**
-   * Checks a login. Throws ACCESS_REFUSED (connection scope) on a wrong user or password, or when a
-   * loopback-only user connects from elsewhere; the message is the one RabbitMQ logs, the client sees it too.
+   * Checks a login. Throws AccessRefused (ACCESS_REFUSED, connection scope) on a wrong user or password, or
+   * when a loopback-only user connects from elsewhere. An unknown user and a bad password get the same message,
+   * RabbitMQ's; only the reason, which the protocols log, tells them apart.
    */
   authenticate(name: string, password: string, fromLoopback: boolean): User {
     const user = this.users.get(name);
     if (user === undefined || !checkPassword(password, user.passwordHash)) {
-      throw new WarrenError(
+      throw new AccessRefused(
         'ACCESS_REFUSED',
         `Login was refused using authentication mechanism PLAIN. For details see the broker logfile.`,
-        'connection',
+        user === undefined ? 'unknown user' : 'bad password',
       );
     }
     if (!fromLoopback && this.loopbackUsers.includes(name)) {
-      throw new WarrenError('ACCESS_REFUSED', `user '${name}' can only connect via localhost`, 'connection');
+      throw new AccessRefused(
+        'ACCESS_REFUSED',
+        `user '${name}' can only connect via localhost`,
+        'loopback-only user from a remote address',
+      );
     }
     return user;
   }

@@ -1,9 +1,9 @@
 import yargs from 'yargs/yargs';
-import type { Logger } from 'pino';
-import { ConfigError, type WarrenConfig } from './config';
+import { ListenError } from '@warren/core';
+import { ConfigError, defaultConfig, type WarrenConfig } from './config';
 import { ctl } from './ctl';
 import { CONFIG_FILE_ENV, CONFIG_FILE_FLAG, readConfig, type LoadedConfig } from './load-config';
-import { createLogger } from './logger';
+import { createLogger, type ProcessLogger } from './logger';
 import { DataDirError } from './data-dir';
 import { startServer, type ServerHandle, type StartStep } from './server';
 import { SETTINGS } from './settings';
@@ -30,11 +30,17 @@ export function main(argv: readonly string[]): void {
     throw err;
   }
   const { config, ignoredKeys } = loaded;
-  const logger = createLogger(config.logLevel);
-  for (const { key, line, reason } of ignoredKeys) {
-    logger.warn({ key, line, reason }, `rabbitmq.conf key ${key} is not supported and has no effect`);
+  let log: ProcessLogger;
+  try {
+    log = createLogger(config.logLevel, config.log);
+  } catch (err) {
+    process.stderr.write(`warren: cannot open log file ${config.log.file}: ${(err as Error).message}\n`);
+    process.exit(EXIT_FAILURE);
   }
-  start(config, logger);
+  for (const { key, line, reason } of ignoredKeys) {
+    log.logger.warn({ key, line, reason }, `rabbitmq.conf key ${key} is not supported and has no effect`);
+  }
+  start(config, log);
 }
 
 /**
@@ -43,17 +49,28 @@ export function main(argv: readonly string[]): void {
  * and exit 0 inside yargs; a usage error exits 2.
  */
 function parseCommandLine(argv: readonly string[]): Flags {
+  const defaults = defaultConfig();
   const options = [
-    ...SETTINGS.flatMap(({ flag, env, describe }) =>
-      flag === undefined ? [] : [{ name: flag, describe: `${describe} [env ${env}]` }],
+    ...SETTINGS.flatMap(({ key, flag, env, describe }) =>
+      flag === undefined
+        ? []
+        : [{ name: flag, describe: `${describe} [env ${env}]`, shown: defaultText(defaults, key) }],
     ),
-    { name: CONFIG_FILE_FLAG, describe: `rabbitmq.conf or JSON config file [env ${CONFIG_FILE_ENV}]` },
+    {
+      name: CONFIG_FILE_FLAG,
+      describe: `rabbitmq.conf or JSON config file [env ${CONFIG_FILE_ENV}]`,
+      shown: 'none',
+    },
   ];
   const parser = yargs(argv)
     .scriptName('warren')
     .usage('Usage: $0 <command> [options]')
     .command('start', 'Start the broker and its protocol listeners')
     .command('ctl ping', 'Check that the broker answers on its AMQP port (exit 0, or 69 if not)')
+    .example('$0 start', 'AMQP on 5672, STOMP on 61613, Web-STOMP on 15674, data in ./data')
+    .example('$0 start --amqp-port 5673 --data-dir /var/lib/warren', 'another port and data directory')
+    .example('$0 start --config warren.json --log-format pretty', 'settings from a file, logs for a person')
+    .example('$0 ctl ping', 'exit 0 if the broker answers (the Docker health check)')
     .demandCommand(1, 'Name a command, e.g. "warren start".')
     .strict()
     // The last of a repeated flag wins, as in most CLIs, instead of yargs' default of collecting an array.
@@ -62,8 +79,10 @@ function parseCommandLine(argv: readonly string[]): Flags {
     .fail((message: string | null, err: Error | undefined) => {
       exitWithUsageError(message ?? err?.message ?? 'invalid command line');
     });
-  for (const { name, describe } of options) {
-    parser.option(name, { type: 'string', requiresArg: true, describe });
+  // defaultDescription only shows the default: a flag left out stays unset, so the environment and the config
+  // file still count (a yargs default would override them).
+  for (const { name, describe, shown } of options) {
+    parser.option(name, { type: 'string', requiresArg: true, describe, defaultDescription: shown });
   }
   const parsed = parser
     .version(VERSION)
@@ -86,7 +105,7 @@ function parseCommandLine(argv: readonly string[]): Flags {
  * or client can delay a stop but never prevent one. A second signal while closing exits 1 at once, for the
  * operator who would rather lose in-flight work than wait for it.
  */
-function start(config: WarrenConfig, logger: Logger): void {
+function start(config: WarrenConfig, { logger, reopenFile }: ProcessLogger): void {
   // Without this, a crash would reach stderr as plain text and miss the JSON log stream operators watch.
   process.on('uncaughtException', (err) => {
     logger.fatal({ err }, 'uncaught exception');
@@ -128,6 +147,16 @@ function start(config: WarrenConfig, logger: Logger): void {
   // deadline counts from the signal, so a startup that hangs is cut short too.
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // logrotate moves log.file away, then signals (SIGUSR1, or SIGHUP as for most daemons): lines go to a new
+  // file of the same name from here on.
+  if (config.log.file !== null) {
+    const reopen = (signal: NodeJS.Signals): void => {
+      reopenFile();
+      logger.info({ signal, file: config.log.file }, 'log file reopened');
+    };
+    process.on('SIGUSR1', reopen);
+    process.on('SIGHUP', reopen);
+  }
 
   const starting = startServer(config, { logger, onStep: (s) => (step = s) });
   starting.then(
@@ -138,6 +167,12 @@ function start(config: WarrenConfig, logger: Logger): void {
       if (err instanceof DataDirError) {
         const { dataDir, step: failed, code } = err;
         logger.fatal({ dataDir, step: failed, code }, err.message);
+      } else if (err instanceof ListenError) {
+        // A port taken by another process, or below 1024 without the right: the one line to read is on stderr,
+        // where a person starting warren by hand looks (stdout may be a pipe to a log shipper).
+        const { protocol, host, port, code } = err;
+        logger.fatal({ protocol, host, port, code }, err.message);
+        process.stderr.write(`warren: ${err.message}\n`);
       } else {
         logger.fatal({ err }, 'warren failed to start');
       }
@@ -149,4 +184,13 @@ function start(config: WarrenConfig, logger: Logger): void {
 function exitWithUsageError(message: string): never {
   process.stderr.write(`warren: ${message}\nRun "warren --help" for usage.\n`);
   process.exit(EXIT_USAGE);
+}
+
+/** What --help shows as the default of the setting at `key` ("amqp.port"): the value defaultConfig() holds. */
+function defaultText(defaults: WarrenConfig, key: string): string {
+  let value: unknown = defaults;
+  for (const part of key.split('.')) value = (value as Record<string, unknown>)[part];
+  if (value === null) return 'off';
+  if (Array.isArray(value)) return value.length === 0 ? 'none' : value.join(',');
+  return String(value);
 }

@@ -16,6 +16,8 @@ export interface Listener {
   readonly name: string;
   /** Where it actually listens: with port 0 in the config, the port the OS picked. */
   readonly address: ListenerAddress;
+  /** Refuses new connections and leaves open ones be: the first step of a shutdown, on every listener. */
+  stopAccepting(): void;
   /** Stops accepting, closes its connections, resolves when every socket is gone. */
   close(): Promise<void>;
 }

@@ -111,9 +111,11 @@ function track<T>(waiting: Waiting, part: string, describe: () => string, work: 
 }
 
 /**
- * Listeners close first and together: each one waits for its own clients, and none depends on another. The
- * broker closes last, once nothing can publish into it, so its final store flush is really final. Every part
- * is closed even when an earlier one fails.
+ * Every listener stops accepting before any connection is closed, so a client told to go cannot reconnect to
+ * a port of the same broker (what a failing readiness check is for; there is no HTTP endpoint to report it
+ * yet). Then the listeners close together: each one waits for its own clients, and none depends on another.
+ * The broker closes last, once nothing can publish into it, so its final store flush is really final. Every
+ * part is closed even when an earlier one fails.
  */
 async function stop(parts: {
   listeners: readonly Listener[];
@@ -124,6 +126,8 @@ async function stop(parts: {
 }): Promise<void> {
   const { listeners, broker, store, logger, waiting } = parts;
   const failures: unknown[] = [];
+  for (const listener of listeners) listener.stopAccepting();
+  if (listeners.length > 0) logger.info({}, 'not accepting new connections');
   const results = await Promise.allSettled(
     listeners.map((listener) =>
       track(

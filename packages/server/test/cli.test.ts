@@ -21,7 +21,11 @@ describe('warren start', () => {
 
       proc.child.kill(signal);
       expect(await proc.exited).toBe(0);
-      expect(proc.lines.map((l) => l.msg).slice(-2)).toEqual(['shutting down', 'warren stopped']);
+      expect(proc.lines.map((l) => l.msg).slice(-3)).toEqual([
+        'shutting down',
+        'not accepting new connections',
+        'warren stopped',
+      ]);
       expect(proc.stderr()).toBe('');
     },
   );
@@ -119,7 +123,9 @@ describe('warren ctl ping', () => {
     proc.child.kill('SIGTERM');
     expect(await proc.exited).toBe(0);
     // The probe logged in as nobody: the broker's log has no line for it.
-    expect(proc.lines.filter((l) => /connection/.test(String(l.msg)))).toEqual([]);
+    const aboutClients = (l: { msg?: string; [key: string]: unknown }): boolean =>
+      l['client'] !== undefined || /connection (opened|closed)|handshake|login/.test(String(l.msg));
+    expect(proc.lines.filter(aboutClients)).toEqual([]);
 
     const down = warren(['ctl', 'ping'], env);
     expect(await down.exited).toBe(69);

@@ -43,6 +43,7 @@ function fakeListener(name: string, port: number, events: string[], closeError?:
     const listener: Listener = {
       name,
       address: { host: '::', port },
+      stopAccepting: () => events.push(`stop accepting ${name}`),
       close: async () => {
         events.push(`close ${name}`);
         if (closeError) throw closeError;
@@ -111,8 +112,37 @@ test('close closes the listeners before the broker, logs "warren stopped", and d
   await first;
   await server.close();
 
-  expect(events).toEqual(['open amqp', 'close amqp', 'close broker']);
+  expect(events).toEqual(['open amqp', 'stop accepting amqp', 'close amqp', 'close broker']);
   expect(entries.filter((e) => e.msg === 'warren stopped')).toHaveLength(1);
+});
+
+test('close stops every listener accepting before it closes any connection, and logs that it has', async () => {
+  const { logger } = recordingLogger();
+  const events: string[] = [];
+  const info = logger.info;
+  logger.info = (obj, msg) => {
+    if (msg === 'not accepting new connections') events.push(`log ${msg}`);
+    info(obj, msg);
+  };
+  const server = await startServer(config, {
+    logger,
+    listeners: ['amqp', 'stomp', 'ws'].map((name, i) => fakeListener(name, i + 1, events)),
+  });
+  jest.spyOn(server.broker, 'close').mockImplementation(async () => {
+    events.push('close broker');
+  });
+
+  await server.close();
+  expect(events.slice(3)).toEqual([
+    'stop accepting amqp',
+    'stop accepting stomp',
+    'stop accepting ws',
+    'log not accepting new connections',
+    'close amqp',
+    'close stomp',
+    'close ws',
+    'close broker',
+  ]);
 });
 
 test('a listener that cannot open fails the start, and what already opened is closed again', async () => {
@@ -131,7 +161,7 @@ test('a listener that cannot open fails the start, and what already opened is cl
   await expect(startServer(config, { listeners: [fakeListener('amqp', 1, events), failing] })).rejects.toBe(
     bindError,
   );
-  expect(events).toEqual(['open amqp', 'close amqp']);
+  expect(events).toEqual(['open amqp', 'stop accepting amqp', 'close amqp']);
   expect(brokerClosed).toBe(true);
 });
 
@@ -146,7 +176,14 @@ test('a listener that fails to close is logged, the broker still closes, and clo
   const brokerClose = jest.spyOn(server.broker, 'close');
 
   await expect(server.close()).rejects.toThrow('warren did not stop cleanly');
-  expect(events).toEqual(['open amqp', 'open stomp', 'close amqp', 'close stomp']);
+  expect(events).toEqual([
+    'open amqp',
+    'open stomp',
+    'stop accepting amqp',
+    'stop accepting stomp',
+    'close amqp',
+    'close stomp',
+  ]);
   expect(brokerClose).toHaveBeenCalledTimes(1);
   expect(entries).toContainEqual({
     level: 'error',
@@ -162,6 +199,7 @@ test('while close runs, pending() names each part still closing, then nothing on
   const slow: ListenerFactory = async () => ({
     name: 'stomp',
     address: { host: '::', port: 1 },
+    stopAccepting: () => {},
     close: () => new Promise<void>((resolve) => (releaseListener = resolve)),
   });
   const server = await startServer(config, { listeners: [slow] });

@@ -1,6 +1,7 @@
 import { connect as connectTcp, type Socket } from 'node:net';
 import { join } from 'node:path';
 import amqp from 'amqplib';
+import { WebSocket } from 'ws';
 import {
   ALL_PORTS_FREE,
   pollUntil,
@@ -39,37 +40,133 @@ function lastLine(proc: WarrenProcess): LogLine | undefined {
   return proc.lines[proc.lines.length - 1];
 }
 
-/** A STOMP client past CONNECTED, on a raw socket: what it sees at shutdown is the socket closing. */
-async function stompClient(port: number): Promise<Socket> {
-  const socket = connectTcp({ host: '127.0.0.1', port });
-  socket.on('error', () => {});
-  let seen = '';
-  await new Promise<void>((resolve, reject) => {
-    socket.on('data', (chunk: Buffer) => {
-      seen += chunk.toString('latin1');
-      if (seen.startsWith('CONNECTED\n')) resolve();
-    });
-    socket.once('close', () => reject(new Error(`closed before CONNECTED: ${seen}`)));
-    socket.write('CONNECT\naccept-version:1.2\nhost:/\nlogin:guest\npasscode:guest\n\n\0');
-  });
-  return socket;
+const CONNECT_FRAME = 'CONNECT\naccept-version:1.2\nhost:/\nlogin:guest\npasscode:guest\n\n\0';
+
+/** A STOMP frame as a client reads it: the command and its headers. */
+interface SeenFrame {
+  command: string;
+  headers: Record<string, string>;
+  body: string;
 }
 
+/** Splits what a STOMP client received into frames (no escapes or content-length needed for these). */
+function framesIn(text: string): SeenFrame[] {
+  return text
+    .split('\0')
+    .map((raw) => raw.replace(/^\n+/, ''))
+    .filter((raw) => raw !== '')
+    .map((raw) => {
+      const [head = '', body = ''] = raw.split('\n\n');
+      const [command = '', ...lines] = head.split('\n');
+      const headers = Object.fromEntries(
+        lines.map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)]),
+      );
+      return { command, headers, body };
+    });
+}
+
+/** A STOMP client past CONNECTED on a raw socket; `closed` has every frame it read until the socket closed. */
+async function stompClient(port: number): Promise<{ closed: Promise<SeenFrame[]> }> {
+  const socket: Socket = connectTcp({ host: '127.0.0.1', port });
+  socket.on('error', () => {});
+  let seen = '';
+  socket.on('data', (chunk: Buffer) => (seen += chunk.toString('utf8')));
+  const closed = new Promise<SeenFrame[]>((resolve) => socket.once('close', () => resolve(framesIn(seen))));
+  socket.write(CONNECT_FRAME);
+  await pollUntil(() => seen.includes('\0') || socket.destroyed);
+  if (!seen.startsWith('CONNECTED\n')) throw new Error(`no CONNECTED: ${seen}`);
+  return { closed };
+}
+
+/** A Web-STOMP client past CONNECTED; `closed` has the frames it read and the WebSocket close code. */
+async function webStompClient(
+  port: number,
+): Promise<{ closed: Promise<{ frames: SeenFrame[]; code: number }> }> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, ['v12.stomp']);
+  ws.on('error', () => {});
+  let seen = '';
+  ws.on('message', (data: Buffer) => (seen += data.toString('utf8')));
+  const closed = new Promise<{ frames: SeenFrame[]; code: number }>((resolve) =>
+    ws.once('close', (code: number) => resolve({ frames: framesIn(seen), code })),
+  );
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('close', () => reject(new Error('WebSocket closed before it opened')));
+  });
+  ws.send(CONNECT_FRAME);
+  await pollUntil(() => seen.includes('\0'));
+  if (!seen.startsWith('CONNECTED\n')) throw new Error(`no CONNECTED: ${seen}`);
+  return { closed };
+}
+
+/** What RabbitMQ's STOMP adapter sends when the broker stops: the AMQP 320 as an ERROR frame. */
+const SHUTDOWN_ERROR = {
+  command: 'ERROR',
+  headers: expect.objectContaining({ message: 'connection_forced' }),
+  body: "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'",
+};
+
 describe('SIGTERM', () => {
-  test('closes connected clients (AMQP connection.close 320, STOMP socket closed) and exits 0', async () => {
+  test('tells every client why it goes (AMQP 320, STOMP ERROR connection_forced, WebSocket 1001) and exits 0', async () => {
     const proc = warren();
     await proc.waitForLine('warren started');
     const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${portOf(proc, 'amqp')}`);
     const amqpClosed = new Promise<unknown>((resolve) => conn.on('close', resolve));
     conn.on('error', () => {});
     const stomp = await stompClient(portOf(proc, 'stomp'));
-    const stompClosed = new Promise<void>((resolve) => stomp.once('close', () => resolve()));
+    const webStomp = await webStompClient(portOf(proc, 'ws'));
 
     const { code } = await terminate(proc);
     expect(code).toBe(0);
     expect(await amqpClosed).toMatchObject({ code: 320 });
-    await stompClosed;
+    expect((await stomp.closed).slice(1)).toEqual([SHUTDOWN_ERROR]);
+    expect(await webStomp.closed).toEqual({ frames: [expect.anything(), SHUTDOWN_ERROR], code: 1001 });
     expect(lastLine(proc)).toMatchObject({ msg: 'warren stopped' });
+  });
+
+  test('stops accepting on every listener before it closes the first connection', async () => {
+    const proc = warren();
+    await proc.waitForLine('warren started');
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${portOf(proc, 'amqp')}`);
+    conn.on('error', () => {});
+    const stomp = await stompClient(portOf(proc, 'stomp'));
+
+    expect((await terminate(proc)).code).toBe(0);
+    await stomp.closed;
+    const msgs = proc.lines.map((l) => l.msg);
+    const stopped = msgs.indexOf('not accepting new connections');
+    const firstClose = msgs.findIndex(
+      (m) => m === 'closing connection on error' || m?.startsWith('connection closed'),
+    );
+    expect(stopped).toBeGreaterThan(msgs.indexOf('shutting down'));
+    expect(firstClose).toBeGreaterThan(stopped);
+  });
+
+  test('a message delivered but not acked at SIGTERM is there after the restart, marked redelivered', async () => {
+    // Both processes run on the same data directory (warren() names it).
+    const first = warren();
+    await first.waitForLine('warren started');
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${portOf(first, 'amqp')}`);
+    conn.on('error', () => {});
+    const ch = await conn.createConfirmChannel();
+    ch.on('error', () => {});
+    await ch.assertQueue('jobs', { durable: true });
+    ch.sendToQueue('jobs', Buffer.from('job 1'), { persistent: true });
+    await ch.waitForConfirms();
+    const delivered = new Promise<amqp.ConsumeMessage>(
+      (resolve) => void ch.consume('jobs', (m) => m && resolve(m), { noAck: false }),
+    );
+    expect((await delivered).fields.redelivered).toBe(false);
+
+    expect((await terminate(first)).code).toBe(0);
+
+    const second = warren();
+    await second.waitForLine('warren started');
+    const again = await amqp.connect(`amqp://guest:guest@127.0.0.1:${portOf(second, 'amqp')}`);
+    const ch2 = await again.createChannel();
+    const got = await ch2.get('jobs', { noAck: true });
+    expect(got !== false && [got.content.toString(), got.fields.redelivered]).toEqual(['job 1', true]);
+    await again.close();
   });
 
   test('a store whose fsync never returns: warren exits 1 at shutdownTimeoutMs, naming the journal flush', async () => {

@@ -47,7 +47,7 @@ export class StompWsConnection {
     ws.on('pong', alive);
     ws.on('ping', alive);
     ws.on('error', (err) =>
-      logger.debug({ err, remote: `${remote.address}:${remote.port}` }, 'WebSocket error'),
+      logger.debug({ err, client: `${remote.address}:${remote.port}` }, 'WebSocket error'),
     );
     ws.on('close', () => {
       this.keepalive.stop();
@@ -57,7 +57,7 @@ export class StompWsConnection {
     });
   }
 
-  /** Broker shutdown: the session ends and the client gets close code 1001. */
+  /** Broker shutdown: the client gets the session's ERROR, then close code 1001. */
   goAway(): void {
     this.transport.goingAway = true;
     this.session.shutdown();

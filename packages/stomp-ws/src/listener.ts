@@ -2,7 +2,7 @@ import { createServer, STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { silentLogger, type Limits, type Logger } from '@warren/core';
+import { ListenError, silentLogger, type Limits, type Logger } from '@warren/core';
 import {
   DEFAULT_SERVER_NAME,
   type StompListener,
@@ -117,23 +117,32 @@ export async function listenStompWs(options: StompWsListenerOptions): Promise<St
   });
 
   const host = options.host ?? '0.0.0.0';
+  const port = options.port ?? 15674;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 15674, host, () => {
-      server.off('error', reject);
+    const refused = (err: Error): void => reject(new ListenError('STOMP over WebSocket', host, port, err));
+    server.once('error', refused);
+    server.listen(port, host, () => {
+      server.off('error', refused);
       resolve();
     });
   });
   server.on('error', (err) => logger.error({ err }, 'WebSocket listener error'));
   const bound = server.address() as AddressInfo;
   logger.info({ host: bound.address, port: bound.port, path }, 'STOMP over WebSocket listener open');
+  let stopped: Promise<void> | undefined;
+  // Settles once the server socket is closed and every connection is gone (net.Server.close). An upgrade
+  // on a page's keep-alive connection still gets in after the port closes: `closing` answers it 503.
+  const stopAccepting = (): Promise<void> => {
+    closing = true;
+    return (stopped ??= new Promise<void>((resolve) => server.close(() => resolve())));
+  };
   return {
     name: 'ws',
     address: { host: bound.address, port: bound.port },
     sessions,
+    stopAccepting: () => void stopAccepting(),
     close: async () => {
-      closing = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = stopAccepting();
       // Idle keep-alive connections of page requests would hold close() up for the keep-alive timeout.
       server.closeIdleConnections();
       for (const c of [...connections]) c.goAway();

@@ -39,7 +39,7 @@ export class WebSocketTransport implements Transport {
   onDrained: () => void = () => {};
   /** Sees the first message the session writes (CONNECTED or ERROR), before it is sent. */
   onFirstMessage: ((chunks: readonly Buffer[]) => void) | undefined = undefined;
-  /** Set by the listener at shutdown: destroy() then says 1001 instead of RabbitMQ's 1000. */
+  /** Set by the listener at shutdown: the close then says 1001 instead of RabbitMQ's 1000. */
   goingAway = false;
 
   private corked = 0;
@@ -89,13 +89,13 @@ export class WebSocketTransport implements Transport {
   }
 
   end(): void {
-    this.close(CLOSE_NORMAL);
+    this.close();
   }
 
   destroy(): void {
-    // RabbitMQ's Web-STOMP says why even when it drops a peer (a missed heart-beat); the timer below makes
-    // sure a peer that never answers is gone soon anyway.
-    this.close(this.goingAway ? CLOSE_GOING_AWAY : CLOSE_NORMAL);
+    // RabbitMQ's Web-STOMP says why even when it drops a peer (a missed heart-beat); the timer in close()
+    // makes sure a peer that never answers is gone soon anyway.
+    this.close();
   }
 
   pauseReading(): void {
@@ -116,8 +116,9 @@ export class WebSocketTransport implements Transport {
     this.socket.off('drain', this.checkDrained);
   }
 
-  private close(how: { code: number; reason: string }): void {
+  private close(): void {
     if (this.ws.readyState === WebSocket.CLOSED) return;
+    const how = this.goingAway ? CLOSE_GOING_AWAY : CLOSE_NORMAL;
     if (this.ws.readyState === WebSocket.OPEN) this.ws.close(how.code, how.reason);
     this.closeTimer ??= setTimeout(() => this.ws.terminate(), CLOSE_HANDSHAKE_MS);
   }

@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { silentLogger, SocketTransport, type Broker, type Limits, type Logger } from '@warren/core';
+import {
+  ListenError,
+  silentLogger,
+  SocketTransport,
+  type Broker,
+  type Limits,
+  type Logger,
+} from '@warren/core';
 import { StompSession, type StompSessionOptions } from './session/session';
 
 export interface StompListenerOptions {
@@ -28,7 +35,12 @@ export interface StompListener {
   readonly address: { readonly host: string; readonly port: number };
   /** Live sessions (for tests and the management API). */
   readonly sessions: ReadonlySet<StompSession>;
-  /** Stops accepting, closes every connection, resolves once every socket is gone. */
+  /** Refuses new connections; open ones carry on. */
+  stopAccepting(): void;
+  /**
+   * Stops accepting, tells every client the broker is going (ERROR connection_forced), resolves once every
+   * socket is gone.
+   */
   close(): Promise<void>;
 }
 
@@ -64,28 +76,42 @@ export async function listenStomp(options: StompListenerOptions): Promise<StompL
     );
   });
   const host = options.host ?? '0.0.0.0';
+  const port = options.port ?? 61613;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 61613, host, () => {
-      server.off('error', reject);
+    const refused = (err: Error): void => reject(new ListenError('STOMP', host, port, err));
+    server.once('error', refused);
+    server.listen(port, host, () => {
+      server.off('error', refused);
       resolve();
     });
   });
   server.on('error', (err) => logger.error({ err }, 'STOMP listener error'));
   const bound = server.address() as AddressInfo;
   logger.info({ host: bound.address, port: bound.port }, 'STOMP listener open');
+  let stopped: Promise<void> | undefined;
+  // Settles once the server socket is closed and every connection is gone (net.Server.close).
+  const stopAccepting = (): Promise<void> =>
+    (stopped ??= new Promise<void>((resolve) => server.close(() => resolve())));
   return {
     name: 'stomp',
     address: { host: bound.address, port: bound.port },
     sessions,
+    stopAccepting: () => void stopAccepting(),
     close: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = stopAccepting();
       for (const s of [...sessions]) s.shutdown();
-      for (const socket of sockets) socket.destroy();
+      // A client that does not close its end after the ERROR is cut once the grace is over.
+      const grace = setTimeout(() => {
+        for (const socket of sockets) socket.destroy();
+      }, SHUTDOWN_GRACE_MS);
       await closed;
+      clearTimeout(grace);
     },
   };
 }
+
+/** How long clients get to read the shutdown ERROR and close their sockets before they are cut. */
+const SHUTDOWN_GRACE_MS = 2000;
 
 /** package.json sits one level above both src/ (tests) and dist/ (the build); it is outside rootDir. */
 const VERSION: string = readVersion();

@@ -1,8 +1,11 @@
 import {
+  AccessRefused,
+  brokerShutdown,
   isWarrenError,
   WarrenError,
   type Broker,
   type Connection,
+  type FieldTable,
   type Limits,
   type Logger,
   type Transport,
@@ -98,6 +101,8 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
   private out: Buffer[] = [];
   private flushScheduled = false;
   private unsubscribeAlarm: (() => void) | undefined = undefined;
+  /** The client sent connection.close (not a vanished socket, an error or a shutdown): for the log. */
+  private closedByClient = false;
   /** The transport is gone: nothing more is written. */
   private transportGone = false;
   private readonly flushNow = (): void => this.guard(() => this.flush());
@@ -240,12 +245,15 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
       case CONNECTION_START_OK: {
         this.expect(State.Start, m);
         this.capabilities = clientCapabilities(m.clientProperties);
+        const name = connectionName(m.clientProperties);
+        if (name !== undefined) this.log = this.log.child({ connectionName: name });
         const { username, password } = parseCredentials(m.mechanism, m.response);
         try {
           this.user = this.broker.authenticate(username, password, isLoopback(this.transport.remoteAddress));
         } catch (e) {
-          this.log.warn({ user: username, mechanism: m.mechanism }, 'login refused');
-          throw isWarrenError(e) && e.message.includes('localhost') ? e : refused(m.mechanism);
+          if (!(e instanceof AccessRefused)) throw e;
+          this.log.warn({ user: username, mechanism: m.mechanism, reason: e.reason }, 'login refused');
+          throw e.reason === 'loopback-only user from a remote address' ? e : refused(m.mechanism);
         }
         this.state = State.Tune;
         this.send(0, {
@@ -286,11 +294,18 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
       case CONNECTION_OPEN: {
         this.expect(State.Open, m);
         const user = this.user as User;
-        this.core = this.broker.connect(user, m.virtualHost, {
-          protocol: this.transport.protocol,
-          remoteAddress: this.transport.remoteAddress,
-          remotePort: this.transport.remotePort,
-        });
+        try {
+          this.core = this.broker.connect(user, m.virtualHost, {
+            protocol: this.transport.protocol,
+            remoteAddress: this.transport.remoteAddress,
+            remotePort: this.transport.remotePort,
+          });
+        } catch (e) {
+          if (e instanceof AccessRefused) {
+            this.log.warn({ user: user.name, vhost: m.virtualHost, reason: e.reason }, 'login refused');
+          }
+          throw e;
+        }
         // Deliveries, confirms and store callbacks the core runs for this connection fail into it, not the caller.
         this.core.onFault = (e) => this.fault(e);
         this.log = this.log.child({ connection: this.core.id });
@@ -306,6 +321,7 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
       }
       case CONNECTION_CLOSE:
         // The client closes: everything of ours goes (unacked messages back to their queues), then close-ok.
+        this.closedByClient = true;
         this.core?.close();
         this.send(0, { id: CONNECTION_CLOSE_OK });
         this.flush();
@@ -404,9 +420,7 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
   /** The broker is going away: RabbitMQ's 320 CONNECTION_FORCED. */
   shutdown(): void {
     if (this.state === State.Running || this.state === State.Open || this.state === State.Tune) {
-      this.closeWithError(
-        new WarrenError('CONNECTION_FORCED', "broker forced connection closure with reason 'shutdown'"),
-      );
+      this.closeWithError(brokerShutdown());
     } else {
       this.transport.destroy();
     }
@@ -414,8 +428,9 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
 
   private onTransportClosed(): void {
     this.transportGone = true;
-    if (this.core !== undefined && !this.core.closed) this.log.info({}, 'connection closed');
-    else if (this.core !== undefined) this.log.info({}, 'connection closed by client');
+    if (this.core !== undefined) {
+      this.log.info({}, this.closedByClient ? 'connection closed by client' : 'connection closed');
+    }
     this.state = State.Closed;
     this.reader.close();
     if (this.heartbeatTimer !== undefined) clearInterval(this.heartbeatTimer);
@@ -534,6 +549,16 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
     this.transport.resumeReading();
     if (this.capabilities.connectionBlocked) this.send(0, { id: CONNECTION_UNBLOCKED });
   }
+}
+
+/** Long enough for any name a person gives a connection; a client cannot make every log line huge. */
+const CONNECTION_NAME_MAX = 256;
+
+/** The client's connection_name property (pika, amqplib, the Java client), shown in every log line. */
+function connectionName(clientProperties: FieldTable): string | undefined {
+  const value = clientProperties['connection_name'];
+  const text = Buffer.isBuffer(value) ? value.toString('utf8') : value;
+  return typeof text === 'string' && text !== '' ? text.slice(0, CONNECTION_NAME_MAX) : undefined;
 }
 
 function isLoopback(address: string | undefined): boolean {

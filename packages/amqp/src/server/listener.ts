@@ -1,5 +1,12 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { resolveLimits, SocketTransport, type Broker, type Limits, type Logger } from '@warren/core';
+import {
+  ListenError,
+  resolveLimits,
+  SocketTransport,
+  type Broker,
+  type Limits,
+  type Logger,
+} from '@warren/core';
 import { AmqpConnection } from './amqp-connection';
 
 export interface AmqpListenerOptions {
@@ -17,6 +24,8 @@ export interface AmqpListener {
   readonly name: 'amqp';
   readonly address: { host: string; port: number };
   readonly connections: ReadonlySet<AmqpConnection>;
+  /** Refuses new connections; open ones carry on. */
+  stopAccepting(): void;
   /** Stops accepting, closes every connection (320 CONNECTION_FORCED), resolves when all sockets are gone. */
   close(): Promise<void>;
 }
@@ -50,28 +59,34 @@ export async function listenAmqp(options: AmqpListenerOptions): Promise<AmqpList
     );
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const refused = (err: Error): void =>
+      reject(new ListenError('AMQP 0-9-1', options.host, options.port, err));
+    server.once('error', refused);
     server.listen({ host: options.host, port: options.port }, () => {
-      server.off('error', reject);
+      server.off('error', refused);
       resolve();
     });
   });
   server.on('error', (err) => log.error({ err }, 'listener error'));
   const address = server.address() as AddressInfo;
+  let stopped: Promise<void> | undefined;
+  const stopAccepting = (): Promise<void> =>
+    (stopped ??= new Promise<void>((resolve) => server.close(() => resolve())));
   return {
     name: 'amqp',
     address: { host: address.address, port: address.port },
     connections,
-    close: () => closeListener(server, connections, sockets),
+    stopAccepting: () => void stopAccepting(),
+    close: () => closeListener(stopAccepting(), connections, sockets),
   };
 }
 
+/** `stopped` settles once the server socket is closed and every connection is gone (net.Server.close). */
 async function closeListener(
-  server: Server,
+  stopped: Promise<void>,
   connections: Set<AmqpConnection>,
   sockets: Map<AmqpConnection, Socket>,
 ): Promise<void> {
-  const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
   const gone = [...sockets.values()].map(
     (s) => new Promise<void>((resolve) => (s.destroyed ? resolve() : s.once('close', () => resolve()))),
   );

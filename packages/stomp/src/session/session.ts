@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
+  AccessRefused,
+  brokerShutdown,
   DEFAULT_VHOST,
   silentLogger,
   type Broker,
@@ -10,6 +12,7 @@ import {
   type Logger,
   type Message,
   type QueueEntry,
+  type User,
 } from '@warren/core';
 import { FRAME_END, HEARTBEAT, type StompFrame, type StompVersion } from '../codec/frame';
 import { StompParser, type StompParserHandler } from '../codec/parser';
@@ -70,7 +73,7 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
   version: StompVersion = '1.0';
   readonly broker: Broker;
   readonly limits: Limits;
-  readonly logger: Logger;
+  logger: Logger;
   connection: Connection | undefined = undefined;
   private state = AWAITING_CONNECT;
   private readonly parser: StompParser;
@@ -80,6 +83,8 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
   readonly transactions: StompTransactions;
   /** DISCONNECT's receipt: the transport ends once it is written. */
   private closingReceipt: string | undefined = undefined;
+  /** The client ended the session with DISCONNECT (not a dropped socket, an error or a shutdown). */
+  private disconnected = false;
   /** Not reading: this session published while a resource alarm was raised. */
   private blocked = false;
   private unsubscribeAlarm: (() => void) | undefined = undefined;
@@ -94,7 +99,8 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     this.limits = { ...options.broker.limits, ...options.limits };
     this.logger = (options.logger ?? silentLogger).child({
       protocol: transport.protocol,
-      remote: `${transport.remoteAddress}:${transport.remotePort}`,
+      // The field names of AMQP's connection lines, so one query finds a client whatever it speaks.
+      client: `${transport.remoteAddress}:${transport.remotePort}`,
     });
     // A server's first frame is CONNECT or STOMP: anything else (a TLS hello, an HTTP request) is refused at
     // its first line, or its first octet that cannot start one of the two.
@@ -140,6 +146,9 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
   }
 
   transportClosed(): void {
+    if (this.connection !== undefined) {
+      this.logger.info({}, this.disconnected ? 'connection closed by client' : 'connection closed');
+    }
     try {
       this.teardown();
     } catch (err) {
@@ -173,8 +182,17 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     }
   }
 
-  /** Broker shutdown or listener close: the connection goes without a word, as RabbitMQ's does. */
+  /**
+   * Broker shutdown or listener close. A logged-in client gets RabbitMQ's ERROR (`message:connection_forced`,
+   * the AMQP reply text as body) before the socket closes, so it can tell a stop from a network failure.
+   */
   shutdown(): void {
+    if (this.state === CONNECTED) this.fail(toFailure(brokerShutdown()), undefined);
+    else this.drop();
+  }
+
+  /** Ends the connection without a word: a client that stopped talking or never logged in. */
+  private drop(): void {
     this.teardown();
     this.transport.destroy();
   }
@@ -287,20 +305,7 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
         true,
       );
     }
-    const fallback =
-      this.options.defaultLogin === undefined
-        ? { login: 'guest', passcode: 'guest' }
-        : this.options.defaultLogin;
-    const login = h.get('login') ?? fallback?.login;
-    const passcode = h.get('passcode') ?? (h.has('login') ? undefined : fallback?.passcode);
-    let user;
-    try {
-      if (login === undefined || passcode === undefined) throw new Error('no credentials');
-      user = this.broker.authenticate(login, passcode, isLoopback(this.transport.remoteAddress));
-    } catch (error) {
-      this.logger.debug({ err: error, login }, 'STOMP login refused');
-      throw new StompFailure('Bad CONNECT', `Access refused for user '${login ?? ''}'\n`, true);
-    }
+    const user = this.login(frame);
     // `host` names the vhost; a host that names none (localhost, an IP, a DNS name) means the default vhost.
     const host = h.get('host');
     const fallbackVhost = this.options.defaultVhost ?? DEFAULT_VHOST;
@@ -314,12 +319,16 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
         clientProperties: { version, host: host ?? '', 'client-id': h.get('client-id') ?? '' },
       });
     } catch (error) {
+      if (error instanceof AccessRefused) {
+        this.logger.warn({ user: user.name, vhost, reason: error.reason }, 'login refused');
+      }
       throw new StompFailure('Bad CONNECT', `${toFailure(error).detail}\n`, true);
     }
     const channel: Channel = connection.openChannel(1, NO_CHANNEL_EVENTS);
     // Deliveries and store callbacks the core runs for this session fail into it, never into their caller.
     connection.onFault = (err) => this.fault(err);
     this.connection = connection;
+    this.logger = this.logger.child({ connection: connection.id });
     this.version = version;
     this.state = CONNECTED;
     if (this.handshakeTimer !== undefined) clearTimeout(this.handshakeTimer);
@@ -337,7 +346,7 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     const expectEvery = beat.clientSends === 0 ? 0 : Math.max(beat.clientSends, floor);
     if (!implicit) this.writeConnected(version, sendEvery, expectEvery);
     this.heartbeats.start(sendEvery, expectEvery, this.options.heartbeatGraceMs ?? graceFor(expectEvery));
-    this.logger.debug({ version, vhost, user: user.name, implicit }, 'STOMP session connected');
+    this.logger.info({ user: user.name, vhost, version, implicit }, 'connection opened');
   }
 
   private writeConnected(version: StompVersion, sendEvery: number, expectEvery: number): void {
@@ -356,8 +365,36 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     );
   }
 
+  /**
+   * CONNECT's login and passcode, or the default user's when it has neither. Every refusal gets RabbitMQ's
+   * one answer, which does not tell an unknown user from a bad password; the log says which it was.
+   */
+  private login(frame: StompFrame): User {
+    const h = frame.headers;
+    const fallback =
+      this.options.defaultLogin === undefined
+        ? { login: 'guest', passcode: 'guest' }
+        : this.options.defaultLogin;
+    const login = h.get('login') ?? fallback?.login;
+    const passcode = h.get('passcode') ?? (h.has('login') ? undefined : fallback?.passcode);
+    const refused = new StompFailure('Bad CONNECT', `Access refused for user '${login ?? ''}'\n`, true);
+    if (login === undefined || passcode === undefined) {
+      const reason = login === undefined ? 'no login header' : 'no passcode header';
+      this.logger.warn({ user: login, reason }, 'login refused');
+      throw refused;
+    }
+    try {
+      return this.broker.authenticate(login, passcode, isLoopback(this.transport.remoteAddress));
+    } catch (error) {
+      if (!(error instanceof AccessRefused)) throw error;
+      this.logger.warn({ user: login, reason: error.reason }, 'login refused');
+      throw refused;
+    }
+  }
+
   private disconnect(frame: StompFrame): void {
     const receipt = frame.headers.get('receipt');
+    this.disconnected = true;
     this.teardown();
     if (receipt === undefined) {
       this.transport.end();
@@ -408,7 +445,7 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
 
   peerTimedOut(silentMs: number): void {
     this.logger.info({ silentMs }, 'STOMP peer missed its heart-beats; closing');
-    this.guard(() => this.shutdown());
+    this.guard(() => this.drop());
   }
 
   subscriptionCancelled(sub: Subscription): void {
