@@ -117,6 +117,8 @@ function start(config: WarrenConfig, logger: Logger): void {
   // deadline counts from the signal, so a startup that hangs is cut short too.
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Rereads the TLS certificates; before the start completes there is nothing to reload (it reads them itself).
+  process.on('SIGHUP', () => server?.reloadTls());
 
   const starting = startServer(config, { logger, onStep: (s) => (step = s) });
   starting.then(

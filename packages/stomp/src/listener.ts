@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server, type ServerOpts, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { silentLogger, SocketTransport, type Broker, type Limits, type Logger } from '@warren/core';
 import { StompSession, type StompSessionOptions } from './session/session';
@@ -18,11 +18,23 @@ export interface StompListenerOptions {
   serverName?: string;
   heartbeatGraceMs?: number;
   defaultLogin?: StompSessionOptions['defaultLogin'];
+  sslCertLogin?: StompSessionOptions['sslCertLogin'];
+  /** STOMP over TLS: accept over TLS instead of plain TCP; the listener is then named 'stomps'. */
+  tls?: SecureServerFactory;
+}
+
+/**
+ * Makes a TLS listener's server in place of net.createServer: a tls.Server that calls onSocket only for peers
+ * whose handshake completed and whose certificate its policy admits. @warren/server builds these from the tls.*
+ * settings, so certificate handling and reloads live in one place for every protocol.
+ */
+export interface SecureServerFactory {
+  createServer(options: ServerOpts, onSocket: (socket: Socket) => void): Server;
 }
 
 /** Structurally the server's Listener: the server wires it into `warren start` as is. */
 export interface StompListener {
-  readonly name: 'stomp';
+  readonly name: 'stomp' | 'stomps';
   readonly address: { readonly host: string; readonly port: number };
   /** Live sessions (for tests and the management API). */
   readonly sessions: ReadonlySet<StompSession>;
@@ -32,7 +44,8 @@ export interface StompListener {
 
 /** Opens the STOMP TCP listener; resolves once it accepts connections, rejects if it cannot bind. */
 export async function listenStomp(options: StompListenerOptions): Promise<StompListener> {
-  const logger = (options.logger ?? silentLogger).child({ listener: 'stomp' });
+  const name = options.tls === undefined ? 'stomp' : 'stomps';
+  const logger = (options.logger ?? silentLogger).child({ listener: name });
   const limits = { ...options.broker.limits, ...options.limits };
   const sessionOptions: StompSessionOptions = {
     broker: options.broker,
@@ -41,11 +54,13 @@ export async function listenStomp(options: StompListenerOptions): Promise<StompL
     serverName: options.serverName ?? DEFAULT_SERVER_NAME,
     heartbeatGraceMs: options.heartbeatGraceMs,
     defaultLogin: options.defaultLogin,
+    sslCertLogin: options.sslCertLogin,
   };
   const sessions = new Set<StompSession>();
   const sockets = new Set<Socket>();
   // highWaterMark: write() reports back-pressure once this much is queued for one socket (DESIGN §6).
-  const server = createServer({ noDelay: true, highWaterMark: limits.maxOutboundBytes }, (socket) => {
+  const serverOptions: ServerOpts = { noDelay: true, highWaterMark: limits.maxOutboundBytes };
+  const onSocket = (socket: Socket): void => {
     sockets.add(socket);
     const transport = new SocketTransport('stomp', socket);
     const session = new StompSession(transport, sessionOptions);
@@ -58,7 +73,11 @@ export async function listenStomp(options: StompListenerOptions): Promise<StompL
         sessions.delete(session);
       },
     );
-  });
+  };
+  const server: Server =
+    options.tls === undefined
+      ? createServer(serverOptions, onSocket)
+      : options.tls.createServer(serverOptions, onSocket);
   const host = options.host ?? '0.0.0.0';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -71,7 +90,7 @@ export async function listenStomp(options: StompListenerOptions): Promise<StompL
   const bound = server.address() as AddressInfo;
   logger.info({ host: bound.address, port: bound.port }, 'STOMP listener open');
   return {
-    name: 'stomp',
+    name,
     address: { host: bound.address, port: bound.port },
     sessions,
     close: async () => {

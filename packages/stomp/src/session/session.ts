@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
+  certificateUser,
   DEFAULT_VHOST,
   silentLogger,
   type Broker,
@@ -39,6 +40,11 @@ export interface StompSessionOptions {
    * login and passcode.
    */
   defaultLogin?: { login: string; passcode: string } | null;
+  /**
+   * A CONNECT without login over TLS with a verified client certificate logs in as the certificate's CN,
+   * before defaultLogin is considered (RabbitMQ's stomp.ssl_cert_login).
+   */
+  sslCertLogin?: boolean;
 }
 
 const AWAITING_CONNECT = 0;
@@ -278,12 +284,17 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
       this.options.defaultLogin === undefined
         ? { login: 'guest', passcode: 'guest' }
         : this.options.defaultLogin;
-    const login = h.get('login') ?? fallback?.login;
+    // ssl_cert_login: with no login header, a verified client certificate names the user, not the default.
+    const certLogin =
+      this.options.sslCertLogin === true && !h.has('login') ? certificateUser(this.transport) : undefined;
+    const login = certLogin ?? h.get('login') ?? fallback?.login;
     const passcode = h.get('passcode') ?? (h.has('login') ? undefined : fallback?.passcode);
     let user;
     try {
-      if (login === undefined || passcode === undefined) throw new Error('no credentials');
-      user = this.broker.authenticate(login, passcode, isLoopback(this.transport.remoteAddress));
+      const fromLoopback = isLoopback(this.transport.remoteAddress);
+      if (certLogin !== undefined) user = this.broker.authenticateExternal(certLogin, fromLoopback);
+      else if (login === undefined || passcode === undefined) throw new Error('no credentials');
+      else user = this.broker.authenticate(login, passcode, fromLoopback);
     } catch (error) {
       this.logger.debug({ err: error, login }, 'STOMP login refused');
       throw new StompFailure('Bad CONNECT', `Access refused for user '${login ?? ''}'\n`, true);
