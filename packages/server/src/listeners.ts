@@ -31,10 +31,10 @@ export interface ListenerContext {
 }
 
 /**
- * Opens one listener; resolves once it accepts connections, rejects if it cannot bind. Returns undefined for a
+ * Opens one listener; resolves once it accepts connections, rejects if it cannot bind. Resolves undefined for a
  * listener the configuration leaves off (a TLS one without a port).
  */
-export type ListenerFactory = (context: ListenerContext) => Promise<Listener> | undefined;
+export type ListenerFactory = (context: ListenerContext) => Promise<Listener | undefined>;
 
 const amqpOptions = ({ broker, config, logger }: ListenerContext): AmqpListenerOptions => ({
   broker,
@@ -87,16 +87,16 @@ export const LISTENERS: readonly ListenerFactory[] = [
   (context) => listenAmqp(amqpOptions(context)),
   (context) => listenStomp(stompOptions(context)),
   (context) => listenStompWs(wsOptions(context)),
-  (context) => {
+  async (context) => {
     const secure = secureEndpoint(context, 'amqps');
     return secure && listenAmqp({ ...amqpOptions(context), ...secure });
   },
-  (context) => {
+  async (context) => {
     const secure = secureEndpoint(context, 'stomps');
     const { sslCertLogin } = context.config.stomp;
     return secure && listenStomp({ ...stompOptions(context), ...secure, sslCertLogin });
   },
-  (context) => {
+  async (context) => {
     const secure = secureEndpoint(context, 'wss');
     const { sslCertLogin } = context.config.stomp;
     return secure && listenStompWs({ ...wsOptions(context), ...secure, sslCertLogin });

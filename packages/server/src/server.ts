@@ -81,9 +81,8 @@ export async function startServer(config: WarrenConfig, options: StartOptions = 
     await broker.start();
     onStep('opening listeners');
     for (const open of factories) {
-      const opening = open({ broker, config, logger, tls });
-      if (opening === undefined) continue;
-      const listener = await opening;
+      const listener = await open({ broker, config, logger, tls });
+      if (listener === undefined) continue;
       listeners.push(listener);
       const { host, port } = listener.address;
       logger.info({ protocol: listener.name, host, port }, 'listening');

@@ -52,7 +52,7 @@ const FILE_KEYS: readonly (keyof TlsFiles)[] = ['certFile', 'keyFile', 'caFile',
 /** A listener's TLS settings; a ConfigError names the setting to fix when the certificate or key is unset. */
 export function tlsSettings(config: WarrenConfig, listener: TlsListenerName): TlsSettings {
   const own = listener === 'wss' ? config.wss : undefined;
-  const files = { certFile: null, keyFile: null, caFile: null, password: null } as TlsFiles;
+  const files: TlsFiles = { certFile: null, keyFile: null, caFile: null, password: null };
   const sources = {} as Record<keyof TlsFiles, 'tls' | 'wss'>;
   for (const key of FILE_KEYS) {
     const mine = own?.[key] ?? null;
@@ -113,7 +113,9 @@ export function secureContextOptions(settings: TlsSettings): SecureContextOption
 }
 
 function reasonOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  // Not `instanceof Error`: errors from another realm (a vm context, a test sandbox) would miss it.
+  const message = (err as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(err);
 }
 
 /** OpenSSL's verify results for a client certificate, in the words of the TLS alert RabbitMQ would send. */
