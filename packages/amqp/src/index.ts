@@ -45,6 +45,12 @@ export {
 } from './codec/frame-reader';
 export { FrameWriter, HEARTBEAT_FRAME, INLINE_BODY_MAX } from './codec/frame-writer';
 export { decodeMethodFrame, methodName } from './codec/method-frame';
-export { listenAmqp, type AmqpListener, type AmqpListenerOptions } from './server/listener';
+export {
+  listenAmqp,
+  type AmqpListener,
+  type AmqpListenerOptions,
+  type SecureServerFactory,
+} from './server/listener';
+export { DEFAULT_MECHANISMS, MECHANISMS } from './server/auth';
 export { AmqpConnection } from './server/amqp-connection';
 export { AMQP_PROPERTIES } from './server/amqp-channel';

@@ -195,6 +195,11 @@ export class Broker {
     return this.users.authenticate(name, password, fromLoopback);
   }
 
+  /** Logs in a user vouched for by a verified client certificate (see UserRegistry.authenticateExternal). */
+  authenticateExternal(name: string, fromLoopback: boolean): User {
+    return this.users.authenticateExternal(name, fromLoopback);
+  }
+
   /** Opens a connection on a vhost; NOT_ALLOWED (connection scope) when the vhost is absent or refused. */
   connect(user: User, vhostName: string, info: ConnectionInfo): Connection {
     if (this.closed) throw new WarrenError('CONNECTION_FORCED', 'broker is shutting down');

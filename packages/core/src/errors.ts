@@ -61,6 +61,8 @@ export class WarrenError extends Error {
 export type RefusalReason =
   | 'unknown user'
   | 'bad password'
+  | 'malformed credentials'
+  | 'no client certificate'
   | 'loopback-only user from a remote address'
   | 'vhost not found'
   | 'no access to vhost';

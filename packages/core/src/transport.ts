@@ -26,6 +26,27 @@ export interface Transport {
   /** Stops reading from the peer (a publisher blocked by a resource alarm); writes carry on. */
   pauseReading(): void;
   resumeReading(): void;
+  /**
+   * Over TLS, the client certificate when the peer presented one and it verified against the listener's CA;
+   * undefined otherwise (no TLS, no certificate, or one that did not verify). What EXTERNAL and STOMP's
+   * ssl_cert_login log in with. Transports that never carry TLS leave it out.
+   */
+  peerCertificate?(): PeerCertificate | undefined;
+}
+
+/** A verified client certificate, as far as logging in needs it. */
+export interface PeerCertificate {
+  /** The subject's common name, as node:tls reports it: an array when the subject has several. */
+  readonly subject: { readonly CN?: string | readonly string[] | undefined };
+}
+
+/**
+ * The user a verified client certificate logs in as: its subject's CN (RabbitMQ's ssl_cert_login_from =
+ * common_name). undefined without a verified certificate, or when the subject has no CN or several.
+ */
+export function certificateUser(transport: Transport): string | undefined {
+  const cn = transport.peerCertificate?.()?.subject.CN;
+  return typeof cn === 'string' && cn !== '' ? cn : undefined;
 }
 
 /** The session side of a transport: what its owner calls as bytes and events arrive. */
@@ -53,6 +74,9 @@ export interface DuplexSocket {
   on(event: 'data', listener: (chunk: Buffer) => void): unknown;
   on(event: 'drain' | 'close', listener: () => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
+  /** A tls.TLSSocket's: whether the peer's certificate verified against the CA the server was given. */
+  readonly authorized?: boolean;
+  getPeerCertificate?(): { readonly subject?: PeerCertificate['subject'] };
 }
 
 /**
@@ -118,5 +142,12 @@ export class SocketTransport implements Transport {
 
   resumeReading(): void {
     this.socket.resume();
+  }
+
+  peerCertificate(): PeerCertificate | undefined {
+    const s = this.socket;
+    // A server asked for a certificate sets `authorized` only once one verified; without one it is a plain peer.
+    const subject = s.authorized === true ? s.getPeerCertificate?.().subject : undefined;
+    return subject === undefined ? undefined : { subject };
   }
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { AccessRefused, WarrenError } from './errors';
+import { AccessRefused, WarrenError, type RefusalReason } from './errors';
 
 export interface Permission {
   configure: string;
@@ -101,16 +101,26 @@ export class UserRegistry {
   authenticate(name: string, password: string, fromLoopback: boolean): User {
     const user = this.users.get(name);
     if (user === undefined || !checkPassword(password, user.passwordHash)) {
-      throw new AccessRefused(
-        'ACCESS_REFUSED',
-        `Login was refused using authentication mechanism PLAIN. For details see the broker logfile.`,
-        user === undefined ? 'unknown user' : 'bad password',
-      );
+      throw loginRefused('PLAIN', user === undefined ? 'unknown user' : 'bad password');
     }
-    if (!fromLoopback && this.loopbackUsers.includes(name)) {
+    return this.admit(user, fromLoopback);
+  }
+
+  /**
+   * A login someone else vouched for, with no password to check: a verified TLS client certificate (SASL
+   * EXTERNAL, STOMP's ssl_cert_login). The user must exist, and loopback_users still applies.
+   */
+  authenticateExternal(name: string, fromLoopback: boolean): User {
+    const user = this.users.get(name);
+    if (user === undefined) throw loginRefused('EXTERNAL', 'unknown user');
+    return this.admit(user, fromLoopback);
+  }
+
+  private admit(user: User, fromLoopback: boolean): User {
+    if (!fromLoopback && this.loopbackUsers.includes(user.name)) {
       throw new AccessRefused(
         'ACCESS_REFUSED',
-        `user '${name}' can only connect via localhost`,
+        `user '${user.name}' can only connect via localhost`,
         'loopback-only user from a remote address',
       );
     }
@@ -153,4 +163,16 @@ function compile(p: Permission): CompiledPermission {
     return (name) => regex.test(name);
   };
   return { ...p, test: { configure: matcher(p.configure), write: matcher(p.write), read: matcher(p.read) } };
+}
+
+/**
+ * The ACCESS_REFUSED of a failed login, worded as RabbitMQ words it whatever went wrong (a client cannot
+ * probe which user names exist); the reason goes to the log only.
+ */
+export function loginRefused(mechanism: string, reason: RefusalReason): AccessRefused {
+  return new AccessRefused(
+    'ACCESS_REFUSED',
+    `Login was refused using authentication mechanism ${mechanism}. For details see the broker logfile.`,
+    reason,
+  );
 }

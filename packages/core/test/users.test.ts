@@ -44,6 +44,22 @@ describe('users and permissions', () => {
     expect(() => broker.authenticate('app', 'pw', false)).not.toThrow();
   });
 
+  test('a login vouched for by a certificate (EXTERNAL) needs an existing user, not a password', () => {
+    expect(broker.authenticateExternal('app', false).name).toBe('app');
+    expect(() => broker.authenticateExternal('nobody', true)).toThrow(
+      expect.objectContaining({
+        code: 'ACCESS_REFUSED',
+        message:
+          'Login was refused using authentication mechanism EXTERNAL. For details see the broker logfile.',
+      }),
+    );
+    // loopback_users holds for it as for a password login.
+    expect(() => broker.authenticateExternal('guest', false)).toThrow(
+      "user 'guest' can only connect via localhost",
+    );
+    expect(broker.authenticateExternal('guest', true).name).toBe('guest');
+  });
+
   test('opening a vhost without permissions, or a missing vhost, is NOT_ALLOWED', () => {
     const user = broker.authenticate('app', 'pw', true);
     const info = { protocol: 'test', remoteAddress: '127.0.0.1', remotePort: 0 };

@@ -157,6 +157,8 @@ function start(config: WarrenConfig, { logger, reopenFile }: ProcessLogger): voi
     process.on('SIGUSR1', reopen);
     process.on('SIGHUP', reopen);
   }
+  // Rereads the TLS certificates; before the start completes there is nothing to reload (it reads them itself).
+  process.on('SIGHUP', () => server?.reloadTls());
 
   const starting = startServer(config, { logger, onStep: (s) => (step = s) });
   starting.then(

@@ -17,3 +17,12 @@ export * from './listeners';
 export { DataDirError, prepareDataDir } from './data-dir';
 export { startServer, type ServerHandle, type StartOptions, type StartStep } from './server';
 export { VERSION } from './version';
+export {
+  refusalReason,
+  secureContextOptions,
+  TLS_VERSIONS,
+  TlsEndpoint,
+  tlsSettings,
+  type TlsListenerName,
+  type TlsSettings,
+} from './tls';

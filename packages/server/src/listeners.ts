@@ -1,8 +1,9 @@
-import { listenAmqp } from '@warren/amqp';
+import { listenAmqp, type AmqpListenerOptions } from '@warren/amqp';
 import type { Broker, Logger } from '@warren/core';
-import { listenStomp } from '@warren/stomp';
-import { listenStompWs } from '@warren/stomp-ws';
+import { listenStomp, type StompListenerOptions } from '@warren/stomp';
+import { listenStompWs, type StompWsListenerOptions } from '@warren/stomp-ws';
 import type { WarrenConfig } from './config';
+import type { TlsEndpoint, TlsEndpoints, TlsListenerName } from './tls';
 import { VERSION } from './version';
 
 export interface ListenerAddress {
@@ -12,7 +13,7 @@ export interface ListenerAddress {
 
 /** One open server socket speaking one protocol. */
 export interface Listener {
-  /** The protocol, as it appears in logs: 'amqp', 'stomp', 'ws', 'http'. */
+  /** The protocol, as it appears in logs: 'amqp', 'amqps', 'stomp', 'stomps', 'ws', 'wss', 'http'. */
   readonly name: string;
   /** Where it actually listens: with port 0 in the config, the port the OS picked. */
   readonly address: ListenerAddress;
@@ -27,49 +28,88 @@ export interface ListenerContext {
   readonly broker: Broker;
   readonly config: WarrenConfig;
   readonly logger: Logger;
+  /** Where TLS listeners get their certificates (see tls.ts), so that a reload reaches every one of them. */
+  readonly tls: TlsEndpoints;
 }
 
-/** Opens one listener; resolves once it accepts connections, rejects if it cannot bind. */
-export type ListenerFactory = (context: ListenerContext) => Promise<Listener>;
+/**
+ * Opens one listener; resolves once it accepts connections, rejects if it cannot bind. Resolves undefined for a
+ * listener the configuration leaves off (a TLS one without a port).
+ */
+export type ListenerFactory = (context: ListenerContext) => Promise<Listener | undefined>;
+
+const amqpOptions = ({ broker, config, logger }: ListenerContext): AmqpListenerOptions => ({
+  broker,
+  host: config.amqp.host,
+  port: config.amqp.port,
+  logger,
+  limits: broker.limits,
+  version: VERSION,
+  authMechanisms: config.authMechanisms,
+});
+
+/** Without `tls`, which the WebSocket listener takes in its HTTP form. */
+const stompOptions = ({ broker, config, logger }: ListenerContext): Omit<StompListenerOptions, 'tls'> => ({
+  broker,
+  host: config.stomp.host,
+  port: config.stomp.port,
+  logger,
+  serverName: `Warren/${VERSION}`,
+  ...stompSessionDefaults(config),
+});
+
+const wsOptions = (context: ListenerContext): StompWsListenerOptions => {
+  const { ws } = context.config;
+  return {
+    ...stompOptions(context),
+    host: ws.host,
+    port: ws.port,
+    path: ws.path,
+    binaryFrames: ws.binaryFrames,
+    compression: ws.compression,
+    allowedOrigins: ws.allowedOrigins.length > 0 ? ws.allowedOrigins : undefined,
+  };
+};
+
+/**
+ * Where a TLS listener binds and its certificates, or undefined while its port is null (off, the default).
+ * Everything else it shares with its plain twin, so the two never drift apart.
+ */
+function secureEndpoint(
+  context: ListenerContext,
+  name: TlsListenerName,
+): { host: string; port: number; tls: TlsEndpoint } | undefined {
+  const { host, port } = context.config[name];
+  return port === null ? undefined : { host, port, tls: context.tls.open(name) };
+}
 
 /**
  * The listeners `warren start` opens, in this order. A protocol joins by adding its factory here.
  */
 export const LISTENERS: readonly ListenerFactory[] = [
-  ({ broker, config, logger }) =>
-    listenAmqp({
-      broker,
-      host: config.amqp.host,
-      port: config.amqp.port,
-      logger,
-      limits: broker.limits,
-      version: VERSION,
-    }),
-  ({ broker, config, logger }) =>
-    listenStomp({
-      broker,
-      host: config.stomp.host,
-      port: config.stomp.port,
-      logger,
-      serverName: `Warren/${VERSION}`,
-      ...stompSessionDefaults(config),
-    }),
-  ({ broker, config, logger }) =>
-    listenStompWs({
-      broker,
-      host: config.ws.host,
-      port: config.ws.port,
-      path: config.ws.path,
-      binaryFrames: config.ws.binaryFrames,
-      compression: config.ws.compression,
-      allowedOrigins: config.ws.allowedOrigins.length > 0 ? config.ws.allowedOrigins : undefined,
-      logger,
-      serverName: `Warren/${VERSION}`,
-      ...stompSessionDefaults(config),
-    }),
+  (context) => listenAmqp(amqpOptions(context)),
+  (context) => listenStomp(stompOptions(context)),
+  (context) => listenStompWs(wsOptions(context)),
+  async (context) => {
+    const secure = secureEndpoint(context, 'amqps');
+    return secure && listenAmqp({ ...amqpOptions(context), ...secure });
+  },
+  async (context) => {
+    const secure = secureEndpoint(context, 'stomps');
+    const { sslCertLogin } = context.config.stomp;
+    return secure && listenStomp({ ...stompOptions(context), ...secure, sslCertLogin });
+  },
+  async (context) => {
+    const secure = secureEndpoint(context, 'wss');
+    const { sslCertLogin } = context.config.stomp;
+    return secure && listenStompWs({ ...wsOptions(context), ...secure, sslCertLogin });
+  },
 ];
 
-/** The stomp.* defaults, shared by STOMP over TCP and over WebSocket as in RabbitMQ's Web STOMP plugin. */
+/**
+ * The stomp.* defaults, shared by STOMP over TCP and over WebSocket (as in RabbitMQ's Web STOMP plugin), and
+ * by their TLS twins.
+ */
 function stompSessionDefaults({ stomp }: WarrenConfig) {
   const user = stomp.defaultUser;
   return {

@@ -4,6 +4,7 @@ import { DirectoryError, Journal, type JournalOptions } from '@warren/journal';
 import type { WarrenConfig } from './config';
 import { DataDirError, prepareDataDir } from './data-dir';
 import { LISTENERS, type Listener, type ListenerFactory } from './listeners';
+import { TlsEndpoints } from './tls';
 import { VERSION } from './version';
 
 export interface ServerHandle {
@@ -17,6 +18,11 @@ export interface ServerHandle {
    * settles): the log line of a shutdown that overran its deadline.
    */
   pending(): string[];
+  /**
+   * Rereads every TLS listener's certificate, key and CA files (SIGHUP): open connections stay, new handshakes
+   * get the new certificate. A set that cannot be used is logged and the old one kept. True when all reloaded.
+   */
+  reloadTls(): boolean;
 }
 
 /** Where a start is, for the log line of a shutdown requested while startup hangs. */
@@ -69,18 +75,21 @@ export async function startServer(config: WarrenConfig, options: StartOptions = 
   broker.alarms.set('disk', store.diskLow);
   store.onDiskAlarm((low) => broker.alarms.set('disk', low));
   const listeners: Listener[] = [];
+  const tls = new TlsEndpoints(config, logger, broker.limits.handshakeTimeoutMs);
   try {
     onStep('restoring durable state');
     await broker.start();
     onStep('opening listeners');
     for (const open of factories) {
-      const listener = await open({ broker, config, logger });
+      const listener = await open({ broker, config, logger, tls });
+      if (listener === undefined) continue;
       listeners.push(listener);
       const { host, port } = listener.address;
       logger.info({ protocol: listener.name, host, port }, 'listening');
     }
   } catch (err) {
     // The cause of the failed start matters more than any trouble cleaning up after it (which stop() logs).
+    tls.close();
     await stop({ listeners, broker, store, logger, waiting: new Map() }).catch(() => {});
     throw err;
   }
@@ -93,12 +102,14 @@ export async function startServer(config: WarrenConfig, options: StartOptions = 
     broker,
     listeners,
     close() {
+      tls.close();
       closing ??= stop({ listeners, broker, store, logger, waiting }).then(() =>
         logger.info({}, 'warren stopped'),
       );
       return closing;
     },
     pending: () => [...waiting.values()].map((describe) => describe()),
+    reloadTls: () => tls.reload(),
   };
 }
 

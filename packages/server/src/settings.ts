@@ -1,3 +1,4 @@
+import { MECHANISMS } from '@warren/amqp';
 import { DEFAULT_LIMITS, type Limits } from '@warren/core';
 import {
   LOG_FORMATS,
@@ -7,6 +8,7 @@ import {
   type TlsFiles,
   type WarrenConfig,
 } from './config';
+import { TLS_VERSIONS } from './tls';
 
 /** A value a setting cannot take. The message is the reason; the caller adds where the value came from. */
 export class InvalidValue extends Error {}
@@ -173,6 +175,20 @@ const nameList: Kind<string[]> = {
   },
 };
 
+/** A nameList whose every name must be one of `allowed` (compared ignoring case, kept as the table spells it). */
+function choiceList(allowed: readonly string[]): Kind<string[]> {
+  const reason = `expected a list of ${allowed.join(', ')}`;
+  const pick = (name: string): string => {
+    const found = allowed.find((a) => a.toLowerCase() === name.toLowerCase());
+    ensure(found !== undefined, reason);
+    return found;
+  };
+  return {
+    fromText: (text) => nameList.fromText(text).map(pick),
+    fromJson: (value) => nameList.fromJson(value).map(pick),
+  };
+}
+
 /**
  * One configurable value: its dotted key in the config file, its environment variable and, for the few an
  * operator changes per run, its CLI flag. The CLI builds its options from this table, so a new setting is
@@ -327,7 +343,7 @@ export const SETTINGS: readonly Setting[] = [
     key: 'tls.versions',
     env: 'WARREN_TLS_VERSIONS',
     describe: "TLS versions allowed, e.g. tlsv1.2,tlsv1.3 (empty: Node's defaults)",
-    kind: nameList,
+    kind: choiceList(Object.keys(TLS_VERSIONS)),
     set: (c, v) => {
       c.tls.versions = v;
     },
@@ -345,7 +361,7 @@ export const SETTINGS: readonly Setting[] = [
     key: 'authMechanisms',
     env: 'WARREN_AUTH_MECHANISMS',
     describe: 'SASL mechanisms offered to AMQP clients, in order (PLAIN, AMQPLAIN, EXTERNAL)',
-    kind: nameList,
+    kind: choiceList(MECHANISMS),
     set: (c, v) => {
       c.authMechanisms = v;
     },

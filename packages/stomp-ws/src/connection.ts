@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Logger } from '@warren/core';
+import { TLSSocket } from 'node:tls';
+import type { Logger, PeerCertificate } from '@warren/core';
 import { StompSession, type StompSessionOptions } from '@warren/stomp';
 import type { RawData, WebSocket } from 'ws';
 import { clientInterval, Keepalive } from './keepalive';
@@ -26,7 +27,11 @@ export class StompWsConnection {
     logger: Logger,
     onClose: (connection: StompWsConnection) => void,
   ) {
-    const remote = { address: request.socket.remoteAddress ?? '', port: request.socket.remotePort ?? 0 };
+    const remote = {
+      address: request.socket.remoteAddress ?? '',
+      port: request.socket.remotePort ?? 0,
+      certificate: verifiedCertificate(request),
+    };
     this.transport = new WebSocketTransport(ws, socket, remote, transportOptions);
     const session = new StompSession(this.transport, sessionOptions);
     this.session = session;
@@ -62,6 +67,13 @@ export class StompWsConnection {
     this.transport.goingAway = true;
     this.session.shutdown();
   }
+}
+
+/** Over WSS, the client certificate when it verified against the listener's CA (the TCP SocketTransport's rule). */
+function verifiedCertificate(request: IncomingMessage): PeerCertificate | undefined {
+  const socket = request.socket;
+  if (!(socket instanceof TLSSocket) || !socket.authorized) return undefined;
+  return { subject: socket.getPeerCertificate().subject };
 }
 
 /** ws hands out Buffers (binaryType 'nodebuffer', the default); the other shapes are only for completeness. */

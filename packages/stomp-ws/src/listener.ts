@@ -1,4 +1,11 @@
-import { createServer, STATUS_CODES, type IncomingMessage } from 'node:http';
+import {
+  createServer,
+  STATUS_CODES,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerOptions,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -16,7 +23,9 @@ import { DemoSite } from './demo-site';
 import { chooseSubprotocol } from './subprotocol';
 
 /** The TCP listener's options (broker, host, port 15674 here, logger, limits, ...) plus WebSocket's own. */
-export interface StompWsListenerOptions extends StompListenerOptions {
+export interface StompWsListenerOptions extends Omit<StompListenerOptions, 'tls'> {
+  /** WSS: accept over TLS (HTTPS upgrades) instead of plain HTTP; the listener is then named 'wss'. */
+  tls?: SecureHttpServerFactory;
   /** Where clients upgrade; default '/ws' (RabbitMQ's). */
   path?: string;
   /**
@@ -32,9 +41,17 @@ export interface StompWsListenerOptions extends StompListenerOptions {
   staticDir?: string | null;
 }
 
+/**
+ * Makes the WSS listener's server in place of http.createServer: an https.Server whose handshakes pass the TLS
+ * policy of @warren/server's tls module (as the TCP listeners' SecureServerFactory does).
+ */
+export interface SecureHttpServerFactory {
+  createHttpServer(options: ServerOptions, onRequest: RequestListener): Server;
+}
+
 /** Structurally the server's Listener, as the TCP one; close() ends every WebSocket with 1001. */
 export interface StompWsListener extends Omit<StompListener, 'name'> {
-  readonly name: 'ws';
+  readonly name: 'ws' | 'wss';
 }
 
 /**
@@ -45,7 +62,8 @@ const MESSAGE_SLACK = 64 * 1024;
 
 /** Opens the STOMP-over-WebSocket listener; resolves once it accepts connections, rejects if it cannot bind. */
 export async function listenStompWs(options: StompWsListenerOptions): Promise<StompWsListener> {
-  const logger = (options.logger ?? silentLogger).child({ listener: 'ws' });
+  const name = options.tls === undefined ? 'ws' : 'wss';
+  const logger = (options.logger ?? silentLogger).child({ listener: name });
   const limits: Limits = { ...options.broker.limits, ...options.limits };
   const path = options.path ?? '/ws';
   const sessionOptions: StompSessionOptions = {
@@ -57,6 +75,7 @@ export async function listenStompWs(options: StompWsListenerOptions): Promise<St
     defaultLogin: options.defaultLogin,
     defaultVhost: options.defaultVhost,
     implicitConnect: options.implicitConnect,
+    sslCertLogin: options.sslCertLogin,
   };
   const transportOptions = {
     maxOutboundBytes: limits.maxOutboundBytes,
@@ -77,14 +96,19 @@ export async function listenStompWs(options: StompWsListenerOptions): Promise<St
   let closing = false;
 
   // Node checks its headers timeout only this often (30 s by default), which would make the bound below loose.
-  const server = createServer({ connectionsCheckingInterval: 1000 }, (request, response) => {
+  const serverOptions: ServerOptions = { connectionsCheckingInterval: 1000 };
+  const onRequest: RequestListener = (request, response) => {
     const pathname = pathOf(request);
     if (pathname === path) {
       response.writeHead(426, { Upgrade: 'websocket', Connection: 'Upgrade', 'Content-Length': 0 }).end();
     } else if (site === undefined || !site.handle(request, response, pathname)) {
       response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not Found\n');
     }
-  });
+  };
+  const server =
+    options.tls === undefined
+      ? createServer(serverOptions, onRequest)
+      : options.tls.createHttpServer(serverOptions, onRequest);
   // An upgrade request that never completes its headers holds a socket: cut it as a half-open AMQP or STOMP
   // handshake is (Node's own default waits a minute). After the upgrade the STOMP session's timer takes over.
   if (limits.handshakeTimeoutMs > 0) server.headersTimeout = limits.handshakeTimeoutMs;
@@ -137,7 +161,7 @@ export async function listenStompWs(options: StompWsListenerOptions): Promise<St
     return (stopped ??= new Promise<void>((resolve) => server.close(() => resolve())));
   };
   return {
-    name: 'ws',
+    name,
     address: { host: bound.address, port: bound.port },
     sessions,
     stopAccepting: () => void stopAccepting(),

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { Duplex } from 'node:stream';
+import type { PeerCertificate } from '@warren/core';
 import type { Transport } from '@warren/stomp';
 import { WebSocket } from 'ws';
 
@@ -51,16 +52,19 @@ export class WebSocketTransport implements Transport {
   private closeTimer: NodeJS.Timeout | undefined = undefined;
   private readonly maxOutbound: number;
   private readonly binaryFrames: boolean;
+  private readonly certificate: PeerCertificate | undefined;
 
   constructor(
     private readonly ws: WebSocket,
     /** The upgraded socket under ws: its 'drain' ends back-pressure at once instead of at the next poll. */
     private readonly socket: Duplex,
-    remote: { address: string; port: number },
+    /** certificate: the verified client certificate of a WSS connection. */
+    remote: { address: string; port: number; certificate?: PeerCertificate | undefined },
     options: WebSocketTransportOptions,
   ) {
     this.remoteAddress = remote.address;
     this.remotePort = remote.port;
+    this.certificate = remote.certificate;
     this.maxOutbound = options.maxOutboundBytes;
     this.binaryFrames = options.binaryFrames;
     socket.on('drain', this.checkDrained);
@@ -104,6 +108,10 @@ export class WebSocketTransport implements Transport {
 
   resumeReading(): void {
     this.ws.resume();
+  }
+
+  peerCertificate(): PeerCertificate | undefined {
+    return this.certificate;
   }
 
   /** The WebSocket is closed: stop every timer. */

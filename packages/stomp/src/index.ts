@@ -26,7 +26,13 @@ export {
   type StompParserOptions,
 } from './codec/parser';
 export { serializeFrame, encodeHeaderBlock, serializeMessage, type FrameChunks } from './codec/serializer';
-export { DEFAULT_SERVER_NAME, listenStomp, type StompListener, type StompListenerOptions } from './listener';
+export {
+  DEFAULT_SERVER_NAME,
+  listenStomp,
+  type SecureServerFactory,
+  type StompListener,
+  type StompListenerOptions,
+} from './listener';
 export { StompSession, type StompSessionOptions } from './session/session';
 export type { Transport } from './session/transport';
 export { StompFailure } from './session/stomp-failure';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server, type ServerOpts, type Socket } from 'node:net';
 import { join } from 'node:path';
 import {
   ListenError,
@@ -27,11 +27,23 @@ export interface StompListenerOptions {
   defaultLogin?: StompSessionOptions['defaultLogin'];
   defaultVhost?: StompSessionOptions['defaultVhost'];
   implicitConnect?: StompSessionOptions['implicitConnect'];
+  sslCertLogin?: StompSessionOptions['sslCertLogin'];
+  /** STOMP over TLS: accept over TLS instead of plain TCP; the listener is then named 'stomps'. */
+  tls?: SecureServerFactory;
+}
+
+/**
+ * Makes a TLS listener's server in place of net.createServer: a tls.Server that calls onSocket only for peers
+ * whose handshake completed and whose certificate its policy admits. @warren/server builds these from the tls.*
+ * settings, so certificate handling and reloads live in one place for every protocol.
+ */
+export interface SecureServerFactory {
+  createServer(options: ServerOpts, onSocket: (socket: Socket) => void): Server;
 }
 
 /** Structurally the server's Listener: the server wires it into `warren start` as is. */
 export interface StompListener {
-  readonly name: 'stomp';
+  readonly name: 'stomp' | 'stomps';
   readonly address: { readonly host: string; readonly port: number };
   /** Live sessions (for tests and the management API). */
   readonly sessions: ReadonlySet<StompSession>;
@@ -46,7 +58,8 @@ export interface StompListener {
 
 /** Opens the STOMP TCP listener; resolves once it accepts connections, rejects if it cannot bind. */
 export async function listenStomp(options: StompListenerOptions): Promise<StompListener> {
-  const logger = (options.logger ?? silentLogger).child({ listener: 'stomp' });
+  const name = options.tls === undefined ? 'stomp' : 'stomps';
+  const logger = (options.logger ?? silentLogger).child({ listener: name });
   const limits = { ...options.broker.limits, ...options.limits };
   const sessionOptions: StompSessionOptions = {
     broker: options.broker,
@@ -57,11 +70,13 @@ export async function listenStomp(options: StompListenerOptions): Promise<StompL
     defaultLogin: options.defaultLogin,
     defaultVhost: options.defaultVhost,
     implicitConnect: options.implicitConnect,
+    sslCertLogin: options.sslCertLogin,
   };
   const sessions = new Set<StompSession>();
   const sockets = new Set<Socket>();
   // highWaterMark: write() reports back-pressure once this much is queued for one socket (DESIGN §6).
-  const server = createServer({ noDelay: true, highWaterMark: limits.maxOutboundBytes }, (socket) => {
+  const serverOptions: ServerOpts = { noDelay: true, highWaterMark: limits.maxOutboundBytes };
+  const onSocket = (socket: Socket): void => {
     sockets.add(socket);
     const transport = new SocketTransport('stomp', socket);
     const session = new StompSession(transport, sessionOptions);
@@ -74,11 +89,16 @@ export async function listenStomp(options: StompListenerOptions): Promise<StompL
         sessions.delete(session);
       },
     );
-  });
+  };
+  const server: Server =
+    options.tls === undefined
+      ? createServer(serverOptions, onSocket)
+      : options.tls.createServer(serverOptions, onSocket);
   const host = options.host ?? '0.0.0.0';
   const port = options.port ?? 61613;
   await new Promise<void>((resolve, reject) => {
-    const refused = (err: Error): void => reject(new ListenError('STOMP', host, port, err));
+    const protocol = name === 'stomps' ? 'STOMP over TLS' : 'STOMP';
+    const refused = (err: Error): void => reject(new ListenError(protocol, host, port, err));
     server.once('error', refused);
     server.listen(port, host, () => {
       server.off('error', refused);
@@ -93,7 +113,7 @@ export async function listenStomp(options: StompListenerOptions): Promise<StompL
   const stopAccepting = (): Promise<void> =>
     (stopped ??= new Promise<void>((resolve) => server.close(() => resolve())));
   return {
-    name: 'stomp',
+    name,
     address: { host: bound.address, port: bound.port },
     sessions,
     stopAccepting: () => void stopAccepting(),

@@ -1,7 +1,9 @@
 import {
   AccessRefused,
   brokerShutdown,
+  certificateUser,
   isWarrenError,
+  loginRefused,
   WarrenError,
   type Broker,
   type Connection,
@@ -37,7 +39,7 @@ import { decodeMethodFrame, methodName } from '../codec/method-frame';
 import { clipShortstr } from '../codec/primitives';
 import { AmqpChannel } from './amqp-channel';
 import type { ChannelHost } from './channel-host';
-import { MECHANISMS, parseCredentials, refused } from './auth';
+import { DEFAULT_MECHANISMS, offeredMechanisms, parseCredentials, unknownMechanism } from './auth';
 import { clientCapabilities, serverProperties, type ClientCapabilities } from './server-properties';
 
 /** Connection states, in handshake order (spec 2.2.4). */
@@ -65,6 +67,8 @@ export interface AmqpConnectionOptions {
   logger: Logger;
   limits: Limits;
   version: string;
+  /** SASL mechanisms in the order offered (RabbitMQ's auth_mechanisms); default PLAIN, AMQPLAIN. */
+  authMechanisms?: readonly string[];
   /** Called once the socket is gone, so the listener can forget it. */
   onClosed: (c: AmqpConnection) => void;
 }
@@ -90,6 +94,8 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
   blocked = false;
   private state = State.Header;
   private user: User | undefined = undefined;
+  /** What connection.start offered; start-ok must pick one of them. */
+  private readonly mechanisms: readonly string[];
   private channelMax: number;
   private heartbeatMs = 0;
   private heartbeatTimer: NodeJS.Timeout | undefined = undefined;
@@ -112,6 +118,7 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
     readonly options: AmqpConnectionOptions,
   ) {
     this.channelMax = options.limits.channelMax;
+    this.mechanisms = offeredMechanisms(options.authMechanisms ?? DEFAULT_MECHANISMS, transport);
     this.reader = new FrameReader(this, { frameMax: FRAME_MIN_SIZE });
     this.log = options.logger.child({ client: `${transport.remoteAddress || '?'}:${transport.remotePort}` });
     const timeout = options.limits.handshakeTimeoutMs;
@@ -194,7 +201,7 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
       versionMajor: 0,
       versionMinor: 9,
       serverProperties: serverProperties(this.options.version),
-      mechanisms: Buffer.from(MECHANISMS.join(' ')),
+      mechanisms: Buffer.from(this.mechanisms.join(' ')),
       locales: Buffer.from('en_US'),
     });
   }
@@ -247,14 +254,7 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
         this.capabilities = clientCapabilities(m.clientProperties);
         const name = connectionName(m.clientProperties);
         if (name !== undefined) this.log = this.log.child({ connectionName: name });
-        const { username, password } = parseCredentials(m.mechanism, m.response);
-        try {
-          this.user = this.broker.authenticate(username, password, isLoopback(this.transport.remoteAddress));
-        } catch (e) {
-          if (!(e instanceof AccessRefused)) throw e;
-          this.log.warn({ user: username, mechanism: m.mechanism, reason: e.reason }, 'login refused');
-          throw e.reason === 'loopback-only user from a remote address' ? e : refused(m.mechanism);
-        }
+        this.user = this.login(m.mechanism, m.response);
         this.state = State.Tune;
         this.send(0, {
           id: CONNECTION_TUNE,
@@ -506,6 +506,30 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
   }
 
   // ---- heartbeats and the memory alarm ----------------------------------------------------------------
+
+  /** start-ok: the user its mechanism proves, or ACCESS_REFUSED (the reason goes to the log only). */
+  private login(mechanism: string, response: Buffer): User {
+    if (!this.mechanisms.includes(mechanism)) throw unknownMechanism(mechanism);
+    const fromLoopback = isLoopback(this.transport.remoteAddress);
+    let username: string | undefined;
+    try {
+      if (mechanism !== 'EXTERNAL') {
+        const credentials = parseCredentials(mechanism, response);
+        username = credentials.username;
+        return this.broker.authenticate(username, credentials.password, fromLoopback);
+      }
+      // Offered only with a verified certificate: its CN is the user; start-ok's response is ignored.
+      username = certificateUser(this.transport);
+      if (username === undefined) throw loginRefused(mechanism, 'no client certificate');
+      return this.broker.authenticateExternal(username, fromLoopback);
+    } catch (e) {
+      if (!(e instanceof AccessRefused)) throw e;
+      this.log.warn({ user: username ?? null, mechanism, reason: e.reason }, 'login refused');
+      // The loopback refusal names its cause, as RabbitMQ's does; any other is one generic answer, worded
+      // with the mechanism the client chose.
+      throw e.reason === 'loopback-only user from a remote address' ? e : loginRefused(mechanism, e.reason);
+    }
+  }
 
   private startHeartbeat(seconds: number): void {
     if (seconds === 0) return;

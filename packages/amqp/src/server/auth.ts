@@ -1,7 +1,29 @@
-import { WarrenError } from '@warren/core';
+import { loginRefused, WarrenError, type Transport } from '@warren/core';
 import { decodeFieldTableBuffer } from '../codec/field-table';
 
-export const MECHANISMS = ['PLAIN', 'AMQPLAIN'] as const;
+/**
+ * The SASL mechanisms Warren implements. EXTERNAL is RabbitMQ's rabbitmq_auth_mechanism_ssl: the verified TLS
+ * client certificate names the user, and start-ok's response is ignored.
+ */
+export const MECHANISMS = ['PLAIN', 'AMQPLAIN', 'EXTERNAL'] as const;
+
+/** What connection.start offers unless configured otherwise: RabbitMQ's default auth_mechanisms. */
+export const DEFAULT_MECHANISMS: readonly string[] = ['PLAIN', 'AMQPLAIN'];
+
+/**
+ * The mechanisms offered on one connection, in the configured order. EXTERNAL only over TLS with a verified
+ * client certificate: offered anywhere else it could only fail, and a client that picks the first mechanism
+ * it supports would fail with it.
+ */
+export function offeredMechanisms(configured: readonly string[], transport: Transport): string[] {
+  const verified = transport.peerCertificate?.() !== undefined;
+  return configured.filter((m) => m !== 'EXTERNAL' || verified);
+}
+
+/** RabbitMQ's answer to a mechanism it does not offer: a connection-level COMMAND_INVALID. */
+export function unknownMechanism(mechanism: string): WarrenError {
+  return new WarrenError('COMMAND_INVALID', `unknown authentication mechanism '${mechanism}'`);
+}
 
 export interface Credentials {
   username: string;
@@ -18,7 +40,7 @@ export function parseCredentials(mechanism: string, response: Buffer): Credentia
   if (mechanism === 'PLAIN') {
     const first = response.indexOf(0);
     const second = first < 0 ? -1 : response.indexOf(0, first + 1);
-    if (second < 0) throw refused(mechanism);
+    if (second < 0) throw loginRefused(mechanism, 'malformed credentials');
     return {
       username: response.toString('utf8', first + 1, second),
       password: response.toString('utf8', second + 1),
@@ -32,7 +54,7 @@ export function parseCredentials(mechanism: string, response: Buffer): Credentia
     try {
       table = decodeFieldTableBuffer(withLength);
     } catch {
-      throw refused(mechanism);
+      throw loginRefused(mechanism, 'malformed credentials');
     }
     const login = table['LOGIN'];
     const password = table['PASSWORD'];
@@ -40,17 +62,8 @@ export function parseCredentials(mechanism: string, response: Buffer): Credentia
       typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : undefined;
     const u = text(login);
     const p = text(password);
-    if (u === undefined || p === undefined) throw refused(mechanism);
+    if (u === undefined || p === undefined) throw loginRefused(mechanism, 'malformed credentials');
     return { username: u, password: p };
   }
-  // RabbitMQ answers an unknown mechanism with a connection-level COMMAND_INVALID.
-  throw new WarrenError('COMMAND_INVALID', `unknown authentication mechanism '${mechanism}'`);
-}
-
-export function refused(mechanism: string): WarrenError {
-  return new WarrenError(
-    'ACCESS_REFUSED',
-    `Login was refused using authentication mechanism ${mechanism}. For details see the broker logfile.`,
-    'connection',
-  );
+  throw unknownMechanism(mechanism);
 }

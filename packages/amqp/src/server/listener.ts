@@ -1,4 +1,4 @@
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server, type ServerOpts, type Socket } from 'node:net';
 import {
   ListenError,
   resolveLimits,
@@ -18,10 +18,23 @@ export interface AmqpListenerOptions {
   limits?: Limits;
   /** Reported in connection.start's server properties. */
   version?: string;
+  /** SASL mechanisms offered, in order (RabbitMQ's auth_mechanisms); default PLAIN, AMQPLAIN. */
+  authMechanisms?: readonly string[];
+  /** AMQPS: accept over TLS instead of plain TCP; the listener is then named 'amqps'. */
+  tls?: SecureServerFactory;
+}
+
+/**
+ * Makes a TLS listener's server in place of net.createServer: a tls.Server that calls onSocket only for peers
+ * whose handshake completed and whose certificate its policy admits. @warren/server builds these from the tls.*
+ * settings, so certificate handling and reloads live in one place for every protocol.
+ */
+export interface SecureServerFactory {
+  createServer(options: ServerOpts, onSocket: (socket: Socket) => void): Server;
 }
 
 export interface AmqpListener {
-  readonly name: 'amqp';
+  readonly name: 'amqp' | 'amqps';
   readonly address: { host: string; port: number };
   readonly connections: ReadonlySet<AmqpConnection>;
   /** Refuses new connections; open ones carry on. */
@@ -37,17 +50,20 @@ const SHUTDOWN_GRACE_MS = 2000;
 export async function listenAmqp(options: AmqpListenerOptions): Promise<AmqpListener> {
   const { broker, logger } = options;
   const limits = options.limits ?? broker.limits ?? resolveLimits();
-  const log = logger.child({ protocol: 'amqp' });
+  const name = options.tls === undefined ? 'amqp' : 'amqps';
+  const log = logger.child({ protocol: name });
   const connections = new Set<AmqpConnection>();
   const sockets = new Map<AmqpConnection, Socket>();
   // highWaterMark: write() reports back-pressure once this much is queued for one socket (DESIGN §6).
-  const server: Server = createServer({ noDelay: true, highWaterMark: limits.maxOutboundBytes }, (socket) => {
+  const serverOptions: ServerOpts = { noDelay: true, highWaterMark: limits.maxOutboundBytes };
+  const onSocket = (socket: Socket): void => {
     const transport = new SocketTransport('amqp', socket);
     const c = new AmqpConnection(transport, {
       broker,
       logger: log,
       limits,
       version: options.version ?? '0.1.0',
+      authMechanisms: options.authMechanisms,
       onClosed: (closed) => connections.delete(closed),
     });
     connections.add(c);
@@ -57,10 +73,21 @@ export async function listenAmqp(options: AmqpListenerOptions): Promise<AmqpList
       (err) => c.log.debug({ err }, 'socket error'),
       () => sockets.delete(c),
     );
-  });
+  };
+  const server: Server =
+    options.tls === undefined
+      ? createServer(serverOptions, onSocket)
+      : options.tls.createServer(serverOptions, onSocket);
   await new Promise<void>((resolve, reject) => {
     const refused = (err: Error): void =>
-      reject(new ListenError('AMQP 0-9-1', options.host, options.port, err));
+      reject(
+        new ListenError(
+          name === 'amqps' ? 'AMQP 0-9-1 over TLS' : 'AMQP 0-9-1',
+          options.host,
+          options.port,
+          err,
+        ),
+      );
     server.once('error', refused);
     server.listen({ host: options.host, port: options.port }, () => {
       server.off('error', refused);
@@ -73,7 +100,7 @@ export async function listenAmqp(options: AmqpListenerOptions): Promise<AmqpList
   const stopAccepting = (): Promise<void> =>
     (stopped ??= new Promise<void>((resolve) => server.close(() => resolve())));
   return {
-    name: 'amqp',
+    name,
     address: { host: address.address, port: address.port },
     connections,
     stopAccepting: () => void stopAccepting(),

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   AccessRefused,
   brokerShutdown,
+  certificateUser,
   DEFAULT_VHOST,
   silentLogger,
   type Broker,
@@ -49,6 +50,11 @@ export interface StompSessionOptions {
    * STOMP 1.0, no heart-beats and no CONNECTED frame, as RabbitMQ's stomp.implicit_connect does.
    */
   implicitConnect?: boolean;
+  /**
+   * A CONNECT without login over TLS with a verified client certificate logs in as the certificate's CN,
+   * before defaultLogin is considered (RabbitMQ's stomp.ssl_cert_login).
+   */
+  sslCertLogin?: boolean;
 }
 
 const AWAITING_CONNECT = 0;
@@ -366,29 +372,40 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
   }
 
   /**
-   * CONNECT's login and passcode, or the default user's when it has neither. Every refusal gets RabbitMQ's
-   * one answer, which does not tell an unknown user from a bad password; the log says which it was.
+   * The user of a CONNECT: the TLS client certificate's CN (sslCertLogin, no login header), else CONNECT's
+   * login and passcode, else the default user's. Every refusal gets RabbitMQ's one answer, which does not
+   * tell an unknown user from a bad password; the log says which it was.
    */
   private login(frame: StompFrame): User {
     const h = frame.headers;
+    const fromLoopback = isLoopback(this.transport.remoteAddress);
+    // ssl_cert_login: with no login header, a verified client certificate names the user, not the default.
+    const certLogin =
+      this.options.sslCertLogin === true && !h.has('login') ? certificateUser(this.transport) : undefined;
+    if (certLogin !== undefined)
+      return this.admit(certLogin, () => this.broker.authenticateExternal(certLogin, fromLoopback));
     const fallback =
       this.options.defaultLogin === undefined
         ? { login: 'guest', passcode: 'guest' }
         : this.options.defaultLogin;
     const login = h.get('login') ?? fallback?.login;
     const passcode = h.get('passcode') ?? (h.has('login') ? undefined : fallback?.passcode);
-    const refused = new StompFailure('Bad CONNECT', `Access refused for user '${login ?? ''}'\n`, true);
     if (login === undefined || passcode === undefined) {
       const reason = login === undefined ? 'no login header' : 'no passcode header';
       this.logger.warn({ user: login, reason }, 'login refused');
-      throw refused;
+      throw accessRefused(login);
     }
+    return this.admit(login, () => this.broker.authenticate(login, passcode, fromLoopback));
+  }
+
+  /** Runs one login check; a refusal is logged with its reason and answered with the one generic ERROR. */
+  private admit(login: string, authenticate: () => User): User {
     try {
-      return this.broker.authenticate(login, passcode, isLoopback(this.transport.remoteAddress));
+      return authenticate();
     } catch (error) {
       if (!(error instanceof AccessRefused)) throw error;
       this.logger.warn({ user: login, reason: error.reason }, 'login refused');
-      throw refused;
+      throw accessRefused(login);
     }
   }
 
@@ -508,4 +525,9 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
 /** The default grace: half the interval, at least a second (network jitter, a client busy in a GC pause). */
 function graceFor(interval: number): number {
   return Math.max(1000, interval >> 1);
+}
+
+/** RabbitMQ's one answer to every refused STOMP login: it does not tell an unknown user from a bad password. */
+function accessRefused(login: string | undefined): StompFailure {
+  return new StompFailure('Bad CONNECT', `Access refused for user '${login ?? ''}'\n`, true);
 }
