@@ -158,7 +158,7 @@ function start(config: WarrenConfig, { logger, reopenFile }: ProcessLogger): voi
     process.on('SIGHUP', reopen);
   }
   // Rereads the TLS certificates; before the start completes there is nothing to reload (it reads them itself).
-  process.on('SIGHUP', () => server?.reloadTls());
+  process.on('SIGHUP', (signal) => server?.reloadTls(signal));
 
   const starting = startServer(config, { logger, onStep: (s) => (step = s) });
   starting.then(

@@ -22,7 +22,7 @@ export interface ServerHandle {
    * Rereads every TLS listener's certificate, key and CA files (SIGHUP): open connections stay, new handshakes
    * get the new certificate. A set that cannot be used is logged and the old one kept. True when all reloaded.
    */
-  reloadTls(): boolean;
+  reloadTls(trigger?: string): boolean;
 }
 
 /** Where a start is, for the log line of a shutdown requested while startup hangs. */
@@ -109,7 +109,7 @@ export async function startServer(config: WarrenConfig, options: StartOptions = 
       return closing;
     },
     pending: () => [...waiting.values()].map((describe) => describe()),
-    reloadTls: () => tls.reload(),
+    reloadTls: (trigger) => tls.reload(trigger),
   };
 }
 

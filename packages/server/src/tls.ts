@@ -202,19 +202,23 @@ export class TlsEndpoint {
    * Rebuilds the secure context from the files and installs it on every server: open connections keep the
    * one they shook hands with, new handshakes get the new one. A context that cannot be built (a half-written
    * or mismatched pair) is logged and the previous one stays. Returns whether the new one is in place.
+   * `trigger` (a signal, 'file change', 'request') goes into the log line.
    */
-  reload(): boolean {
+  reload(trigger = 'request'): boolean {
     let context: SecureContextOptions;
     try {
       context = secureContextOptions(this.settings);
     } catch (err) {
-      this.log.error({ reason: reasonOf(err) }, 'TLS certificates not reloaded; keeping the previous ones');
+      this.log.error(
+        { trigger, reason: reasonOf(err) },
+        'TLS certificates not reloaded; keeping the previous ones',
+      );
       return false;
     }
     this.context = context;
     for (const server of this.servers) server.setSecureContext(context);
     this.log.info(
-      { certFile: this.settings.files.certFile, ...describeCertificate(context) },
+      { trigger, certFile: this.settings.files.certFile, ...describeCertificate(context) },
       'TLS certificates reloaded',
     );
     return true;
@@ -249,7 +253,7 @@ export class TlsEndpoint {
     if (this.debounce !== undefined) clearTimeout(this.debounce);
     this.debounce = setTimeout(() => {
       this.debounce = undefined;
-      this.reload();
+      this.reload('file change');
     }, RELOAD_DEBOUNCE_MS);
     this.debounce.unref();
   };
@@ -325,8 +329,8 @@ export class TlsEndpoints {
   }
 
   /** Reloads every endpoint; true when all of them took their new certificates. */
-  reload(): boolean {
-    return this.endpoints.map((e) => e.reload()).every(Boolean);
+  reload(trigger?: string): boolean {
+    return this.endpoints.map((e) => e.reload(trigger)).every(Boolean);
   }
 
   close(): void {
