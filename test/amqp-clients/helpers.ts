@@ -1,12 +1,14 @@
 import { join } from 'node:path';
 import { connect, type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 import {
+  killAllPrograms,
   runPython,
   startPython,
   type BrokerAddress,
   type ChildProgram,
   type ProgramOptions,
 } from '../support/python';
+import { startWarren, type TestBroker } from '../support/warren';
 
 /** The seed programs, as files (see README.md). */
 export const PROGRAMS = join(__dirname, 'programs');
@@ -125,4 +127,43 @@ export class BrokerAdmin {
 /** Pulls the body out of a pika/py-amqp "Received" line, e.g. `[x] Received b'First message.'` → First message. */
 export function bodies(program: ChildProgram, pattern: RegExp): string[] {
   return program.linesMatching(pattern).map((line) => pattern.exec(line)?.[1] ?? line);
+}
+
+/** Queues and exchanges a suite's programs leave behind under fixed names. */
+export interface Leftovers {
+  readonly queues?: readonly string[];
+  readonly exchanges?: readonly string[];
+}
+
+/** A started broker and an admin connection to it, set once the suite's beforeAll has run. */
+export interface SeedBroker {
+  readonly broker: TestBroker;
+  readonly admin: BrokerAdmin;
+}
+
+/**
+ * The hooks of a real-client suite: one broker and admin connection for the file; before and after each test
+ * no program left running and no leftovers (a consumer or queue from an interrupted run would answer the next
+ * test); everything closed at the end. `leftovers` is read at each cleanup, so names made during tests count.
+ */
+export function useSeedBroker(leftovers: () => Leftovers = () => ({})): SeedBroker {
+  const seed = {} as { broker: TestBroker; admin: BrokerAdmin };
+  const cleanSlate = async (): Promise<void> => {
+    await killAllPrograms();
+    const { queues = [], exchanges = [] } = leftovers();
+    await seed.admin?.deleteQueues(...queues);
+    await seed.admin?.deleteExchanges(...exchanges);
+  };
+  beforeAll(async () => {
+    seed.broker = await startWarren();
+    seed.admin = await BrokerAdmin.open(seed.broker);
+  });
+  beforeEach(cleanSlate);
+  afterEach(cleanSlate);
+  afterAll(async () => {
+    await cleanSlate();
+    await seed.admin?.close();
+    await seed.broker?.close();
+  });
+  return seed;
 }

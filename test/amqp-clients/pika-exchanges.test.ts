@@ -1,30 +1,15 @@
 // Seed 001, tutorials 3-5 (pika): fanout 'logs', direct 'direct_logs' and topic 'topic_logs', each receiver on an
 // exclusive server-named queue. The exchange names are the seed's; no other test file publishes to them.
-import { killAllPrograms, type ChildProgram } from '../support/python';
-import { startWarren, type TestBroker } from '../support/warren';
-import { BrokerAdmin, LINE_TIMEOUT_MS, TEST_TIMEOUT_MS, runSeed, startSeed } from './helpers';
+import type { ChildProgram } from '../support/python';
+import { useSeedBroker, LINE_TIMEOUT_MS, TEST_TIMEOUT_MS, runSeed, startSeed } from './helpers';
 import { describeWith } from '../support/requires';
 
 describeWith(['python3-pika'], 'pika: the exchange tutorials', () => {
-  let broker: TestBroker;
-  let admin: BrokerAdmin;
-
-  beforeAll(async () => {
-    broker = await startWarren();
-    admin = await BrokerAdmin.open(broker);
-  });
-
-  afterAll(async () => {
-    await killAllPrograms();
-    await admin?.close();
-    await broker?.close();
-  });
-
-  afterEach(() => killAllPrograms());
+  const seed = useSeedBroker();
 
   /** Starts a receiver; resolves once its queue is bound (it prints "Waiting for logs" right after queue_bind). */
   async function startReceiver(program: string, ...args: string[]): Promise<ChildProgram> {
-    const receiver = startSeed(program, broker, ...args);
+    const receiver = startSeed(program, seed.broker, ...args);
     await receiver.waitForLine(/\[\*\] Waiting for logs/, LINE_TIMEOUT_MS);
     return receiver;
   }
@@ -52,9 +37,9 @@ describeWith(['python3-pika'], 'pika: the exchange tutorials', () => {
           await startReceiver('pika/receive_logs.py'),
         ];
 
-        const emitter = await runSeed('pika/emit_log.py', broker);
+        const emitter = await runSeed('pika/emit_log.py', seed.broker);
         expect(emitter.stdout).toEqual([` [x] Sent 'info: Hello World!'`]);
-        await runSeed('pika/emit_log.py', broker, 'warning:', 'disk', 'almost', 'full');
+        await runSeed('pika/emit_log.py', seed.broker, 'warning:', 'disk', 'almost', 'full');
 
         for (const receiver of receivers) {
           await receiver.waitForLines(/\[x\] b'/, 2, LINE_TIMEOUT_MS);
@@ -81,18 +66,18 @@ describeWith(['python3-pika'], 'pika: the exchange tutorials', () => {
         expect(q1).not.toBe(q2);
 
         // Even a passive declare from another connection is refused while the owner lives.
-        const locked = await admin.queueState(q1 as string);
+        const locked = await seed.admin.queueState(q1 as string);
         expect(locked).toMatchObject({ exists: false, code: 405 });
         expect(locked.exists ? '' : locked.message).toContain(
           `RESOURCE_LOCKED - cannot obtain exclusive access to locked queue '${q1}' in vhost '/'`,
         );
 
         await (receivers[0] as ChildProgram).stop('SIGKILL');
-        const gone = await admin.waitForQueueState(q1 as string, (s) => !s.exists && s.code === 404);
+        const gone = await seed.admin.waitForQueueState(q1 as string, (s) => !s.exists && s.code === 404);
         expect(gone.exists ? '' : gone.message).toContain(`NOT_FOUND - no queue '${q1}' in vhost '/'`);
 
         // The other receiver's queue is unaffected and still delivers.
-        await runSeed('pika/emit_log.py', broker, 'still', 'here');
+        await runSeed('pika/emit_log.py', seed.broker, 'still', 'here');
         await (receivers[1] as ChildProgram).waitForLine(/\[x\] b'still here'/, LINE_TIMEOUT_MS);
       },
       TEST_TIMEOUT_MS,
@@ -107,14 +92,14 @@ describeWith(['python3-pika'], 'pika: the exchange tutorials', () => {
         const errorsOnly = await startReceiver('pika/receive_logs_direct.py', 'error');
         const all = await startReceiver('pika/receive_logs_direct.py', 'info', 'warning', 'error');
 
-        const emitted = await runSeed('pika/emit_log_direct.py', broker, 'info', 'just', 'so');
+        const emitted = await runSeed('pika/emit_log_direct.py', seed.broker, 'info', 'just', 'so');
         expect(emitted.stdout).toEqual([` [x] Sent 'info':'just so'`]);
-        await runSeed('pika/emit_log_direct.py', broker, 'warning', 'careful');
-        await runSeed('pika/emit_log_direct.py', broker, 'debug', 'nobody', 'binds', 'debug');
+        await runSeed('pika/emit_log_direct.py', seed.broker, 'warning', 'careful');
+        await runSeed('pika/emit_log_direct.py', seed.broker, 'debug', 'nobody', 'binds', 'debug');
         // Published last and routed to both: once both print it, everything before it has been routed too.
         await runSeed(
           'pika/emit_log_direct.py',
-          broker,
+          seed.broker,
           'error',
           'Run.',
           'Run.',
@@ -156,9 +141,9 @@ describeWith(['python3-pika'], 'pika: the exchange tutorials', () => {
           ['quick.orange.male.rabbit', 'none'],
           ['lazy.orange.male.rabbit', 'Q2'],
         ];
-        for (const [key] of table) await runSeed('pika/emit_log_topic.py', broker, key);
+        for (const [key] of table) await runSeed('pika/emit_log_topic.py', seed.broker, key);
         // An end marker both queues match: once both print it, every message before it has been routed.
-        await runSeed('pika/emit_log_topic.py', broker, 'lazy.orange.end', 'end');
+        await runSeed('pika/emit_log_topic.py', seed.broker, 'lazy.orange.end', 'end');
         await q1.waitForLine(/'lazy\.orange\.end'/, LINE_TIMEOUT_MS);
         await q2.waitForLine(/'lazy\.orange\.end'/, LINE_TIMEOUT_MS);
 
