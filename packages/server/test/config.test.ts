@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, defaultConfig, loadConfig, LOG_LEVELS } from '../src';
+import { defaultConfig, loadConfig, LOG_LEVELS } from '../src';
+import { configErrorOf } from './config-error';
 
 let dir: string;
 beforeEach(() => {
@@ -23,13 +24,7 @@ function load(flags: Record<string, string> = {}, env: Record<string, string> = 
 }
 
 function loadError(flags: Record<string, string> = {}, env: Record<string, string> = {}): string {
-  try {
-    load(flags, env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).message;
-  }
-  throw new Error('expected loadConfig to throw');
+  return configErrorOf(() => load(flags, env));
 }
 
 describe('precedence', () => {

@@ -3,7 +3,6 @@ import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import {
   CONF_KEYS,
-  ConfigError,
   defaultConfig,
   informationUnits,
   parseRabbitConf,
@@ -11,6 +10,7 @@ import {
   type WarrenConfig,
 } from '../src';
 import { applyRabbitConf, type IgnoredKey } from '../src/rabbitmq-conf';
+import { configErrorOf } from './config-error';
 
 const SOURCE = 'config file rabbitmq.conf';
 
@@ -25,13 +25,7 @@ function conf(text: string): WarrenConfig {
 }
 
 function confError(text: string): string {
-  try {
-    read(text);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).message;
-  }
-  throw new Error('expected the rabbitmq.conf to be refused');
+  return configErrorOf(() => read(text));
 }
 
 describe('the grammar', () => {

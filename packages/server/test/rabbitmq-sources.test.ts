@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, readConfig } from '../src';
+import { readConfig } from '../src';
+import { configErrorOf } from './config-error';
 
 // loadConfig with a rabbitmq.conf, and RabbitMQ's environment variables beside Warren's.
 
@@ -25,13 +26,7 @@ function load(env: Record<string, string>, flags: Record<string, string> = {}) {
 }
 
 function loadError(env: Record<string, string>, flags: Record<string, string> = {}): string {
-  try {
-    load(env, flags);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).message;
-  }
-  throw new Error('expected loadConfig to throw');
+  return configErrorOf(() => load(env, flags));
 }
 
 describe('the config file may be a rabbitmq.conf', () => {
