@@ -81,6 +81,9 @@ describeWithDocker(`the Docker image${daemon ? '' : ' (skipped: no docker daemon
         return health === 'healthy' ? health : undefined;
       });
 
+      // Health checks copied from RabbitMQ setups work: rabbitmq-diagnostics is an alias of warren ctl.
+      expect(await docker('exec', id, 'rabbitmq-diagnostics', '-q', 'ping')).toBe('Ping succeeded');
+
       await docker('stop', id);
       expect(await docker('inspect', '--format', '{{.State.ExitCode}}', id)).toBe('0');
       expect(await docker('logs', id)).toContain('warren stopped');

@@ -116,7 +116,7 @@ describe('warren ctl ping', () => {
     await proc.waitForLine('warren started');
     const env = { WARREN_AMQP_PORT: String(portOf(proc, 'amqp')) };
 
-    const up = warren(['ctl', 'ping'], env);
+    const up = warren(['ctl', '-q', 'ping'], env);
     expect(await up.exited).toBe(0);
     expect(up.stdout()).toBe('Ping succeeded\n');
 
@@ -127,8 +127,8 @@ describe('warren ctl ping', () => {
       l['client'] !== undefined || /connection (opened|closed)|handshake|login/.test(String(l.msg));
     expect(proc.lines.filter(aboutClients)).toEqual([]);
 
-    const down = warren(['ctl', 'ping'], env);
+    const down = warren(['ctl', '-q', 'ping'], env);
     expect(await down.exited).toBe(69);
-    expect(down.stderr()).toMatch(/^Error: unable to ping Warren at 127\.0\.0\.1:\d+: connect ECONNREFUSED/);
+    expect(down.stderr()).toMatch(/^Error:\nunable to ping Warren at 127\.0\.0\.1:\d+: connect ECONNREFUSED/);
   });
 });
