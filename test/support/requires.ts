@@ -21,6 +21,10 @@ const PROBES = {
   'amqp-tools': ['amqp-publish', '--help'],
   chromium: ['chromium', '--version'],
   openssl: ['openssl', 'version'],
+  // rabbitmqadmin, the management API's command-line client, ships in Debian's rabbitmq-server.
+  'rabbitmq-server': ['rabbitmqadmin', '--version'],
+  // The Nagios checks are Perl scripts: compiling one proves Perl has the modules they load.
+  'nagios-plugins-rabbitmq': ['perl', '-c', '/usr/bin/check_rabbitmq_overview'],
   // util-linux's script(1), which gives a child a terminal (macOS's script has other flags).
   bsdutils: ['script', '--version'],
 } as const satisfies Record<string, readonly [string, ...string[]]>;

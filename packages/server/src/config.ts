@@ -109,6 +109,8 @@ export interface WarrenConfig {
   /** STOMP over secure WebSocket (RabbitMQ's 15673), same path as ws; off by default. */
   wss: SecureWebSocketEndpoint;
   http: Endpoint;
+  /** The management API over HTTPS (RabbitMQ's 15671), with the tls.* certificates; off by default. */
+  https: OptionalEndpoint;
   tls: TlsOptions;
   /** SASL mechanisms offered to AMQP clients, in order (RabbitMQ's auth_mechanisms); EXTERNAL needs TLS. */
   authMechanisms: string[];
@@ -167,6 +169,7 @@ export function defaultConfig(): WarrenConfig {
     },
     wss: { host: ALL_INTERFACES, port: null, certFile: null, keyFile: null, caFile: null, password: null },
     http: { host: ALL_INTERFACES, port: 15672 },
+    https: { host: ALL_INTERFACES, port: null },
     tls: {
       certFile: null,
       keyFile: null,

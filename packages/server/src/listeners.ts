@@ -1,5 +1,6 @@
 import { listenAmqp, type AmqpListenerOptions } from '@warren/amqp';
 import type { Broker, Logger } from '@warren/core';
+import { listenManagement, type ListenerInfo, type ManagementListenOptions } from '@warren/management';
 import { listenStomp, type StompListenerOptions } from '@warren/stomp';
 import { listenStompWs, type StompWsListenerOptions } from '@warren/stomp-ws';
 import type { WarrenConfig } from './config';
@@ -13,7 +14,7 @@ export interface ListenerAddress {
 
 /** One open server socket speaking one protocol. */
 export interface Listener {
-  /** The protocol, as it appears in logs: 'amqp', 'amqps', 'stomp', 'stomps', 'ws', 'wss', 'http'. */
+  /** The protocol, as it appears in logs: 'amqp', 'amqps', 'stomp', 'stomps', 'ws', 'wss', 'http', 'https'. */
   readonly name: string;
   /** Where it actually listens: with port 0 in the config, the port the OS picked. */
   readonly address: ListenerAddress;
@@ -30,6 +31,8 @@ export interface ListenerContext {
   readonly logger: Logger;
   /** Where TLS listeners get their certificates (see tls.ts), so that a reload reaches every one of them. */
   readonly tls: TlsEndpoints;
+  /** The listeners open so far, this one's included once it is up: what the management API lists. */
+  readonly listeners: () => readonly Listener[];
 }
 
 /**
@@ -56,6 +59,39 @@ const stompOptions = ({ broker, config, logger }: ListenerContext): Omit<StompLi
   logger,
   serverName: `Warren/${VERSION}`,
   ...stompSessionDefaults(config),
+});
+
+/** Listener names as RabbitMQ's /api/overview spells the protocols. */
+const RABBITMQ_PROTOCOLS: Readonly<Record<string, string>> = {
+  amqp: 'amqp',
+  amqps: 'amqp/ssl',
+  stomp: 'stomp',
+  stomps: 'stomp/ssl',
+  ws: 'http/web-stomp',
+  wss: 'https/web-stomp',
+  http: 'http',
+  https: 'https',
+};
+
+const managementOptions = ({
+  broker,
+  config,
+  logger,
+  listeners,
+}: ListenerContext): ManagementListenOptions => ({
+  broker,
+  host: config.http.host,
+  port: config.http.port,
+  logger,
+  productVersion: VERSION,
+  dataDir: config.dataDir,
+  diskFreeLimit: config.diskFreeLimit,
+  listeners: (): ListenerInfo[] =>
+    listeners().map(({ name, address }) => ({
+      protocol: RABBITMQ_PROTOCOLS[name] ?? name,
+      ip_address: address.host,
+      port: address.port,
+    })),
 });
 
 const wsOptions = (context: ListenerContext): StompWsListenerOptions => {
@@ -90,6 +126,7 @@ export const LISTENERS: readonly ListenerFactory[] = [
   (context) => listenAmqp(amqpOptions(context)),
   (context) => listenStomp(stompOptions(context)),
   (context) => listenStompWs(wsOptions(context)),
+  (context) => listenManagement(managementOptions(context)),
   async (context) => {
     const secure = secureEndpoint(context, 'amqps');
     return secure && listenAmqp({ ...amqpOptions(context), ...secure });
@@ -103,6 +140,13 @@ export const LISTENERS: readonly ListenerFactory[] = [
     const secure = secureEndpoint(context, 'wss');
     const { sslCertLogin } = context.config.stomp;
     return secure && listenStompWs({ ...wsOptions(context), ...secure, sslCertLogin });
+  },
+  async (context) => {
+    const secure = secureEndpoint(context, 'https');
+    if (secure === undefined) return undefined;
+    const { host, port, tls } = secure;
+    const createServer = tls.createHttpServer.bind(tls);
+    return listenManagement({ ...managementOptions(context), host, port, name: 'https', createServer });
   },
 ];
 

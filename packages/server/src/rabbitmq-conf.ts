@@ -268,7 +268,6 @@ function listener(conf: string, section: 'amqp' | 'amqps' | 'stomp' | 'stomps'):
   };
 }
 
-const NO_HTTP = 'Warren has no HTTP management listener yet';
 const ALWAYS_STDOUT = 'Warren always logs to standard output; log.console = false has no effect';
 
 const RULES: readonly ConfRule[] = [
@@ -341,9 +340,11 @@ const RULES: readonly ConfRule[] = [
     ignored: ALWAYS_STDOUT,
     apply: (_draft, value) => (bool(value) ? undefined : ALWAYS_STDOUT),
   },
-  ignored('management.tcp.port', NO_HTTP),
-  ignored('management.tcp.ip', NO_HTTP),
-  ignored('management.ssl.<option>', NO_HTTP),
+  scalar('management.tcp.port', 'http.port', integer),
+  scalar('management.tcp.ip', 'http.host'),
+  scalar('management.ssl.port', 'https.port', integer),
+  scalar('management.ssl.ip', 'https.host'),
+  ignored('management.ssl.<option>', 'the management API over HTTPS uses the ssl_options.* certificates'),
   ignored('prometheus.tcp.port', 'Warren has no Prometheus endpoint yet'),
   ignored('consumer_timeout', 'Warren does not time out unacknowledged deliveries'),
   ignored('load_definitions', 'Warren does not import definitions files yet'),

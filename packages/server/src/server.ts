@@ -81,7 +81,7 @@ export async function startServer(config: WarrenConfig, options: StartOptions = 
     await broker.start();
     onStep('opening listeners');
     for (const open of factories) {
-      const listener = await open({ broker, config, logger, tls });
+      const listener = await open({ broker, config, logger, tls, listeners: () => listeners });
       if (listener === undefined) continue;
       listeners.push(listener);
       const { host, port } = listener.address;

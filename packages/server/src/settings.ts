@@ -263,7 +263,7 @@ function tlsFileSettings(section: 'tls' | 'wss', envPrefix: string, what: string
 }
 
 /** Port and bind address of a listener that is off until given a port. */
-function optionalListenerSettings(name: 'amqps' | 'stomps' | 'wss', what: string): Setting[] {
+function optionalListenerSettings(name: 'amqps' | 'stomps' | 'wss' | 'https', what: string): Setting[] {
   return [
     setting({
       key: `${name}.port`,
@@ -319,6 +319,7 @@ export const SETTINGS: readonly Setting[] = [
   ...optionalListenerSettings('amqps', 'AMQP 0-9-1 over TLS'),
   ...optionalListenerSettings('stomps', 'STOMP over TLS'),
   ...optionalListenerSettings('wss', 'STOMP over secure WebSocket'),
+  ...optionalListenerSettings('https', 'HTTPS management'),
   ...tlsFileSettings('tls', 'WARREN_TLS', 'TLS listeners'),
   ...tlsFileSettings('wss', 'WARREN_WSS', 'Secure WebSocket (defaults to the tls.* files)'),
   setting({

@@ -24,7 +24,7 @@ import { ConfigError, type TlsFiles, type WarrenConfig } from './config';
  */
 
 /** The listeners that speak TLS, by the name they log under. */
-export type TlsListenerName = 'amqps' | 'stomps' | 'wss';
+export type TlsListenerName = 'amqps' | 'stomps' | 'wss' | 'https';
 
 /** RabbitMQ's names for ssl_options.versions, and Node's for the same protocol. */
 export const TLS_VERSIONS: Readonly<Record<string, SecureVersion>> = {
@@ -187,7 +187,7 @@ export class TlsEndpoint {
     );
   }
 
-  /** For WSS: an https.Server whose refused peers are gone before any HTTP request is read. */
+  /** For WSS and the management API's HTTPS: an https.Server whose refused peers are gone before any HTTP request is read. */
   createHttpServer(options: HttpServerOptions, onRequest: RequestListener): HttpsServer {
     const server = createHttpsServer({ ...options, ...this.serverOptions() }, onRequest);
     // First in line, before http's own listener: that one then sees a destroyed socket, whose 'close' frees

@@ -22,7 +22,7 @@ test('listens where the rabbitmq.conf says, creates its default user and vhost, 
     'default_user = admin',
     "default_pass = 'pa ss#word'",
     'default_vhost = /prod',
-    'management.tcp.port = 15672',
+    'management.ssl.certfile = /etc/rabbitmq/management.pem',
   ]);
   const proc = sandbox.spawn([
     'start',
@@ -34,8 +34,8 @@ test('listens where the rabbitmq.conf says, creates its default user and vhost, 
     join(sandbox.dir, 'data'),
   ]);
   await proc.waitForLine('warren started');
-  const warning = proc.lines.find((l) => l['key'] === 'management.tcp.port');
-  expect(warning).toMatchObject({ level: 40, line: 8, reason: expect.stringMatching(/HTTP/) });
+  const warning = proc.lines.find((l) => l['key'] === 'management.ssl.certfile');
+  expect(warning).toMatchObject({ level: 40, line: 8, reason: expect.stringMatching(/ssl_options/) });
 
   const amqpPort = portOf(proc, 'amqp');
   expect(proc.lines.find((l) => l.msg === 'listening' && l['protocol'] === 'stomp')).toMatchObject({

@@ -101,8 +101,7 @@ describe('keys', () => {
   test('keys Warren knows but ignores are returned with their line and reason, and change nothing', () => {
     const { config, ignored } = read(
       [
-        'management.tcp.port = 15672',
-        'management.ssl.port = 15671',
+        'management.ssl.certfile = /etc/rabbitmq/mgmt.pem',
         'prometheus.tcp.port = 15692',
         'consumer_timeout = 1800000',
         'load_definitions = /etc/rabbitmq/definitions.json',
@@ -111,14 +110,24 @@ describe('keys', () => {
     );
     expect(config).toEqual(defaultConfig());
     expect(ignored.map(({ key, line }) => [key, line])).toEqual([
-      ['management.tcp.port', 1],
-      ['management.ssl.port', 2],
-      ['prometheus.tcp.port', 3],
-      ['consumer_timeout', 4],
-      ['load_definitions', 5],
-      ['log.console', 6],
+      ['management.ssl.certfile', 1],
+      ['prometheus.tcp.port', 2],
+      ['consumer_timeout', 3],
+      ['load_definitions', 4],
+      ['log.console', 5],
     ]);
-    expect(ignored[0]?.reason).toMatch(/no HTTP management listener/);
+    expect(ignored[0]?.reason).toMatch(/uses the ssl_options/);
+  });
+
+  test('management.tcp.* and management.ssl.* set the HTTP and HTTPS management listeners', () => {
+    const { config, ignored } = read(
+      ['management.tcp.port = 15000', 'management.tcp.ip = 127.0.0.1', 'management.ssl.port = 15001'].join(
+        '\n',
+      ),
+    );
+    expect(ignored).toEqual([]);
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 15000 });
+    expect(config.https.port).toBe(15001);
   });
 
   test('log.console = true is what Warren does anyway: no warning', () => {

@@ -1,0 +1,325 @@
+import type { FastifyInstance } from 'fastify';
+import type { Connection } from '@warren/core';
+import { NO_CONTENT, objectBody, putAnswer, resource, type ApiContext, type ApiRequest } from '../api';
+import { canSeeVhost, requireTag, requireVhostRead, seesAll } from '../auth';
+import { admin, adminConnection } from '../core-admin';
+import { badRequest, notFound } from '../errors';
+import { str, tags } from '../fields';
+import { applyListQuery, projectOne, type Item } from '../listing';
+import {
+  addCounters,
+  channelShape,
+  connectionName,
+  connectionShape,
+  DEFAULT_HASHING,
+  emptyCounters,
+  messageStats,
+  messageTotals,
+  queueCounters,
+  userShape,
+} from '../shapes';
+
+/** RabbitMQ's default reason for a connection closed from the management UI. */
+const CLOSED_VIA_API = 'Closed via management plugin';
+
+/** Vhosts, users, permissions, definitions, and the connections and channels clients hold. */
+export function accessRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const broker = admin(ctx.broker);
+  const users = broker.users;
+
+  // ---- vhosts ----------------------------------------------------------------------------------------
+  const vhostShape = (name: string): Item => {
+    const v = broker.vhosts.get(name);
+    const totals = emptyCounters();
+    for (const q of v?.queues.values() ?? []) addCounters(totals, queueCounters(q));
+    const key = v ?? {};
+    return {
+      name,
+      description: '',
+      tags: [],
+      tracing: false,
+      cluster_state: { [ctx.node]: 'running' },
+      ...messageTotals(key, totals, ctx),
+      message_stats: messageStats(key, totals, ctx),
+    };
+  };
+  resource(app, '/api/vhosts', {
+    GET: (req) =>
+      applyListQuery(
+        [...broker.vhosts.keys()].filter((n) => canSeeVhost(broker, req.caller, n)).map(vhostShape),
+        req.query,
+      ),
+  });
+  resource(app, '/api/vhosts/:vhost', {
+    GET: (req) => {
+      const name = req.params['vhost'] ?? '';
+      requireVhostRead(broker, req.caller, name);
+      return projectOne(vhostShape(name), req.query.columns);
+    },
+    PUT: (req) => {
+      requireTag(req.caller, 'administrator');
+      const name = req.params['vhost'] ?? '';
+      const existed = broker.vhosts.has(name);
+      broker.addVhost(name);
+      return putAnswer(!existed);
+    },
+    DELETE: (req) => {
+      requireTag(req.caller, 'administrator');
+      if (!broker.deleteVhost(req.params['vhost'] ?? '')) throw notFound();
+      return NO_CONTENT;
+    },
+  });
+  resource(app, '/api/vhosts/:vhost/permissions', {
+    GET: (req) => {
+      requireTag(req.caller, 'administrator');
+      requireVhostRead(broker, req.caller, req.params['vhost'] ?? '');
+      return applyListQuery(
+        permissionItems().filter((p) => p['vhost'] === req.params['vhost']),
+        req.query,
+        ['user'],
+      );
+    },
+  });
+
+  // ---- users -----------------------------------------------------------------------------------------
+  const adminOnly = (req: ApiRequest): void => requireTag(req.caller, 'administrator');
+  resource(app, '/api/users', {
+    GET: (req) => {
+      adminOnly(req);
+      return applyListQuery(users.list().map(userShape), req.query);
+    },
+  });
+  resource(app, '/api/users/without-permissions', {
+    GET: (req) => {
+      adminOnly(req);
+      const withSome = new Set(users.listPermissions().map((p) => p.user));
+      return applyListQuery(
+        users
+          .list()
+          .filter((u) => !withSome.has(u.name))
+          .map(userShape),
+        req.query,
+      );
+    },
+  });
+  resource(app, '/api/users/bulk-delete', {
+    POST: (req) => {
+      adminOnly(req);
+      const names = objectBody(req)['users'];
+      if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) {
+        throw badRequest('users must be a list of user names');
+      }
+      for (const name of names) broker.deleteUser(name);
+      return NO_CONTENT;
+    },
+  });
+  resource(app, '/api/users/:user', {
+    GET: (req) => {
+      adminOnly(req);
+      const u = users.get(req.params['user'] ?? '');
+      if (u === undefined) throw notFound();
+      return projectOne(userShape(u), req.query.columns);
+    },
+    PUT: (req) => {
+      adminOnly(req);
+      const body = objectBody(req);
+      const name = req.params['user'] ?? '';
+      const existing = users.get(name);
+      const newTags = tags(body, 'tags');
+      if (typeof body['password'] === 'string') {
+        if (existing === undefined) users.add(name, body['password'], newTags);
+        else {
+          users.changePassword(name, body['password']);
+          users.setTags(name, newTags);
+        }
+      } else if (typeof body['password_hash'] === 'string') {
+        const algorithm = str(body, 'hashing_algorithm', DEFAULT_HASHING);
+        // An empty hash is RabbitMQ's "no password": only certificate (EXTERNAL) logins can use the user.
+        users.addHashed(name, body['password_hash'], newTags, algorithm);
+      } else if (existing !== undefined) {
+        users.setTags(name, newTags);
+      } else {
+        throw badRequest('Missing field: password or password_hash');
+      }
+      return putAnswer(existing === undefined);
+    },
+    DELETE: (req) => {
+      adminOnly(req);
+      if (!broker.deleteUser(req.params['user'] ?? '')) throw notFound();
+      return NO_CONTENT;
+    },
+  });
+  resource(app, '/api/users/:user/permissions', {
+    GET: (req) => {
+      adminOnly(req);
+      if (users.get(req.params['user'] ?? '') === undefined) throw notFound();
+      return applyListQuery(
+        permissionItems().filter((p) => p['user'] === req.params['user']),
+        req.query,
+        ['vhost'],
+      );
+    },
+  });
+  resource(app, '/api/users/:user/topic-permissions', {
+    GET: (req) => {
+      adminOnly(req);
+      if (users.get(req.params['user'] ?? '') === undefined) throw notFound();
+      return topicPermissionItems().filter((p) => p['user'] === req.params['user']);
+    },
+  });
+
+  // ---- permissions -----------------------------------------------------------------------------------
+  const permissionItems = (): Item[] =>
+    users.listPermissions().map(({ user, vhost, permission }) => ({ user, vhost, ...permission }));
+  const topicPermissionItems = (): Item[] =>
+    users.listTopicPermissions().map(({ user, vhost, permission }) => ({ user, vhost, ...permission }));
+  /** The vhost and user of a permission path, both existing (404 otherwise). */
+  const subject = (req: ApiRequest): { vhost: string; user: string } => {
+    adminOnly(req);
+    const vhost = req.params['vhost'] ?? '';
+    const user = req.params['user'] ?? '';
+    if (!broker.vhosts.has(vhost) || users.get(user) === undefined) throw notFound();
+    return { vhost, user };
+  };
+  resource(app, '/api/permissions', {
+    GET: (req) => {
+      adminOnly(req);
+      return applyListQuery(permissionItems(), req.query, ['vhost', 'user']);
+    },
+  });
+  resource(app, '/api/permissions/:vhost/:user', {
+    GET: (req) => {
+      const { vhost, user } = subject(req);
+      const p = users.getPermissions(user, vhost);
+      if (p === undefined) throw notFound();
+      return { user, vhost, ...p };
+    },
+    PUT: (req) => {
+      const { vhost, user } = subject(req);
+      const body = objectBody(req);
+      const existed = users.getPermissions(user, vhost) !== undefined;
+      users.setPermissions(user, vhost, {
+        configure: str(body, 'configure'),
+        write: str(body, 'write'),
+        read: str(body, 'read'),
+      });
+      return putAnswer(!existed);
+    },
+    DELETE: (req) => {
+      const { vhost, user } = subject(req);
+      if (users.getPermissions(user, vhost) === undefined) throw notFound();
+      users.clearPermissions(user, vhost);
+      return NO_CONTENT;
+    },
+  });
+  resource(app, '/api/topic-permissions', {
+    GET: (req) => {
+      adminOnly(req);
+      return applyListQuery(topicPermissionItems(), req.query, ['vhost', 'user']);
+    },
+  });
+  resource(app, '/api/topic-permissions/:vhost/:user', {
+    GET: (req) => {
+      const { vhost, user } = subject(req);
+      const found = topicPermissionItems().filter((p) => p['vhost'] === vhost && p['user'] === user);
+      if (found.length === 0) throw notFound();
+      return found;
+    },
+    PUT: (req) => {
+      const { vhost, user } = subject(req);
+      const body = objectBody(req);
+      users.setTopicPermissions(user, vhost, {
+        exchange: str(body, 'exchange'),
+        write: str(body, 'write'),
+        read: str(body, 'read'),
+      });
+      return putAnswer(true);
+    },
+    DELETE: (req) => {
+      const { vhost, user } = subject(req);
+      users.clearTopicPermissions(user, vhost, req.query['exchange']);
+      return NO_CONTENT;
+    },
+  });
+
+  // ---- definitions -----------------------------------------------------------------------------------
+  const exportDefs = (req: ApiRequest) => {
+    adminOnly(req);
+    const vhost = req.params['vhost'];
+    if (vhost !== undefined && !broker.vhosts.has(vhost)) throw notFound();
+    return broker.exportDefinitions(vhost);
+  };
+  const importDefs = (req: ApiRequest) => {
+    adminOnly(req);
+    const vhost = req.params['vhost'];
+    if (vhost !== undefined && !broker.vhosts.has(vhost)) throw notFound();
+    try {
+      broker.importDefinitions(objectBody(req), vhost);
+    } catch (err) {
+      // A file that does not validate changes nothing; the client hears what is wrong with it.
+      throw err instanceof Error && !(err instanceof TypeError) ? badRequest(err.message) : err;
+    }
+    return NO_CONTENT;
+  };
+  resource(app, '/api/definitions', { GET: exportDefs, POST: importDefs });
+  resource(app, '/api/definitions/:vhost', { GET: exportDefs, POST: importDefs });
+
+  // ---- connections and channels ----------------------------------------------------------------------
+  const visibleConnections = (req: ApiRequest): Connection[] =>
+    [...broker.connections.values()].filter(
+      (c) => c.info.protocol !== 'direct' && (seesAll(req.caller) || c.user.name === req.caller.user.name),
+    );
+  const connections = (req: ApiRequest) =>
+    applyListQuery(
+      visibleConnections(req)
+        .filter((c) => req.params['vhost'] === undefined || c.vhost.name === req.params['vhost'])
+        .map((c) => connectionShape(c, ctx)),
+      req.query,
+    );
+  resource(app, '/api/connections', { GET: connections });
+  resource(app, '/api/vhosts/:vhost/connections', { GET: connections });
+  const findConnection = (req: ApiRequest): Connection => {
+    const name = req.params['connection'] ?? '';
+    const c = visibleConnections(req).find((c) => connectionName(c) === name);
+    if (c === undefined) throw notFound();
+    return c;
+  };
+  resource(app, '/api/connections/:connection', {
+    GET: (req) => projectOne(connectionShape(findConnection(req), ctx), req.query.columns),
+    DELETE: (req) => {
+      const c = findConnection(req);
+      // RabbitMQ lets an administrator close any connection and others only their own.
+      if (c.user.name !== req.caller.user.name) requireTag(req.caller, 'administrator');
+      adminConnection(c).forceClose(CLOSED_VIA_API);
+      return NO_CONTENT;
+    },
+  });
+  resource(app, '/api/connections/:connection/channels', {
+    GET: (req) =>
+      applyListQuery(
+        [...findConnection(req).channels.values()].map((ch) => channelShape(ch, ctx)),
+        req.query,
+      ),
+  });
+  const channels = (req: ApiRequest) =>
+    applyListQuery(
+      visibleConnections(req)
+        .filter((c) => req.params['vhost'] === undefined || c.vhost.name === req.params['vhost'])
+        .flatMap((c) => [...c.channels.values()].map((ch) => channelShape(ch, ctx))),
+      req.query,
+    );
+  resource(app, '/api/channels', { GET: channels });
+  resource(app, '/api/vhosts/:vhost/channels', { GET: channels });
+  resource(app, '/api/channels/:channel', {
+    GET: (req) => {
+      const name = req.params['channel'];
+      for (const c of visibleConnections(req)) {
+        for (const ch of c.channels.values()) {
+          const shape = channelShape(ch, ctx);
+          if (shape['name'] === name) return projectOne(shape, req.query.columns);
+        }
+      }
+      throw notFound();
+    },
+  });
+}
