@@ -105,7 +105,6 @@ describe('keys', () => {
         'management.ssl.port = 15671',
         'prometheus.tcp.port = 15692',
         'consumer_timeout = 1800000',
-        'load_definitions = /etc/rabbitmq/definitions.json',
         'log.console = false',
       ].join('\n'),
     );
@@ -115,8 +114,7 @@ describe('keys', () => {
       ['management.ssl.port', 2],
       ['prometheus.tcp.port', 3],
       ['consumer_timeout', 4],
-      ['load_definitions', 5],
-      ['log.console', 6],
+      ['log.console', 5],
     ]);
     expect(ignored[0]?.reason).toMatch(/no HTTP management listener/);
   });
