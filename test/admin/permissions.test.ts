@@ -1,6 +1,7 @@
 import amqp, { type ChannelModel } from 'amqplib';
 import type { Broker } from '@warren/core';
 import { RawClient } from '../stomp-clients/support';
+import { RawWsClient } from '../stomp-ws/support';
 import { startWarren, type TestBroker } from '../support/warren';
 
 // Live administration seen from real clients: amqplib over AMQP and a raw STOMP socket, against Warren's own
@@ -170,6 +171,36 @@ test('forceClose from the core: amqplib sees 320 and the reason, a STOMP client 
   const error = await stomp.next('ERROR');
   expect(error.headers.get('message')).toBe('connection_forced');
   expect(error.body.toString()).toBe('CONNECTION_FORCED - maintenance window');
+  await stomp.waitClosed();
+});
+
+test('forceClose of a Web-STOMP connection: the ERROR with the reason, then the WebSocket closes', async () => {
+  const user = freshUser();
+  const client = await RawWsClient.connected(`ws://${server.host}:${server.wsPort}/ws`, {
+    login: user,
+    passcode: 'pw',
+  });
+  const core = [...broker.connections.values()].find(
+    (c) => c.info.protocol === 'stomp-ws' && c.user.name === user,
+  );
+  expect(core?.name).toMatch(new RegExp(`^127\\.0\\.0\\.1:\\d+ -> 127\\.0\\.0\\.1:${server.wsPort}$`));
+  core?.forceClose('Closed via management plugin');
+  const error = await client.next('ERROR');
+  expect(error.headers.get('message')).toBe('connection_forced');
+  expect(error.body.toString()).toBe('CONNECTION_FORCED - Closed via management plugin');
+  await client.waitClosed();
+});
+
+test('a permission change applies to an open STOMP connection at its next frame', async () => {
+  const user = freshUser();
+  const stomp = await openStomp(user, 'pw');
+  stomp.frame('SEND', { destination: '/queue/live-stomp', receipt: 'first' }, 'one');
+  await stomp.next('RECEIPT');
+  broker.users.setPermissions(user, '/', { configure: '.*', write: '', read: '.*' });
+  stomp.frame('SEND', { destination: '/queue/live-stomp' }, 'two');
+  expect((await stomp.next('ERROR')).body.toString()).toBe(
+    `ACCESS_REFUSED - access to exchange 'amq.default' in vhost '/' refused for user '${user}'`,
+  );
   await stomp.waitClosed();
 });
 
