@@ -29,6 +29,8 @@ export interface BrokerOptions {
   clock?: () => number;
   /** How the memory alarm reads the process's memory; replaceable for tests. */
   memoryProbe?: MemoryProbe;
+  /** Warren's release, for what the broker reports about itself (a definitions export's product_version). */
+  productVersion?: string;
 }
 
 export interface DefaultUserOptions {
@@ -88,6 +90,7 @@ export class Broker {
   readonly stats: BrokerStats = { published: 0, delivered: 0, acked: 0, redelivered: 0 };
   readonly logger: Logger;
   readonly now: () => number;
+  readonly productVersion: string;
   private readonly store: MessageStore;
   private messageSeq = 0;
   private connectionSeq = 0;
@@ -98,6 +101,7 @@ export class Broker {
     this.limits = resolveLimits(options.limits);
     this.logger = options.logger ?? silentLogger;
     this.now = options.clock ?? Date.now;
+    this.productVersion = options.productVersion ?? '';
     this.store = options.store ?? new MemoryStore();
     const callbackFailed = (err: unknown): void => {
       this.counters.callbackFaults++;

@@ -152,7 +152,7 @@ export function exportDefinitions(broker: Broker, vhost?: string): Definitions {
     rabbit_version: DEFINITIONS_FORMAT_VERSION,
     rabbitmq_version: DEFINITIONS_FORMAT_VERSION,
     product_name: 'Warren',
-    product_version: DEFINITIONS_FORMAT_VERSION,
+    product_version: broker.productVersion,
   };
   if (scoped) return { ...header, parameters: [], policies: [], ...topology };
   const users = broker.users;

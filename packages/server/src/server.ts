@@ -75,6 +75,7 @@ export async function startServer(config: WarrenConfig, options: StartOptions = 
     logger: logger.child({ component: 'broker' }),
     defaultUser: config.defaultUser,
     loopbackUsers: [...config.loopbackUsers],
+    productVersion: VERSION,
   });
   // Below disk_free_limit publishers are blocked, as under the memory alarm; the journal keeps writing.
   broker.alarms.set('disk', store.diskLow);
