@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describeWith } from '../support/requires';
 import { startWarren, type TestBroker } from '../support/warren';
 
@@ -86,8 +89,50 @@ describeWith(['rabbitmq-server'], "Debian's rabbitmqadmin against Warren", () =>
     expect(refused.out).toContain('Access refused');
   });
 
-  // Export and import go through broker.exportDefinitions/importDefinitions, from the core-admin branch.
-  test.todo('exports definitions to a file and imports them back');
+  test('exports definitions to a file and imports them back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warren-rabbitmqadmin-'));
+    const file = join(dir, 'definitions.json');
+    try {
+      expect(await admin('declare', 'vhost', 'name=exported')).toMatchObject({ status: 0 });
+      expect(await admin('declare', 'user', 'name=carol', 'password=c4rol', 'tags=monitoring')).toMatchObject(
+        {
+          status: 0,
+        },
+      );
+      expect(await admin('declare', 'queue', 'name=kept', 'durable=true')).toMatchObject({ status: 0 });
+      expect((await admin('export', file)).out).toContain('Exported definitions');
+      const exported = JSON.parse(readFileSync(file, 'utf8')) as { users: { name: string }[] };
+      expect(exported.users.map((u) => u.name)).toContain('carol');
+
+      expect(await admin('delete', 'vhost', 'name=exported')).toMatchObject({ status: 0 });
+      expect(await admin('delete', 'user', 'name=carol')).toMatchObject({ status: 0 });
+      expect(await admin('delete', 'queue', 'name=kept')).toMatchObject({ status: 0 });
+      expect(await admin('import', file)).toMatchObject({
+        status: 0,
+        out: expect.stringContaining('Uploaded definitions'),
+      });
+
+      expect((await admin('-f', 'tsv', 'list', 'vhosts', 'name')).out.split('\n')).toContain('exported');
+      expect((await admin('-f', 'tsv', 'list', 'queues', 'name')).out.split('\n')).toContain('kept');
+      // carol's password hash came back with her: she logs in with it.
+      const asCarol = await run('rabbitmqadmin', [
+        '-H',
+        '127.0.0.1',
+        '-P',
+        String(warren.httpPort),
+        '-u',
+        'carol',
+        '-p',
+        'c4rol',
+        'show',
+        'overview',
+      ]);
+      expect(asCarol.status).toBe(0);
+    } finally {
+      await admin('delete', 'queue', 'name=kept');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describeWith(['nagios-plugins-rabbitmq'], 'the Nagios RabbitMQ checks against Warren', () => {

@@ -8,8 +8,9 @@ import { MemoryMonitor, type MemoryProbe } from './memory-monitor';
 import { MemoryStore } from './memory-store';
 import { Message } from './message';
 import { Persistence } from './persistence';
-import { queueKey, type MessageStore, type TopologyRecord } from './store';
-import { UserRegistry, type User } from './users';
+import { exportDefinitions, importDefinitions, type Definitions } from './definitions';
+import { queueKey, type MessageStore, type TopologyRecord, type VhostMetadata } from './store';
+import { isHashingAlgorithm, UserRegistry, type RegistryChange, type User } from './users';
 import { Vhost } from './vhost';
 
 export interface BrokerOptions {
@@ -28,6 +29,8 @@ export interface BrokerOptions {
   clock?: () => number;
   /** How the memory alarm reads the process's memory; replaceable for tests. */
   memoryProbe?: MemoryProbe;
+  /** Warren's release, for what the broker reports about itself (a definitions export's product_version). */
+  productVersion?: string;
 }
 
 export interface DefaultUserOptions {
@@ -53,6 +56,17 @@ export interface BrokerCounters {
   /** Messages a protocol could not translate for one subscriber (dead-lettered or dropped). */
   untranslatable: number;
 }
+/**
+ * Message totals since the broker started, for the management API's overview: counted as they happen (a plain
+ * increment next to the channel's own), so they survive the channels and connections that made them.
+ */
+export interface BrokerStats {
+  published: number;
+  delivered: number;
+  acked: number;
+  redelivered: number;
+}
+
 const ALL: { configure: string; write: string; read: string } = { configure: '.*', write: '.*', read: '.*' };
 
 /** The root of the routing core: vhosts, users, connections, the store and the resource alarms. */
@@ -73,8 +87,10 @@ export class Broker {
     callbackFaults: 0,
     untranslatable: 0,
   };
+  readonly stats: BrokerStats = { published: 0, delivered: 0, acked: 0, redelivered: 0 };
   readonly logger: Logger;
   readonly now: () => number;
+  readonly productVersion: string;
   private readonly store: MessageStore;
   private messageSeq = 0;
   private connectionSeq = 0;
@@ -85,6 +101,7 @@ export class Broker {
     this.limits = resolveLimits(options.limits);
     this.logger = options.logger ?? silentLogger;
     this.now = options.clock ?? Date.now;
+    this.productVersion = options.productVersion ?? '';
     this.store = options.store ?? new MemoryStore();
     const callbackFailed = (err: unknown): void => {
       this.counters.callbackFaults++;
@@ -114,7 +131,7 @@ export class Broker {
     );
     this.messageSeq = state.maxMessageId;
     if (state.topology.length === 0) {
-      this.users.onChange = (name) => this.persistUser(name);
+      this.users.onChange = (change) => this.persistChange(change);
       this.addVhost(DEFAULT_VHOST);
       const def =
         this.options.defaultUser === undefined
@@ -128,7 +145,7 @@ export class Broker {
       }
     } else {
       this.restoreTopology(state.topology);
-      this.users.onChange = (name) => this.persistUser(name);
+      this.users.onChange = (change) => this.persistChange(change);
     }
     let restored = 0;
     let paged = 0;
@@ -168,26 +185,67 @@ export class Broker {
     return this.vhosts.get(name);
   }
 
-  addVhost(name: string): Vhost {
+  /** Creates a vhost, or updates the metadata of an existing one when `metadata` is given. */
+  addVhost(name: string, metadata?: Partial<VhostMetadata>): Vhost {
     let v = this.vhosts.get(name);
+    if (v !== undefined && metadata === undefined) return v;
     if (v === undefined) {
       v = new Vhost(this, name);
       this.vhosts.set(name, v);
-      this.persistence.put({ kind: 'vhost', name });
     }
+    if (metadata !== undefined) v.metadata = { ...v.metadata, ...metadata };
+    this.persistence.put({ kind: 'vhost', name, ...v.metadata });
     return v;
   }
 
+  /**
+   * Deletes a vhost with everything in it, and every permission on it. Its connections are closed first, with
+   * RabbitMQ's reason: 320 "CONNECTION_FORCED - vhost 'v' is deleted".
+   */
   deleteVhost(name: string): boolean {
     const v = this.vhosts.get(name);
     if (v === undefined) return false;
-    for (const c of [...this.connections.values()]) if (c.vhost === v) c.close();
+    this.forceCloseWhere((c) => c.vhost === v, `vhost '${name}' is deleted`);
     for (const q of [...v.queues.values()]) v.removeQueue(q);
     for (const x of [...v.exchanges.values()])
       if (x.name !== '' && !x.name.startsWith('amq.')) v.deleteExchange(x.name, false);
     this.vhosts.delete(name);
+    this.users.forgetVhost(name);
     this.persistence.delete({ kind: 'vhost', name });
     return true;
+  }
+
+  /**
+   * Deletes a user with its permissions. Its open connections are closed as RabbitMQ closes them: 320
+   * "CONNECTION_FORCED - user 'u' is deleted".
+   */
+  deleteUser(name: string): boolean {
+    if (this.users.get(name) === undefined) return false;
+    this.forceCloseWhere((c) => c.user.name === name, `user '${name}' is deleted`);
+    return this.users.delete(name);
+  }
+
+  /** The open connection of that name ("127.0.0.1:54321 -> 127.0.0.1:5672"), as the management API names it. */
+  findConnection(name: string): Connection | undefined {
+    for (const c of this.connections.values()) if (c.name === name) return c;
+    return undefined;
+  }
+
+  /** RabbitMQ's GET /api/definitions (or /api/definitions/<vhost>): see definitions.ts. */
+  exportDefinitions(vhost?: string): Definitions {
+    return exportDefinitions(this, vhost);
+  }
+
+  /**
+   * RabbitMQ's definitions import: validates everything first (a DefinitionsError names the bad item and
+   * nothing changes), then applies it; importing the same file again changes nothing. See definitions.ts.
+   */
+  importDefinitions(defs: unknown, vhost?: string): void {
+    importDefinitions(this, defs, vhost);
+  }
+
+  private forceCloseWhere(match: (c: Connection) => boolean, reason: string): void {
+    for (const c of [...this.connections.values()]) if (match(c)) c.forceClose(reason);
   }
 
   /** Checks a login (see UserRegistry.authenticate). */
@@ -228,20 +286,21 @@ export class Broker {
     await this.store.close();
   }
 
-  private persistUser(name: string): void {
-    const user = this.users.get(name);
-    if (user === undefined) {
-      this.persistence.delete({ kind: 'user', name, passwordHash: '', tags: [] });
-    } else {
-      this.persistence.put({ kind: 'user', name, passwordHash: user.passwordHash, tags: user.tags });
-    }
-    for (const { user: u, vhost, permission } of this.users.listPermissions()) {
-      if (u === name) this.persistence.put({ kind: 'permission', user: u, vhost, ...permission });
-    }
+  private persistChange({ op, record }: RegistryChange): void {
+    if (op === 'put') this.persistence.put(record);
+    else this.persistence.delete(record);
   }
 
   private restoreTopology(records: TopologyRecord[]): void {
-    const order: TopologyRecord['kind'][] = ['vhost', 'user', 'permission', 'exchange', 'queue', 'binding'];
+    const order: TopologyRecord['kind'][] = [
+      'vhost',
+      'user',
+      'permission',
+      'topic-permission',
+      'exchange',
+      'queue',
+      'binding',
+    ];
     for (const kind of order) {
       for (const r of records) {
         if (r.kind !== kind) continue;
@@ -257,14 +316,31 @@ export class Broker {
 
   private restoreRecord(r: TopologyRecord): void {
     switch (r.kind) {
-      case 'vhost':
-        this.vhosts.set(r.name, new Vhost(this, r.name));
+      case 'vhost': {
+        const v = new Vhost(this, r.name);
+        v.metadata = {
+          description: r.description ?? '',
+          tags: r.tags ?? [],
+          defaultQueueType: r.defaultQueueType,
+        };
+        this.vhosts.set(r.name, v);
         return;
-      case 'user':
-        this.users.addHashed(r.name, r.passwordHash, r.tags);
+      }
+      case 'user': {
+        // Records from before hashingAlgorithm was stored are all SHA-256, Warren's only writer then.
+        const algorithm = isHashingAlgorithm(r.hashingAlgorithm) ? r.hashingAlgorithm : undefined;
+        this.users.addHashed(r.name, r.passwordHash, r.tags, algorithm);
         return;
+      }
       case 'permission':
         this.users.setPermissions(r.user, r.vhost, { configure: r.configure, write: r.write, read: r.read });
+        return;
+      case 'topic-permission':
+        this.users.setTopicPermissions(r.user, r.vhost, {
+          exchange: r.exchange,
+          write: r.write,
+          read: r.read,
+        });
         return;
       case 'exchange': {
         const v = this.vhosts.get(r.vhost);

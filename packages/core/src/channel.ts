@@ -9,7 +9,7 @@ import type { Message } from './message';
 import type { Queue, QueueOptions } from './queue';
 import type { QueueEntry } from './queue-entry';
 import { Transaction } from './transaction';
-import type { PermissionKind } from './users';
+import type { PermissionKind, TopicPermissions } from './users';
 import type { PublishResult, Vhost } from './vhost';
 
 /** Implemented by a protocol: what a channel sends back that is not a reply to a call. */
@@ -18,6 +18,14 @@ export interface ChannelEvents {
   returned(msg: Message, replyCode: number, replyText: string): void;
   /** Publisher confirms, in confirm mode. */
   confirmed: ConfirmSink;
+}
+
+/** Per-channel totals for the management API (the connection and the broker keep the same sums). */
+export interface ChannelStats {
+  published: number;
+  delivered: number;
+  acked: number;
+  redelivered: number;
 }
 
 export interface DeclaredQueue {
@@ -40,6 +48,7 @@ export interface GetResult {
 export class Channel {
   readonly unacked = new Map<number, QueueEntry>();
   readonly consumers = new Map<string, Consumer>();
+  readonly stats: ChannelStats = { published: 0, delivered: 0, acked: 0, redelivered: 0 };
   closed = false;
   /** channel.flow: false stops deliveries to this channel's consumers. */
   flowActive = true;
@@ -55,7 +64,10 @@ export class Channel {
   private readonly result: PublishResult = { routed: 0, rejected: 0 };
   private syncBatch: number[] | undefined = undefined;
   private writeAllowed: string | undefined = undefined;
-  private writeAllowedVersion = -1;
+  /** The users' version the two caches above and below were taken at. */
+  private permissionsVersion = -1;
+  /** This user's topic permissions on the vhost; undefined (the common case) when there are none. */
+  private topicPermissions: TopicPermissions | undefined = undefined;
   private syncBatchId = -1;
 
   constructor(
@@ -112,12 +124,14 @@ export class Channel {
   exchangeBind(destination: string, source: string, routingKey: string, args: FieldTable = {}): void {
     this.check('write', 'exchange', destination);
     this.check('read', 'exchange', source);
+    this.checkTopicRead(source, routingKey);
     this.vhost.bind(source, this.vhost.getExchange(destination), routingKey, args);
   }
 
   exchangeUnbind(destination: string, source: string, routingKey: string, args: FieldTable = {}): void {
     this.check('write', 'exchange', destination);
     this.check('read', 'exchange', source);
+    this.checkTopicRead(source, routingKey);
     const d = this.vhost.exchanges.get(destination);
     if (d !== undefined) this.vhost.unbind(source, d, routingKey, args);
   }
@@ -159,6 +173,7 @@ export class Channel {
     const key = queue === '' && routingKey === '' ? name : routingKey;
     this.check('write', 'queue', name);
     this.check('read', 'exchange', exchange);
+    this.checkTopicRead(exchange, key);
     this.vhost.bind(exchange, this.vhost.useQueue(name, this.connection), key, args);
   }
 
@@ -166,6 +181,7 @@ export class Channel {
     const name = this.queueName(queue);
     this.check('write', 'queue', name);
     this.check('read', 'exchange', exchange);
+    this.checkTopicRead(exchange, routingKey);
     this.vhost.unbind(exchange, this.vhost.useQueue(name, this.connection), routingKey, args);
   }
 
@@ -257,6 +273,7 @@ export class Channel {
       const entry = q.take();
       if (entry === undefined) return reply(undefined);
       entry.tag = ++this.nextTag;
+      this.countDelivery(entry);
       if (noAck) q.settle(entry);
       else this.unacked.set(entry.tag, entry);
       reply({ delivery: entry, messageCount: q.messageCount });
@@ -271,6 +288,7 @@ export class Channel {
    */
   deliver(consumer: Consumer, entry: QueueEntry): void {
     entry.tag = ++this.nextTag;
+    this.countDelivery(entry);
     if (consumer.noAck) {
       try {
         consumer.sink.deliver(entry, consumer);
@@ -356,6 +374,7 @@ export class Channel {
       this.unacked.delete(e.tag);
       e.settling = false;
       if (e.consumer !== undefined) e.consumer.unacked--;
+      if (kind === 'ack') this.countAck();
       if (kind === 'ack') e.queue.settle(e);
       else if (kind === 'requeue') e.queue.requeue(e);
       else e.queue.reject(e);
@@ -376,11 +395,18 @@ export class Channel {
     // A publisher sends to the same exchange over and over: the last allowed one is remembered until the
     // permissions change.
     const users = this.vhost.broker.users;
-    if (exchange !== this.writeAllowed || users.version !== this.writeAllowedVersion) {
+    if (users.version !== this.permissionsVersion) {
+      this.permissionsVersion = users.version;
+      this.writeAllowed = undefined;
+      this.topicPermissions = users.topicPermissionsFor(this.connection.user.name, this.vhost.name);
+    }
+    if (exchange !== this.writeAllowed) {
       this.check('write', 'exchange', exchange);
       this.writeAllowed = exchange;
-      this.writeAllowedVersion = users.version;
     }
+    if (this.topicPermissions !== undefined)
+      this.checkTopic(this.topicPermissions, 'write', exchange, msg.routingKey);
+    this.countPublish();
     if (this.tx !== undefined) {
       this.vhost.getExchange(exchange); // an unknown exchange fails now, not at commit
       this.tx.publish(exchange, msg, mandatory);
@@ -527,6 +553,42 @@ export class Channel {
 
   private check(kind: PermissionKind, resource: 'queue' | 'exchange', name: string): void {
     this.vhost.broker.users.check(this.connection.user.name, this.vhost.name, kind, resource, name);
+  }
+
+  /** A bind or unbind on a topic exchange: RabbitMQ checks the binding key against the topic read pattern. */
+  private checkTopicRead(exchange: string, bindingKey: string): void {
+    const topics = this.vhost.broker.users.topicPermissionsFor(this.connection.user.name, this.vhost.name);
+    if (topics !== undefined) this.checkTopic(topics, 'read', exchange, bindingKey);
+  }
+
+  /** Topic permissions apply to topic exchanges only (RabbitMQ's rule); other types are not checked. */
+  private checkTopic(topics: TopicPermissions, kind: 'write' | 'read', exchange: string, key: string): void {
+    if (this.vhost.exchanges.get(exchange)?.type !== 'topic') return;
+    const user = this.connection.user.name;
+    this.vhost.broker.users.checkTopic(topics, user, this.vhost.name, kind, exchange, key);
+  }
+
+  // Plain increments on objects that exist anyway: counting costs the data path no allocation.
+  private countPublish(): void {
+    this.stats.published++;
+    this.connection.stats.published++;
+    this.vhost.broker.stats.published++;
+  }
+
+  private countDelivery(entry: QueueEntry): void {
+    const broker = this.vhost.broker;
+    this.stats.delivered++;
+    this.connection.stats.delivered++;
+    broker.stats.delivered++;
+    if (entry.redelivered) {
+      this.stats.redelivered++;
+      broker.stats.redelivered++;
+    }
+  }
+
+  private countAck(): void {
+    this.stats.acked++;
+    this.vhost.broker.stats.acked++;
   }
 }
 

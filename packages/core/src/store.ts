@@ -6,9 +6,11 @@ import type { MessageProperties } from './properties';
  * same key. Queues are keyed by `vhost` + `name` (see queueKey).
  */
 export type TopologyRecord =
-  | { kind: 'vhost'; name: string }
-  | { kind: 'user'; name: string; passwordHash: string; tags: string[] }
+  | ({ kind: 'vhost'; name: string } & Partial<VhostMetadata>)
+  /** hashingAlgorithm: absent in records written before it existed, which were all SHA-256. */
+  | { kind: 'user'; name: string; passwordHash: string; hashingAlgorithm?: string; tags: string[] }
   | { kind: 'permission'; user: string; vhost: string; configure: string; write: string; read: string }
+  | { kind: 'topic-permission'; user: string; vhost: string; exchange: string; write: string; read: string }
   | {
       kind: 'exchange';
       vhost: string;
@@ -29,6 +31,14 @@ export type TopologyRecord =
       routingKey: string;
       arguments: FieldTable;
     };
+
+/** What an operator may say about a vhost (RabbitMQ's vhost metadata); Warren keeps it and shows it. */
+export interface VhostMetadata {
+  description: string;
+  tags: string[];
+  /** RabbitMQ's default_queue_type; Warren has classic queues only, so it is kept, not acted on. */
+  defaultQueueType: string | undefined;
+}
 
 export interface StoredMessage {
   id: number;
@@ -130,6 +140,8 @@ export function topologyKey(record: TopologyRecord): string {
       return `u\u0000${record.name}`;
     case 'permission':
       return `p\u0000${record.user}\u0000${record.vhost}`;
+    case 'topic-permission':
+      return `t\u0000${record.user}\u0000${record.vhost}\u0000${record.exchange}`;
     case 'exchange':
       return `e\u0000${record.vhost}\u0000${record.name}`;
     case 'queue':

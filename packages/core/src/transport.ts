@@ -15,6 +15,9 @@ export interface Transport {
   readonly protocol: string;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** The broker's end (the listener's address and port), for the connection's name; absent in memory. */
+  readonly localAddress?: string;
+  readonly localPort?: number;
   cork(): void;
   uncork(): void;
   /** Queues one chunk; false once the peer is slow and the session should stop delivering until drained(). */
@@ -63,6 +66,8 @@ export interface TransportSession {
 export interface DuplexSocket {
   readonly remoteAddress?: string | undefined;
   readonly remotePort?: number | undefined;
+  readonly localAddress?: string | undefined;
+  readonly localPort?: number | undefined;
   readonly destroyed: boolean;
   cork(): void;
   uncork(): void;
@@ -88,6 +93,8 @@ export interface DuplexSocket {
 export class SocketTransport implements Transport {
   readonly remoteAddress: string;
   readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
 
   constructor(
     readonly protocol: string,
@@ -95,6 +102,8 @@ export class SocketTransport implements Transport {
   ) {
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
+    this.localAddress = socket.localAddress ?? '';
+    this.localPort = socket.localPort ?? 0;
   }
 
   /**

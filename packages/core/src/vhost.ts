@@ -18,7 +18,7 @@ import { fieldValuesEqual, type FieldTable } from './field-table';
 import type { Message } from './message';
 import { Queue, type QueueOptions, type QueueOwner } from './queue';
 import { checkEquivalentArguments, parseQueueArguments } from './queue-arguments';
-import type { TopologyRecord } from './store';
+import type { TopologyRecord, VhostMetadata } from './store';
 
 /** Filled by `publish`: how many queues took the message and how many refused it (x-overflow=reject-*). */
 export interface PublishResult {
@@ -52,6 +52,8 @@ const PREDECLARED: readonly [string, ExchangeType][] = [
 export class Vhost {
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, Queue>();
+  /** RabbitMQ's vhost metadata: shown and exported, not acted on. */
+  metadata: VhostMetadata = { description: '', tags: [], defaultQueueType: undefined };
   private readonly scratch: RouteScratch[] = [];
   private depth = 0;
   /** Incremented per routing walk; a queue or exchange whose mark equals it was reached in this walk. */
@@ -263,6 +265,7 @@ export class Vhost {
     result.routed = 0;
     result.rejected = 0;
     msg.id = this.broker.nextMessageId();
+    x.stats.publishIn++;
     if (x.name === '') {
       // The default exchange routes by queue name (its bindings are implicit): the commonest publish of all.
       const q = this.queues.get(msg.routingKey);
@@ -270,6 +273,7 @@ export class Vhost {
         if (q.enqueue(msg)) result.routed = 1;
         else result.rejected = 1;
       }
+      if (result.routed > 0) x.stats.publishOut++;
       return;
     }
     const s = this.enter();
@@ -280,6 +284,7 @@ export class Vhost {
         if ((queues[i] as Queue).enqueue(msg)) result.routed++;
         else result.rejected++;
       }
+      if (result.routed > 0) x.stats.publishOut++;
     } finally {
       this.leave(s);
     }
@@ -384,7 +389,8 @@ export class Vhost {
       this.removeExchange(b.source);
   }
 
-  private checkExchangeEquivalent(x: Exchange, type: string, o: ExchangeOptions): void {
+  /** PRECONDITION_FAILED when a redeclaration differs from `x` (also used to validate a definitions import). */
+  checkExchangeEquivalent(x: Exchange, type: string, o: ExchangeOptions): void {
     const where = describe('exchange', x.name, this.name);
     const differ = (arg: string, received: unknown, current: unknown): never => {
       throw new WarrenError(
@@ -401,7 +407,8 @@ export class Vhost {
     if (!fieldValuesEqual(ae ?? null, cur ?? null)) differ('alternate-exchange', ae ?? 'none', cur ?? 'none');
   }
 
-  private checkQueueEquivalent(q: Queue, o: QueueOptions): void {
+  /** PRECONDITION_FAILED when a redeclaration differs from `q` (also used to validate a definitions import). */
+  checkQueueEquivalent(q: Queue, o: QueueOptions): void {
     const where = q.where;
     const differ = (arg: string, received: boolean, current: boolean): never => {
       throw new WarrenError(

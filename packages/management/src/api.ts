@@ -34,6 +34,8 @@ export interface ApiRequest {
   readonly query: ListQuery & Readonly<Record<string, string | undefined>>;
   /** The parsed JSON body; undefined without one. */
   readonly body: unknown;
+  /** Request headers, names in lower case. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 /** A response other than 200 with a JSON body. */
@@ -93,6 +95,7 @@ function apiRequest(request: FastifyRequest): ApiRequest {
     params: request.params as Record<string, string>,
     query: request.query as ListQuery & Record<string, string | undefined>,
     body: request.body,
+    headers: request.headers,
   };
 }
 

@@ -14,7 +14,6 @@ import {
   type User,
   type Vhost,
 } from '@warren/core';
-import { adminChannel, adminConnection, adminUser } from './core-admin';
 import type { Item } from './listing';
 import type { Rates } from './rates';
 
@@ -175,11 +174,11 @@ const PROTOCOL_NAMES: Readonly<Record<string, string>> = {
 };
 
 export function connectionName(c: Connection): string {
-  return adminConnection(c).name ?? `${c.info.remoteAddress}:${c.info.remotePort}`;
+  return c.name;
 }
 
 export function connectionShape(c: Connection, ctx: ShapeContext): Item {
-  const stats = adminConnection(c).stats ?? {};
+  const { stats } = c;
   return {
     name: connectionName(c),
     node: ctx.node,
@@ -193,8 +192,10 @@ export function connectionShape(c: Connection, ctx: ShapeContext): Item {
     channels: c.channels.size,
     connected_at: c.connectedAt,
     client_properties: c.info.clientProperties ?? {},
-    ...(stats.recvOct === undefined ? {} : { recv_oct: stats.recvOct, send_oct: stats.sendOct ?? 0 }),
-    ...(stats.recvCnt === undefined ? {} : { recv_cnt: stats.recvCnt, send_cnt: stats.sendCnt ?? 0 }),
+    recv_oct: stats.recvOct,
+    send_oct: stats.sendOct,
+    recv_cnt: stats.recvCnt,
+    send_cnt: stats.sendCnt,
   };
 }
 
@@ -207,7 +208,7 @@ export function channelName(ch: Channel): string {
 }
 
 export function channelShape(ch: Channel, ctx: ShapeContext): Item {
-  const stats = adminChannel(ch).stats;
+  const { stats } = ch;
   return {
     name: channelName(ch),
     node: ctx.node,
@@ -262,7 +263,7 @@ export function userShape(u: User): Item {
   return {
     name: u.name,
     password_hash: u.passwordHash,
-    hashing_algorithm: adminUser(u).hashingAlgorithm ?? DEFAULT_HASHING,
+    hashing_algorithm: u.hashingAlgorithm,
     tags: u.tags,
     limits: {},
   };

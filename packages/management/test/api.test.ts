@@ -368,10 +368,145 @@ describe('over a real socket', () => {
   });
 });
 
-// These need the core's live-administration API (src/core-admin.ts), merged from the core-admin branch.
-describe('with the core admin API', () => {
-  test.todo('PUT /api/users/:user changes a password and tags; DELETE closes its connections');
-  test.todo('PUT and DELETE /api/permissions and /api/topic-permissions take effect at once');
-  test.todo('GET /api/definitions exports and POST imports; a bad file is a 400 that changes nothing');
-  test.todo('GET /api/connections lists names as RabbitMQ; DELETE closes one with CONNECTION_FORCED');
+describe('live administration', () => {
+  const ALL = { configure: '.*', write: '.*', read: '.*' };
+
+  test('PUT /api/users/:user creates and changes a user; DELETE closes its connections', async () => {
+    expect((await call('PUT', '/api/users/dana', { password: 'one', tags: 'monitoring' })).statusCode).toBe(
+      201,
+    );
+    expect((await call('GET', '/api/whoami', undefined, basic('dana', 'one'))).json()).toEqual({
+      name: 'dana',
+      tags: ['monitoring'],
+    });
+    expect(
+      (await call('PUT', '/api/users/dana', { password: 'two', tags: 'administrator' })).statusCode,
+    ).toBe(204);
+    expect((await call('GET', '/api/whoami', undefined, basic('dana', 'one'))).statusCode).toBe(401);
+    expect((await call('GET', '/api/users/dana', undefined, basic('dana', 'two'))).json()).toMatchObject({
+      name: 'dana',
+      tags: ['administrator'],
+      hashing_algorithm: 'rabbit_password_hashing_sha256',
+    });
+    const bad = await call('PUT', '/api/users/eve', { password_hash: 'x', hashing_algorithm: 'rot13' });
+    expect(bad.statusCode).toBe(400);
+
+    broker.users.setPermissions('dana', '/', ALL);
+    const connection = broker.connect(broker.authenticate('dana', 'two', true), '/', {
+      protocol: 'amqp',
+      remoteAddress: '127.0.0.1',
+      remotePort: 40000,
+    });
+    const closedWith: string[] = [];
+    connection.onForcedClose = (err) => {
+      closedWith.push(err.message);
+      connection.close();
+    };
+    expect((await call('DELETE', '/api/users/dana')).statusCode).toBe(204);
+    expect(closedWith).toEqual(["user 'dana' is deleted"]);
+    expect((await call('GET', '/api/users/dana')).statusCode).toBe(404);
+    expect((await call('DELETE', '/api/users/dana')).statusCode).toBe(404);
+  });
+
+  test('PUT and DELETE /api/permissions and /api/topic-permissions take effect at once', async () => {
+    broker.users.add('fred', 'pw', ['management']);
+    // No permissions on / yet: RabbitMQ answers 401 for a vhost the user may not use.
+    expect((await call('GET', '/api/queues/%2F', undefined, basic('fred', 'pw'))).statusCode).toBe(401);
+    expect(
+      (await call('PUT', '/api/permissions/%2F/fred', { configure: '^fred-', write: '.*', read: '.*' }))
+        .statusCode,
+    ).toBe(201);
+    expect((await call('GET', '/api/permissions/%2F/fred')).json()).toMatchObject({
+      user: 'fred',
+      vhost: '/',
+      configure: '^fred-',
+    });
+    // fred may now declare what his configure pattern allows, and only that.
+    expect((await call('PUT', '/api/queues/%2F/fred-q', {}, basic('fred', 'pw'))).statusCode).toBe(201);
+    expect((await call('PUT', '/api/queues/%2F/other-q', {}, basic('fred', 'pw'))).statusCode).toBe(403);
+
+    const topic = { exchange: 'amq.topic', write: '^fred\\.', read: '.*' };
+    expect((await call('PUT', '/api/topic-permissions/%2F/fred', topic)).statusCode).toBe(201);
+    expect((await call('GET', '/api/topic-permissions/%2F/fred')).json()).toEqual([
+      { user: 'fred', vhost: '/', ...topic },
+    ]);
+    const publish = (key: string) =>
+      call(
+        'POST',
+        '/api/exchanges/%2F/amq.topic/publish',
+        {
+          properties: {},
+          routing_key: key,
+          payload: 'x',
+          payload_encoding: 'string',
+        },
+        basic('fred', 'pw'),
+      );
+    expect((await publish('fred.news')).statusCode).toBe(200);
+    expect((await publish('boss.news')).statusCode).toBe(403);
+    expect((await call('DELETE', '/api/topic-permissions/%2F/fred')).statusCode).toBe(204);
+    expect((await publish('boss.news')).statusCode).toBe(200);
+
+    expect((await call('DELETE', '/api/permissions/%2F/fred')).statusCode).toBe(204);
+    expect((await call('PUT', '/api/queues/%2F/fred-q2', {}, basic('fred', 'pw'))).statusCode).toBe(401);
+  });
+
+  test('GET /api/definitions exports and POST imports; a bad file is a 400 that changes nothing', async () => {
+    expect((await call('PUT', '/api/vhosts/shop', {})).statusCode).toBe(201);
+    expect(
+      (await call('PUT', '/api/queues/shop/orders', { durable: true, arguments: { 'x-max-length': 10 } }))
+        .statusCode,
+    ).toBe(201);
+    const exported = (await call('GET', '/api/definitions')).json();
+    expect(exported.vhosts.map((v: { name: string }) => v.name)).toContain('shop');
+    expect(exported.queues).toContainEqual(
+      expect.objectContaining({
+        name: 'orders',
+        vhost: 'shop',
+        durable: true,
+        arguments: { 'x-max-length': 10 },
+      }),
+    );
+
+    expect((await call('DELETE', '/api/vhosts/shop')).statusCode).toBe(204);
+    expect((await call('POST', '/api/definitions', exported)).statusCode).toBe(204);
+    expect((await call('GET', '/api/queues/shop/orders')).json()).toMatchObject({ durable: true });
+
+    const broken = {
+      ...exported,
+      vhosts: [{ name: 'half' }],
+      queues: [{ name: 'q', vhost: 'half', arguments: { 'x-max-length': 'ten' } }],
+    };
+    const refused = await call('POST', '/api/definitions', broken);
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error).toBe('bad_request');
+    expect((await call('GET', '/api/vhosts/half')).statusCode).toBe(404);
+  });
+
+  test('GET /api/connections lists names as RabbitMQ; DELETE closes one with CONNECTION_FORCED', async () => {
+    const connection = broker.connect(broker.authenticate('guest', 'guest', true), '/', {
+      protocol: 'amqp',
+      remoteAddress: '127.0.0.1',
+      remotePort: 50722,
+      localAddress: '127.0.0.1',
+      localPort: 5672,
+    });
+    const closedWith: string[] = [];
+    connection.onForcedClose = (err) => {
+      closedWith.push(`${err.code} - ${err.message}`);
+      connection.close();
+    };
+    const [listed] = (await call('GET', '/api/connections')).json();
+    expect(listed).toMatchObject({ name: '127.0.0.1:50722 -> 127.0.0.1:5672', user: 'guest', vhost: '/' });
+    const path = `/api/connections/${encodeURIComponent(listed.name)}`;
+    expect((await call('GET', path)).json().peer_port).toBe(50722);
+    const res = await fetch(`${base}${path}`, {
+      method: 'DELETE',
+      headers: { authorization: GUEST, 'x-reason': 'maintenance' },
+    });
+    expect(res.status).toBe(204);
+    expect(closedWith).toEqual(['CONNECTION_FORCED - maintenance']);
+    expect((await call('GET', '/api/connections')).json()).toEqual([]);
+    expect((await call('GET', path)).statusCode).toBe(404);
+  });
 });

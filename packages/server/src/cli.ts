@@ -5,6 +5,7 @@ import { ctl } from './ctl';
 import { CONFIG_FILE_ENV, CONFIG_FILE_FLAG, readConfig, type LoadedConfig } from './load-config';
 import { createLogger, type ProcessLogger } from './logger';
 import { DataDirError } from './data-dir';
+import { DefinitionsFileError } from './definitions-file';
 import { startServer, type ServerHandle, type StartStep } from './server';
 import { SETTINGS } from './settings';
 import { VERSION } from './version';
@@ -169,6 +170,10 @@ function start(config: WarrenConfig, { logger, reopenFile }: ProcessLogger): voi
       if (err instanceof DataDirError) {
         const { dataDir, step: failed, code } = err;
         logger.fatal({ dataDir, step: failed, code }, err.message);
+      } else if (err instanceof DefinitionsFileError) {
+        // A bad definitions file is the operator's to fix as well: the file and the item that is wrong.
+        logger.fatal({ file: err.file }, err.message);
+        process.stderr.write(`warren: ${err.message}\n`);
       } else if (err instanceof ListenError) {
         // A port taken by another process, or below 1024 without the right: the one line to read is on stderr,
         // where a person starting warren by hand looks (stdout may be a pipe to a log shipper).

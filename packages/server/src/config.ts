@@ -134,6 +134,11 @@ export interface WarrenConfig {
    * before the process logs what it is still waiting for and exits 1 anyway.
    */
   shutdownTimeoutMs: number;
+  /**
+   * A RabbitMQ definitions file (or a directory of them) imported at every start, after durable state is
+   * restored and before any listener opens (RabbitMQ's load_definitions). Absolute once loaded.
+   */
+  loadDefinitions: string | null;
 }
 
 /**
@@ -195,6 +200,7 @@ export function defaultConfig(): WarrenConfig {
     loopbackUsers: ['guest'],
     diskFreeLimit: 50_000_000,
     shutdownTimeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    loadDefinitions: null,
   };
 }
 

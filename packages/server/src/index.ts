@@ -15,6 +15,7 @@ export { SETTINGS, type Setting } from './settings';
 export { createLogger } from './logger';
 export * from './listeners';
 export { DataDirError, prepareDataDir } from './data-dir';
+export { DefinitionsFileError, loadDefinitions } from './definitions-file';
 export { startServer, type ServerHandle, type StartOptions, type StartStep } from './server';
 export { VERSION } from './version';
 export {

@@ -88,6 +88,7 @@ export function readConfig(sources: ConfigSources = {}): LoadedConfig {
     }
   }
   if (config.log.file !== null) config.log.file = resolve(cwd, config.log.file);
+  if (config.loadDefinitions !== null) config.loadDefinitions = resolve(cwd, config.loadDefinitions);
   return { config, ignoredKeys };
 }
 

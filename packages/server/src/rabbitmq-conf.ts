@@ -334,6 +334,7 @@ const RULES: readonly ConfRule[] = [
   scalar('log.console.level', 'logLevel', logLevel),
   scalar('log.file.level', 'logLevel', logLevel),
   scalar('log.file', 'log.file', (text) => (text === 'false' ? null : text)),
+  scalar('load_definitions', 'loadDefinitions'),
   {
     conf: 'log.console',
     settings: [],
@@ -347,7 +348,6 @@ const RULES: readonly ConfRule[] = [
   ignored('management.ssl.<option>', 'the management API over HTTPS uses the ssl_options.* certificates'),
   ignored('prometheus.tcp.port', 'Warren has no Prometheus endpoint yet'),
   ignored('consumer_timeout', 'Warren does not time out unacknowledged deliveries'),
-  ignored('load_definitions', 'Warren does not import definitions files yet'),
 ];
 
 /** Every rabbitmq.conf key Warren knows. docs/configuration.md lists them; a test keeps the two in step. */

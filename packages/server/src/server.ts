@@ -3,6 +3,7 @@ import { Broker, silentLogger, type Logger } from '@warren/core';
 import { DirectoryError, Journal, type JournalOptions } from '@warren/journal';
 import type { WarrenConfig } from './config';
 import { DataDirError, prepareDataDir } from './data-dir';
+import { loadDefinitions } from './definitions-file';
 import { LISTENERS, type Listener, type ListenerFactory } from './listeners';
 import { TlsEndpoints } from './tls';
 import { VERSION } from './version';
@@ -27,7 +28,11 @@ export interface ServerHandle {
 
 /** Where a start is, for the log line of a shutdown requested while startup hangs. */
 export type StartStep =
-  'preparing the data directory' | 'opening the journal' | 'restoring durable state' | 'opening listeners';
+  | 'preparing the data directory'
+  | 'opening the journal'
+  | 'restoring durable state'
+  | 'loading definitions'
+  | 'opening listeners';
 
 export interface StartOptions {
   /** Defaults to silentLogger, so embedding warren in a test prints nothing. */
@@ -70,6 +75,7 @@ export async function startServer(config: WarrenConfig, options: StartOptions = 
     logger: logger.child({ component: 'broker' }),
     defaultUser: config.defaultUser,
     loopbackUsers: [...config.loopbackUsers],
+    productVersion: VERSION,
   });
   // Below disk_free_limit publishers are blocked, as under the memory alarm; the journal keeps writing.
   broker.alarms.set('disk', store.diskLow);
@@ -79,6 +85,12 @@ export async function startServer(config: WarrenConfig, options: StartOptions = 
   try {
     onStep('restoring durable state');
     await broker.start();
+    if (config.loadDefinitions !== null) {
+      // After recovery, so the file adds to (or matches) what survived; before listeners, so clients find it.
+      onStep('loading definitions');
+      const files = await loadDefinitions(broker, config.loadDefinitions);
+      logger.info({ path: config.loadDefinitions, files }, 'definitions loaded');
+    }
     onStep('opening listeners');
     for (const open of factories) {
       const listener = await open({ broker, config, logger, tls, listeners: () => listeners });

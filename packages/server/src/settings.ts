@@ -563,5 +563,14 @@ export const SETTINGS: readonly Setting[] = [
       c.shutdownTimeoutMs = v;
     },
   }),
+  setting({
+    key: 'loadDefinitions',
+    env: 'WARREN_LOAD_DEFINITIONS',
+    describe: 'RabbitMQ definitions file (or directory of .json files) imported at every start',
+    kind: optionalPath,
+    set: (c, v) => {
+      c.loadDefinitions = v;
+    },
+  }),
   ...(Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]).map(limitSetting),
 ];

@@ -148,6 +148,7 @@ describe('precedence', () => {
         WARREN_DEFAULT_PERMISSIONS_CONFIGURE: '^$',
         WARREN_DEFAULT_PERMISSIONS_WRITE: 'amq\\..*',
         WARREN_DEFAULT_PERMISSIONS_READ: '.*',
+        WARREN_LOAD_DEFINITIONS: 'definitions.json',
       },
     );
     expect(config).toEqual({
@@ -205,6 +206,7 @@ describe('precedence', () => {
       loopbackUsers: ['admin', 'ops'],
       diskFreeLimit: 2_000_000_000,
       shutdownTimeoutMs: 30_000,
+      loadDefinitions: join(dir, 'definitions.json'),
     });
   });
 

@@ -104,7 +104,6 @@ describe('keys', () => {
         'management.ssl.certfile = /etc/rabbitmq/mgmt.pem',
         'prometheus.tcp.port = 15692',
         'consumer_timeout = 1800000',
-        'load_definitions = /etc/rabbitmq/definitions.json',
         'log.console = false',
       ].join('\n'),
     );
@@ -113,8 +112,7 @@ describe('keys', () => {
       ['management.ssl.certfile', 1],
       ['prometheus.tcp.port', 2],
       ['consumer_timeout', 3],
-      ['load_definitions', 4],
-      ['log.console', 5],
+      ['log.console', 4],
     ]);
     expect(ignored[0]?.reason).toMatch(/uses the ssl_options/);
   });

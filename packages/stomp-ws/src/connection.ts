@@ -30,6 +30,8 @@ export class StompWsConnection {
     const remote = {
       address: request.socket.remoteAddress ?? '',
       port: request.socket.remotePort ?? 0,
+      localAddress: request.socket.localAddress ?? '',
+      localPort: request.socket.localPort ?? 0,
       certificate: verifiedCertificate(request),
     };
     this.transport = new WebSocketTransport(ws, socket, remote, transportOptions);

@@ -36,6 +36,8 @@ export class WebSocketTransport implements Transport {
   readonly protocol = 'stomp-ws';
   readonly remoteAddress: string;
   readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
   /** The session's drained(): called once the backlog that made write() return false has shrunk. */
   onDrained: () => void = () => {};
   /** Sees the first message the session writes (CONNECTED or ERROR), before it is sent. */
@@ -59,11 +61,19 @@ export class WebSocketTransport implements Transport {
     /** The upgraded socket under ws: its 'drain' ends back-pressure at once instead of at the next poll. */
     private readonly socket: Duplex,
     /** certificate: the verified client certificate of a WSS connection. */
-    remote: { address: string; port: number; certificate?: PeerCertificate | undefined },
+    remote: {
+      address: string;
+      port: number;
+      localAddress?: string;
+      localPort?: number;
+      certificate?: PeerCertificate | undefined;
+    },
     options: WebSocketTransportOptions,
   ) {
     this.remoteAddress = remote.address;
     this.remotePort = remote.port;
+    this.localAddress = remote.localAddress ?? '';
+    this.localPort = remote.localPort ?? 0;
     this.certificate = remote.certificate;
     this.maxOutbound = options.maxOutboundBytes;
     this.binaryFrames = options.binaryFrames;

@@ -148,6 +148,11 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
 
   receive(chunk: Buffer): void {
     this.lastRead = Date.now();
+    const stats = this.core?.stats;
+    if (stats !== undefined) {
+      stats.recvOct += chunk.length;
+      stats.recvCnt++;
+    }
     try {
       this.reader.push(chunk);
     } catch (e) {
@@ -299,6 +304,8 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
             protocol: this.transport.protocol,
             remoteAddress: this.transport.remoteAddress,
             remotePort: this.transport.remotePort,
+            localAddress: this.transport.localAddress ?? '',
+            localPort: this.transport.localPort ?? 0,
           });
         } catch (e) {
           if (e instanceof AccessRefused) {
@@ -308,6 +315,8 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
         }
         // Deliveries, confirms and store callbacks the core runs for this connection fail into it, not the caller.
         this.core.onFault = (e) => this.fault(e);
+        // An operator's close (management API, deleted user or vhost): RabbitMQ's 320 with the reason.
+        this.core.onForcedClose = (e) => this.closeWithError(e);
         this.log = this.log.child({ connection: this.core.id });
         this.state = State.Running;
         if (this.handshakeTimer !== undefined) clearTimeout(this.handshakeTimer);
@@ -499,9 +508,19 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
     this.wroteSinceTick = true;
     const t = this.transport;
     let ok = true;
+    let octets = 0;
     t.cork();
-    for (let i = 0; i < out.length; i++) ok = t.write(out[i] as Buffer) && ok;
+    for (let i = 0; i < out.length; i++) {
+      const chunk = out[i] as Buffer;
+      octets += chunk.length;
+      ok = t.write(chunk) && ok;
+    }
     t.uncork();
+    const stats = this.core?.stats;
+    if (stats !== undefined) {
+      stats.sendOct += octets;
+      stats.sendCnt++;
+    }
     if (!ok) this.core?.setWritable(false);
   }
 

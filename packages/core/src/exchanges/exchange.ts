@@ -36,6 +36,8 @@ export abstract class Exchange {
   /** Bindings in which this exchange is the destination, so deleting it can remove them. */
   readonly inbound = new Set<Binding>();
   deleted = false;
+  /** Totals for the management API: messages published to it, and those of them it routed to a queue. */
+  readonly stats = { publishIn: 0, publishOut: 0 };
   /** The vhost's routing-walk mark (see Vhost.route); not exchange state. */
   routeEpoch = 0;
 

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { Connection } from '@warren/core';
+import { isHashingAlgorithm, type Connection } from '@warren/core';
 import { NO_CONTENT, objectBody, putAnswer, resource, type ApiContext, type ApiRequest } from '../api';
 import { canSeeVhost, requireTag, requireVhostRead, seesAll } from '../auth';
-import { admin, adminConnection } from '../core-admin';
 import { badRequest, notFound } from '../errors';
 import { str, tags } from '../fields';
 import { applyListQuery, projectOne, type Item } from '../listing';
@@ -24,7 +23,7 @@ const CLOSED_VIA_API = 'Closed via management plugin';
 
 /** Vhosts, users, permissions, definitions, and the connections and channels clients hold. */
 export function accessRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const broker = admin(ctx.broker);
+  const { broker } = ctx;
   const users = broker.users;
 
   // ---- vhosts ----------------------------------------------------------------------------------------
@@ -60,7 +59,19 @@ export function accessRoutes(app: FastifyInstance, ctx: ApiContext): void {
       requireTag(req.caller, 'administrator');
       const name = req.params['vhost'] ?? '';
       const existed = broker.vhosts.has(name);
-      broker.addVhost(name);
+      const body = req.body === undefined ? {} : objectBody(req);
+      const metadata = {
+        ...(typeof body['description'] === 'string' ? { description: body['description'] } : {}),
+        ...(Array.isArray(body['tags']) ? { tags: body['tags'].map(String) } : {}),
+        ...(typeof body['default_queue_type'] === 'string'
+          ? { defaultQueueType: body['default_queue_type'] }
+          : {}),
+      };
+      broker.addVhost(name, Object.keys(metadata).length > 0 ? metadata : undefined);
+      // As RabbitMQ's management plugin: whoever creates a vhost may use it at once.
+      if (!existed) {
+        broker.users.setPermissions(req.caller.user.name, name, { configure: '.*', write: '.*', read: '.*' });
+      }
       return putAnswer(!existed);
     },
     DELETE: (req) => {
@@ -134,6 +145,7 @@ export function accessRoutes(app: FastifyInstance, ctx: ApiContext): void {
         }
       } else if (typeof body['password_hash'] === 'string') {
         const algorithm = str(body, 'hashing_algorithm', DEFAULT_HASHING);
+        if (!isHashingAlgorithm(algorithm)) throw badRequest(`Unknown hashing algorithm: ${algorithm}`);
         // An empty hash is RabbitMQ's "no password": only certificate (EXTERNAL) logins can use the user.
         users.addHashed(name, body['password_hash'], newTags, algorithm);
       } else if (existing !== undefined) {
@@ -171,8 +183,7 @@ export function accessRoutes(app: FastifyInstance, ctx: ApiContext): void {
   // ---- permissions -----------------------------------------------------------------------------------
   const permissionItems = (): Item[] =>
     users.listPermissions().map(({ user, vhost, permission }) => ({ user, vhost, ...permission }));
-  const topicPermissionItems = (): Item[] =>
-    users.listTopicPermissions().map(({ user, vhost, permission }) => ({ user, vhost, ...permission }));
+  const topicPermissionItems = (): Item[] => users.listTopicPermissions().map((p) => ({ ...p }));
   /** The vhost and user of a permission path, both existing (404 otherwise). */
   const subject = (req: ApiRequest): { vhost: string; user: string } => {
     adminOnly(req);
@@ -290,7 +301,9 @@ export function accessRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const c = findConnection(req);
       // RabbitMQ lets an administrator close any connection and others only their own.
       if (c.user.name !== req.caller.user.name) requireTag(req.caller, 'administrator');
-      adminConnection(c).forceClose(CLOSED_VIA_API);
+      // RabbitMQ takes the reason from an X-Reason header (rabbitmqctl close_connection's explanation).
+      const reason = req.headers['x-reason'];
+      c.forceClose(typeof reason === 'string' && reason !== '' ? reason : CLOSED_VIA_API);
       return NO_CONTENT;
     },
   });

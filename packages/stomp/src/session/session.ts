@@ -143,6 +143,7 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
   receive(chunk: Buffer): void {
     // STOMP 1.1 "Heart-beating": any octet from the peer proves it alive, not only EOLs.
     this.heartbeats.heard = true;
+    this.count('recv', chunk.length);
     // Frame handlers catch their own errors (onFrame); this catches what the parser itself might throw.
     this.guard(() => this.parser.feed(chunk));
   }
@@ -322,6 +323,8 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
         protocol: this.transport.protocol,
         remoteAddress: this.transport.remoteAddress,
         remotePort: this.transport.remotePort,
+        localAddress: this.transport.localAddress ?? '',
+        localPort: this.transport.localPort ?? 0,
         clientProperties: { version, host: host ?? '', 'client-id': h.get('client-id') ?? '' },
       });
     } catch (error) {
@@ -333,6 +336,8 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     const channel: Channel = connection.openChannel(1, NO_CHANNEL_EVENTS);
     // Deliveries and store callbacks the core runs for this session fail into it, never into their caller.
     connection.onFault = (err) => this.fault(err);
+    // An operator's close: the shutdown's ERROR (message:connection_forced), with the operator's reason.
+    connection.onForcedClose = (err) => this.fail(toFailure(err), undefined);
     this.connection = connection;
     this.logger = this.logger.child({ connection: connection.id });
     this.version = version;
@@ -428,8 +433,13 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     const t = this.transport;
     t.cork();
     let ok = true;
-    for (const chunk of chunks) ok = t.write(chunk) && ok;
+    let octets = 0;
+    for (const chunk of chunks) {
+      octets += chunk.length;
+      ok = t.write(chunk) && ok;
+    }
     t.uncork();
+    this.count('send', octets);
     this.heartbeats.wrote = true;
     if (!ok) this.connection?.setWritable(false);
   }
@@ -442,8 +452,22 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     if (body.length > 0) ok = t.write(body) && ok;
     ok = t.write(FRAME_END) && ok;
     t.uncork();
+    this.count('send', Buffer.byteLength(head) + block.length + body.length + FRAME_END.length);
     this.heartbeats.wrote = true;
     if (!ok) this.connection?.setWritable(false);
+  }
+
+  /** The connection's traffic figures for the management API (RabbitMQ's recv_oct/cnt, send_oct/cnt). */
+  private count(direction: 'recv' | 'send', octets: number): void {
+    const stats = this.connection?.stats;
+    if (stats === undefined) return;
+    if (direction === 'recv') {
+      stats.recvOct += octets;
+      stats.recvCnt++;
+    } else {
+      stats.sendOct += octets;
+      stats.sendCnt++;
+    }
   }
 
   sendReceipt(receiptId: string): void {
