@@ -36,6 +36,7 @@ module.exports = tseslint.config(
         setInterval: 'readonly',
         clearInterval: 'readonly',
         setImmediate: 'readonly',
+        fetch: 'readonly',
       },
     },
   },
