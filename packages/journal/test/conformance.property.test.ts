@@ -59,24 +59,36 @@ async function run(commands: Command[], segmentSize: number): Promise<void> {
 const DEADLINE_MS = 180_000;
 
 describe('the journal recovers what MemoryStore holds after the same operations', () => {
-  it('with segments large enough that nothing rolls over', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(command, { maxLength: 80 }), (cmds) => run(cmds, 64 * 1024 * 1024)),
-      { numRuns: 40 },
-    );
-  }, DEADLINE_MS);
+  it(
+    'with segments large enough that nothing rolls over',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(command, { maxLength: 80 }), (cmds) => run(cmds, 64 * 1024 * 1024)),
+        { numRuns: 40 },
+      );
+    },
+    DEADLINE_MS,
+  );
 
-  it('with tiny segments, so rollover, deletion and compaction happen all the time', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(command, { maxLength: 150, size: 'max' }), (cmds) => run(cmds, 1024)),
-      { numRuns: 40 },
-    );
-  }, DEADLINE_MS);
+  it(
+    'with tiny segments, so rollover, deletion and compaction happen all the time',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(command, { maxLength: 150, size: 'max' }), (cmds) => run(cmds, 1024)),
+        { numRuns: 40 },
+      );
+    },
+    DEADLINE_MS,
+  );
 
-  it('over long histories with tiny segments', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(command, { minLength: 400, maxLength: 800 }), (cmds) => run(cmds, 2048)),
-      { numRuns: 4 },
-    );
-  }, DEADLINE_MS);
+  it(
+    'over long histories with tiny segments',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(command, { minLength: 400, maxLength: 800 }), (cmds) => run(cmds, 2048)),
+        { numRuns: 4 },
+      );
+    },
+    DEADLINE_MS,
+  );
 });
