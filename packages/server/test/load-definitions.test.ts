@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import amqp from 'amqplib';
-import { portOf, REPO_ROOT, warrenSandbox } from './warren-process';
+import { ALL_PORTS_FREE, portOf, REPO_ROOT, warrenSandbox } from './warren-process';
 
 // load_definitions with the real CLI: a RabbitMQ export named in rabbitmq.conf is there before the first client
 // connects; a file that cannot be imported stops the start with one line naming it, before any port is bound.
@@ -48,22 +48,9 @@ test("rabbitmq.conf's load_definitions: the export's users and queues are there 
 test('a bad definitions file stops the start with one line naming the file and the item', async () => {
   const bad = join(sandbox.dir, 'defs.json');
   writeFileSync(bad, JSON.stringify({ queues: [{ name: 'q', vhost: '/', durable: 'yes' }] }));
-  const proc = sandbox.spawn(
-    [
-      'start',
-      '--amqp-port',
-      '0',
-      '--stomp-port',
-      '0',
-      '--ws-port',
-      '0',
-      '--http-port',
-      '0',
-      '--data-dir',
-      join(sandbox.dir, 'data'),
-    ],
-    { WARREN_LOAD_DEFINITIONS: bad },
-  );
+  const proc = sandbox.spawn(['start', ...ALL_PORTS_FREE, '--data-dir', join(sandbox.dir, 'data')], {
+    WARREN_LOAD_DEFINITIONS: bad,
+  });
   expect(await proc.exited).toBe(1);
   const message = `cannot load definitions from ${bad}: definitions: queues[0] 'q': durable must be true or false`;
   expect(proc.stderr()).toBe(`warren: ${message}\n`);

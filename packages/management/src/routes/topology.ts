@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { Message, type Destination, type QueueEntry, type Vhost } from '@warren/core';
+import { Message, type Binding, type Destination, type QueueEntry, type Vhost } from '@warren/core';
 import {
   Answer,
   NO_CONTENT,
@@ -258,28 +258,28 @@ export function topologyRoutes(app: FastifyInstance, ctx: ApiContext): void {
       });
     },
   });
+  /** The binding a props key names; the path's props arrive decoded (order.%23 as order.#), so compare decoded. */
+  const bindingAt = (
+    source: ReturnType<typeof between>['source'],
+    dest: ReturnType<typeof between>['dest'],
+    props: string | undefined,
+  ): Binding => {
+    const found = [...source.bindings].find(
+      (b) => b.destination === dest && decodeURIComponent(propertiesKey(b.routingKey, b.arguments)) === props,
+    );
+    if (found === undefined) throw notFound();
+    return found;
+  };
   resource(app, '/api/bindings/:vhost/e/:source/:kind/:destination/:props', {
     GET: (req) => {
       const { v, source, dest } = between(req);
-      const b = [...source.bindings].find(
-        // The path's props arrive decoded (order.%23 as order.#), so the key is compared decoded too.
-        (b) =>
-          b.destination === dest &&
-          decodeURIComponent(propertiesKey(b.routingKey, b.arguments)) === req.params['props'],
-      );
-      if (b === undefined) throw notFound();
+      const b = bindingAt(source, dest, req.params['props']);
       return bindingShape(b, v.name);
     },
     DELETE: (req) => {
       writableVhost(ctx, req.caller, req.params['vhost']);
       const { v, source, dest } = between(req);
-      const b = [...source.bindings].find(
-        // The path's props arrive decoded (order.%23 as order.#), so the key is compared decoded too.
-        (b) =>
-          b.destination === dest &&
-          decodeURIComponent(propertiesKey(b.routingKey, b.arguments)) === req.params['props'],
-      );
-      if (b === undefined) throw notFound();
+      const b = bindingAt(source, dest, req.params['props']);
       return withChannel(broker, req.caller.user, v.name, ({ channel }) => {
         if (dest.kind === 'queue') channel.queueUnbind(dest.name, source.name, b.routingKey, b.arguments);
         else channel.exchangeUnbind(dest.name, source.name, b.routingKey, b.arguments);
