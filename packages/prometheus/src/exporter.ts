@@ -436,9 +436,12 @@ function histogram(
     labelNames: labelNamesOf(series.map(([l]) => [l, 0])),
     registers: [registry],
   });
-  const get = h.get.bind(h);
-  h.get = async () => ({
-    ...(await get()),
+  // The registry formats a histogram from getForPromString(); this one reads the core's buckets.
+  const formatted = async () => ({
+    name,
+    help,
+    type: 'histogram',
+    aggregator: 'sum',
     values: series.flatMap(([labels, fixed]) => {
       let cumulative = 0;
       const buckets = [...bounds, '+Inf' as const].map((le, i) => {
@@ -452,6 +455,7 @@ function histogram(
       ];
     }),
   });
+  Object.assign(h, { getForPromString: formatted });
 }
 
 function objectFamily<T>(
