@@ -18,7 +18,7 @@ let server: ServerHandle | undefined;
 async function start(logger?: RecordingLogger): Promise<ServerHandle> {
   const config: WarrenConfig = defaultConfig();
   config.dataDir = dataDir;
-  for (const l of [config.amqp, config.stomp, config.ws, config.http]) {
+  for (const l of [config.amqp, config.stomp, config.ws, config.http, config.prometheus]) {
     l.port = 0;
     l.host = '127.0.0.1';
   }

@@ -25,6 +25,8 @@ const PROBES = {
   'rabbitmq-server': ['rabbitmqadmin', '--version'],
   // The Nagios checks are Perl scripts: compiling one proves Perl has the modules they load.
   'nagios-plugins-rabbitmq': ['perl', '-c', '/usr/bin/check_rabbitmq_overview'],
+  // Debian's prometheus ships both the server and promtool, the format checker.
+  prometheus: ['promtool', '--version'],
   // util-linux's script(1), which gives a child a terminal (macOS's script has other flags).
   bsdutils: ['script', '--version'],
 } as const satisfies Record<string, readonly [string, ...string[]]>;

@@ -51,7 +51,7 @@ export async function startWarren(
   const dataDir = await mkdtemp(join(tmpdir(), 'warren-test-'));
   const config = defaultConfig();
   config.dataDir = dataDir;
-  for (const l of [config.amqp, config.stomp, config.ws, config.http]) {
+  for (const l of [config.amqp, config.stomp, config.ws, config.http, config.prometheus]) {
     l.port = 0;
     l.host = '127.0.0.1';
   }

@@ -7,6 +7,7 @@ import { ResourceAlarms } from './alarms';
 import { MemoryMonitor, type MemoryProbe } from './memory-monitor';
 import { MemoryStore } from './memory-store';
 import { Message } from './message';
+import { ProtocolCounters, type ChurnCounters, type DeadLetterCounters } from './metrics';
 import { Persistence } from './persistence';
 import { exportDefinitions, importDefinitions, type Definitions } from './definitions';
 import { queueKey, type MessageStore, type TopologyRecord, type VhostMetadata } from './store';
@@ -88,6 +89,18 @@ export class Broker {
     untranslatable: 0,
   };
   readonly stats: BrokerStats = { published: 0, delivered: 0, acked: 0, redelivered: 0 };
+  /** Message totals per protocol (ConnectionInfo.protocol), for the Prometheus endpoint. */
+  readonly protocols = new Map<string, ProtocolCounters>();
+  readonly churn: ChurnCounters = {
+    connectionsOpened: 0,
+    connectionsClosed: 0,
+    channelsOpened: 0,
+    channelsClosed: 0,
+  };
+  readonly deadLettered: DeadLetterCounters = {
+    atMostOnce: { expired: 0, maxlen: 0, rejected: 0 },
+    disabled: { expired: 0, maxlen: 0, rejected: 0 },
+  };
   readonly logger: Logger;
   readonly now: () => number;
   readonly productVersion: string;
@@ -175,6 +188,16 @@ export class Broker {
     }
     this.logger.info({ vhosts: this.vhosts.size, messages: restored, paged }, 'broker state restored');
     this.memory.start(this.limits.memoryCheckIntervalMs);
+  }
+
+  /** The shared totals of a protocol's connections: looked up once per connection, never per message. */
+  protocolCounters(protocol: string): ProtocolCounters {
+    let counters = this.protocols.get(protocol);
+    if (counters === undefined) {
+      counters = new ProtocolCounters();
+      this.protocols.set(protocol, counters);
+    }
+    return counters;
   }
 
   nextMessageId(): number {
@@ -269,10 +292,12 @@ export class Broker {
       const message = `access to vhost '${vhostName}' refused for user '${user.name}'`;
       throw new AccessRefused('NOT_ALLOWED', message, 'no access to vhost');
     }
-    const c = new Connection(++this.connectionSeq, user, vhost, info, (closed) =>
-      this.connections.delete(closed.id),
-    );
+    const c = new Connection(++this.connectionSeq, user, vhost, info, (closed) => {
+      this.connections.delete(closed.id);
+      this.churn.connectionsClosed++;
+    });
     this.connections.set(c.id, c);
+    this.churn.connectionsOpened++;
     return c;
   }
 

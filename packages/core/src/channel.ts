@@ -268,12 +268,20 @@ export class Channel {
     const q = this.vhost.useQueue(name, this.connection);
     const attempt = (): void => {
       if (this.closed) return;
-      if (q.deleted) return reply(undefined);
+      if (q.deleted) {
+        this.connection.counters.getEmpty++;
+        return reply(undefined);
+      }
       if (q.headPaged) return q.whenHeadLoaded(attempt);
       const entry = q.take();
-      if (entry === undefined) return reply(undefined);
+      if (entry === undefined) {
+        this.connection.counters.getEmpty++;
+        return reply(undefined);
+      }
       entry.tag = ++this.nextTag;
       this.countDelivery(entry);
+      if (noAck) this.connection.counters.deliveredGetAutoAck++;
+      else this.connection.counters.deliveredGetManualAck++;
       if (noAck) q.settle(entry);
       else this.unacked.set(entry.tag, entry);
       reply({ delivery: entry, messageCount: q.messageCount });
@@ -290,6 +298,7 @@ export class Channel {
     entry.tag = ++this.nextTag;
     this.countDelivery(entry);
     if (consumer.noAck) {
+      this.connection.counters.deliveredConsumeAutoAck++;
       try {
         consumer.sink.deliver(entry, consumer);
       } catch (err) {
@@ -298,6 +307,7 @@ export class Channel {
       entry.queue.settle(entry);
       return;
     }
+    this.connection.counters.deliveredConsumeManualAck++;
     entry.consumer = consumer;
     consumer.unacked++;
     this.unacked.set(entry.tag, entry);
@@ -406,7 +416,7 @@ export class Channel {
     }
     if (this.topicPermissions !== undefined)
       this.checkTopic(this.topicPermissions, 'write', exchange, msg.routingKey);
-    this.countPublish();
+    this.countPublish(msg);
     if (this.tx !== undefined) {
       this.vhost.getExchange(exchange); // an unknown exchange fails now, not at commit
       this.tx.publish(exchange, msg, mandatory);
@@ -439,11 +449,15 @@ export class Channel {
   route(exchange: string, msg: Message, mandatory: boolean, seq: number): void {
     const r = this.result;
     this.vhost.publish(exchange, msg, r);
+    this.countRouting(r, mandatory);
     if (mandatory && r.routed === 0 && r.rejected === 0) this.events.returned(msg, 312, 'NO_ROUTE');
     if (seq === 0 || this.confirms === undefined) return;
     if (r.rejected > 0) this.confirms.complete(seq, false);
     else if (msg.stored) this.confirmWhenDurable(seq);
-    else this.confirms.complete(seq, true);
+    else {
+      this.connection.counters.confirmed++;
+      this.confirms.complete(seq, true);
+    }
   }
 
   confirmSelect(): void {
@@ -519,6 +533,7 @@ export class Channel {
       this.syncBatchId = persistence.batchId;
       persistence.afterSync(() =>
         this.connection.guard(() => {
+          if (this.confirms !== undefined) this.connection.counters.confirmed += batch.length;
           for (const s of batch) this.confirms?.complete(s, true);
         }),
       );
@@ -569,10 +584,23 @@ export class Channel {
   }
 
   // Plain increments on objects that exist anyway: counting costs the data path no allocation.
-  private countPublish(): void {
+  private countPublish(msg: Message): void {
     this.stats.published++;
     this.connection.stats.published++;
     this.vhost.broker.stats.published++;
+    const counters = this.connection.counters;
+    counters.received++;
+    if (this.confirms !== undefined) counters.receivedConfirm++;
+    counters.messageSizes.observe(msg.size);
+  }
+
+  /** A publish reached a queue, or none: RabbitMQ's routed, unroutable_returned and unroutable_dropped. */
+  private countRouting(r: PublishResult, mandatory: boolean): void {
+    const counters = this.connection.counters;
+    if (r.routed > 0) counters.routed++;
+    else if (r.rejected > 0) return;
+    else if (mandatory) counters.unroutableReturned++;
+    else counters.unroutableDropped++;
   }
 
   private countDelivery(entry: QueueEntry): void {
@@ -583,12 +611,14 @@ export class Channel {
     if (entry.redelivered) {
       this.stats.redelivered++;
       broker.stats.redelivered++;
+      this.connection.counters.redelivered++;
     }
   }
 
   private countAck(): void {
     this.stats.acked++;
     this.vhost.broker.stats.acked++;
+    this.connection.counters.acknowledged++;
   }
 }
 

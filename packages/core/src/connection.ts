@@ -1,5 +1,6 @@
 import { Channel, type ChannelEvents } from './channel';
 import { WarrenError } from './errors';
+import type { ProtocolCounters } from './metrics';
 import type { Queue, QueueOwner } from './queue';
 import type { User } from './users';
 import type { Vhost } from './vhost';
@@ -53,6 +54,8 @@ export class Connection implements QueueOwner {
   };
   /** RabbitMQ's connection name, "127.0.0.1:54321 -> 127.0.0.1:5672": how operators find and close it. */
   readonly name: string;
+  /** The totals this connection's channels add to: its protocol's, shared with the protocol's other connections. */
+  readonly counters: ProtocolCounters;
   /**
    * Set by the protocol: how a failure raised while the core serves this connection outside its own input
    * handler (a delivery, a confirm, a store callback) ends it. The protocol closes it with its error (AMQP 541,
@@ -74,6 +77,7 @@ export class Connection implements QueueOwner {
   ) {
     const local = endpoint(info.localAddress ?? '', info.localPort ?? 0);
     this.name = `${endpoint(info.remoteAddress, info.remotePort)} -> ${local}`;
+    this.counters = vhost.broker.protocolCounters(info.protocol);
   }
 
   /**
@@ -88,10 +92,12 @@ export class Connection implements QueueOwner {
   openChannel(id: number, events: ChannelEvents): Channel {
     const ch = new Channel(this, id, events);
     this.channels.set(id, ch);
+    this.vhost.broker.churn.channelsOpened++;
     return ch;
   }
 
   forgetChannel(ch: Channel): void {
+    this.vhost.broker.churn.channelsClosed++;
     if (this.channels.get(ch.id) === ch) this.channels.delete(ch.id);
   }
 

@@ -21,5 +21,6 @@ export { MemoryMonitor, processMemory, type MemoryProbe, type MemorySample } fro
 export { ResourceAlarms, type AlarmResource, type AlarmListener } from './alarms';
 export * from './dead-letter';
 export * from './broker';
+export * from './metrics';
 export * from './definitions';
 export * from './transport';

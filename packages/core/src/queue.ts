@@ -577,6 +577,8 @@ export class Queue {
    */
   private deadLetterNew(msg: Message, reason: DeathReason): void {
     const dlx = this.settings.deadLetterExchange;
+    const deaths = this.vhost.broker.deadLettered;
+    (dlx === undefined ? deaths.disabled : deaths.atMostOnce)[reason]++;
     if (dlx === undefined) return;
     this.stats.deadLettered++;
     const now = this.vhost.broker.now();

@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import type { Logger } from '@warren/core';
+import { FixedHistogram, type Logger } from '@warren/core';
 import type { Segment } from './segment';
 
 /** One batch of framed records bound for a known place in a segment. */
@@ -24,6 +24,11 @@ export interface AppenderOptions {
 const RETRY_MIN_MS = 50;
 const RETRY_MAX_MS = 5000;
 
+/** fdatasync latency, seconds: from a fast NVMe's half millisecond to a struggling disk's seconds. */
+const SYNC_SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+/** Store batches per group commit: powers of two up to the batches a busy second can pile up. */
+const GROUP_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+
 /**
  * The group commit. Batches queue up while a write + fdatasync is in flight; the next round takes all of
  * them at once (one pwritev, one fdatasync), then releases their callbacks in batch order. The file I/O runs
@@ -33,6 +38,9 @@ export class Appender {
   durableBatch = 0;
   /** Bytes and batches per round, for the figures a benchmark reports. */
   readonly stats = { rounds: 0, batches: 0, bytes: 0, syncMs: 0 };
+  /** Seconds per fdatasync and store batches per group commit, for the Prometheus endpoint. */
+  readonly syncSeconds = new FixedHistogram(SYNC_SECONDS_BUCKETS);
+  readonly groupSize = new FixedHistogram(GROUP_SIZE_BUCKETS);
   private queue: PendingWrite[] = [];
   private running: Promise<void> | undefined;
   private writing: Segment | undefined;
@@ -91,6 +99,7 @@ export class Appender {
       this.durableBatch = last.batch;
       this.stats.rounds++;
       this.stats.batches += group.length;
+      this.groupSize.observe(group.length);
       for (const p of group) p.done?.();
       while (this.waiters.length > 0 && (this.waiters[0] as { batch: number }).batch <= this.durableBatch) {
         this.waiters.shift()?.resolve();
@@ -123,7 +132,9 @@ export class Appender {
       // A new file's directory entry must be durable too, or a power loss could lose the whole file.
       if (created) await syncDir(this.o.dir);
     }
-    this.stats.syncMs += performance.now() - t0;
+    const syncMs = performance.now() - t0;
+    this.stats.syncMs += syncMs;
+    if (this.o.fsync) this.syncSeconds.observe(syncMs / 1000);
     this.stats.bytes += bytes;
     if (created && this.writing !== seg) {
       // The previous head got its last bytes synced in an earlier round; nothing writes to it any more.

@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   silentLogger,
+  type FixedHistogram,
   type Logger,
   type MessageStore,
   type RecoverOptions,
@@ -290,6 +291,11 @@ export class Journal implements MessageStore, MaintenanceHost {
   /** Space accounting checked against the index (see auditIndex); empty when consistent. */
   audit(): string[] {
     return auditIndex(this.index, this.segments.values());
+  }
+
+  /** fdatasync seconds and batches per group commit, as histograms (read by the Prometheus endpoint). */
+  histograms(): { syncSeconds: FixedHistogram; groupSize: FixedHistogram } {
+    return { syncSeconds: this.appender.syncSeconds, groupSize: this.appender.groupSize };
   }
 
   stats(): JournalStats {

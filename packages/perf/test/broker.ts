@@ -13,7 +13,7 @@ export interface TestBroker {
 export async function startTestBroker(): Promise<TestBroker> {
   const dir = mkdtempSync(join(tmpdir(), 'warren-perf-'));
   const config = defaultConfig();
-  for (const endpoint of [config.amqp, config.stomp, config.ws, config.http]) {
+  for (const endpoint of [config.amqp, config.stomp, config.ws, config.http, config.prometheus]) {
     endpoint.host = '127.0.0.1';
     endpoint.port = 0;
   }

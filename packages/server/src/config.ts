@@ -111,6 +111,8 @@ export interface WarrenConfig {
   http: Endpoint;
   /** The management API over HTTPS (RabbitMQ's 15671), with the tls.* certificates; off by default. */
   https: OptionalEndpoint;
+  /** The Prometheus endpoint (rabbitmq_prometheus's 15692): /metrics, /metrics/per-object, /ready. */
+  prometheus: Endpoint;
   tls: TlsOptions;
   /** SASL mechanisms offered to AMQP clients, in order (RabbitMQ's auth_mechanisms); EXTERNAL needs TLS. */
   authMechanisms: string[];
@@ -175,6 +177,7 @@ export function defaultConfig(): WarrenConfig {
     wss: { host: ALL_INTERFACES, port: null, certFile: null, keyFile: null, caFile: null, password: null },
     http: { host: ALL_INTERFACES, port: 15672 },
     https: { host: ALL_INTERFACES, port: null },
+    prometheus: { host: ALL_INTERFACES, port: 15692 },
     tls: {
       certFile: null,
       keyFile: null,

@@ -1,6 +1,9 @@
+import { hostname } from 'node:os';
 import { listenAmqp, type AmqpListenerOptions } from '@warren/amqp';
 import type { Broker, Logger } from '@warren/core';
+import type { Journal } from '@warren/journal';
 import { listenManagement, type ListenerInfo, type ManagementListenOptions } from '@warren/management';
+import { clusterPermanentId, listenPrometheus } from '@warren/prometheus';
 import { listenStomp, type StompListenerOptions } from '@warren/stomp';
 import { listenStompWs, type StompWsListenerOptions } from '@warren/stomp-ws';
 import type { WarrenConfig } from './config';
@@ -18,7 +21,12 @@ export interface Listener {
   readonly name: string;
   /** Where it actually listens: with port 0 in the config, the port the OS picked. */
   readonly address: ListenerAddress;
-  /** Refuses new connections and leaves open ones be: the first step of a shutdown, on every listener. */
+  /**
+   * An HTTP listener that keeps answering while the broker drains, so health checks and /ready can say 503
+   * until the end; it stops and closes after the broker. Undefined for the protocol listeners.
+   */
+  readonly lastToClose?: boolean;
+  /** Refuses new connections and leaves open ones be: the first step of a shutdown, on every other listener. */
   stopAccepting(): void;
   /** Stops accepting, closes its connections, resolves when every socket is gone. */
   close(): Promise<void>;
@@ -33,6 +41,10 @@ export interface ListenerContext {
   readonly tls: TlsEndpoints;
   /** The listeners open so far, this one's included once it is up: what the management API lists. */
   readonly listeners: () => readonly Listener[];
+  /** False from the moment a shutdown begins: what readiness checks report. */
+  readonly serving: () => boolean;
+  /** The broker's store, for the journal's metrics. */
+  readonly journal: Journal;
 }
 
 /**
@@ -78,11 +90,13 @@ const managementOptions = ({
   config,
   logger,
   listeners,
+  serving,
 }: ListenerContext): ManagementListenOptions => ({
   broker,
   host: config.http.host,
   port: config.http.port,
   logger,
+  serving,
   productVersion: VERSION,
   dataDir: config.dataDir,
   diskFreeLimit: config.diskFreeLimit,
@@ -93,6 +107,28 @@ const managementOptions = ({
       port: address.port,
     })),
 });
+
+/** The management API keeps answering while the broker drains: its health checks say 503 until the end. */
+const lastToClose = (listener: Listener): Listener => Object.assign(listener, { lastToClose: true });
+
+async function prometheusOptions({ broker, config, logger, serving, journal }: ListenerContext) {
+  // RabbitMQ's default cluster name is its first node's name.
+  const node = `warren@${hostname()}`;
+  return {
+    broker,
+    host: config.prometheus.host,
+    port: config.prometheus.port,
+    logger,
+    serving,
+    node,
+    cluster: node,
+    clusterId: await clusterPermanentId(config.dataDir),
+    productVersion: VERSION,
+    dataDir: config.dataDir,
+    diskFreeLimit: config.diskFreeLimit,
+    journal: () => journal.histograms(),
+  };
+}
 
 const wsOptions = (context: ListenerContext): StompWsListenerOptions => {
   const { ws } = context.config;
@@ -126,7 +162,8 @@ export const LISTENERS: readonly ListenerFactory[] = [
   (context) => listenAmqp(amqpOptions(context)),
   (context) => listenStomp(stompOptions(context)),
   (context) => listenStompWs(wsOptions(context)),
-  (context) => listenManagement(managementOptions(context)),
+  async (context) => lastToClose(await listenManagement(managementOptions(context))),
+  async (context) => listenPrometheus(await prometheusOptions(context)),
   async (context) => {
     const secure = secureEndpoint(context, 'amqps');
     return secure && listenAmqp({ ...amqpOptions(context), ...secure });
@@ -146,7 +183,9 @@ export const LISTENERS: readonly ListenerFactory[] = [
     if (secure === undefined) return undefined;
     const { host, port, tls } = secure;
     const createServer = tls.createHttpServer.bind(tls);
-    return listenManagement({ ...managementOptions(context), host, port, name: 'https', createServer });
+    return lastToClose(
+      await listenManagement({ ...managementOptions(context), host, port, name: 'https', createServer }),
+    );
   },
 ];
 

@@ -346,7 +346,8 @@ const RULES: readonly ConfRule[] = [
   scalar('management.ssl.port', 'https.port', integer),
   scalar('management.ssl.ip', 'https.host'),
   ignored('management.ssl.<option>', 'the management API over HTTPS uses the ssl_options.* certificates'),
-  ignored('prometheus.tcp.port', 'Warren has no Prometheus endpoint yet'),
+  scalar('prometheus.tcp.port', 'prometheus.port', integer),
+  scalar('prometheus.tcp.ip', 'prometheus.host'),
   ignored('consumer_timeout', 'Warren does not time out unacknowledged deliveries'),
 ];
 

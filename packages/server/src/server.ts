@@ -81,6 +81,8 @@ export async function startServer(config: WarrenConfig, options: StartOptions = 
   broker.alarms.set('disk', store.diskLow);
   store.onDiskAlarm((low) => broker.alarms.set('disk', low));
   const listeners: Listener[] = [];
+  // Readiness: false from the first moment of a shutdown, while the HTTP listeners can still say so.
+  let serving = true;
   const tls = new TlsEndpoints(config, logger, broker.limits.handshakeTimeoutMs);
   try {
     onStep('restoring durable state');
@@ -93,7 +95,8 @@ export async function startServer(config: WarrenConfig, options: StartOptions = 
     }
     onStep('opening listeners');
     for (const open of factories) {
-      const listener = await open({ broker, config, logger, tls, listeners: () => listeners });
+      const context = { broker, config, logger, tls, listeners: () => listeners, serving: () => serving };
+      const listener = await open({ ...context, journal: store });
       if (listener === undefined) continue;
       listeners.push(listener);
       const { host, port } = listener.address;
@@ -114,6 +117,7 @@ export async function startServer(config: WarrenConfig, options: StartOptions = 
     broker,
     listeners,
     close() {
+      serving = false;
       tls.close();
       closing ??= stop({ listeners, broker, store, logger, waiting }).then(() =>
         logger.info({}, 'warren stopped'),
@@ -134,11 +138,11 @@ function track<T>(waiting: Waiting, part: string, describe: () => string, work: 
 }
 
 /**
- * Every listener stops accepting before any connection is closed, so a client told to go cannot reconnect to
- * a port of the same broker (what a failing readiness check is for; there is no HTTP endpoint to report it
- * yet). Then the listeners close together: each one waits for its own clients, and none depends on another.
- * The broker closes last, once nothing can publish into it, so its final store flush is really final. Every
- * part is closed even when an earlier one fails.
+ * Every protocol listener stops accepting before any connection is closed, so a client told to go cannot
+ * reconnect to a port of the same broker. Then they close together: each one waits for its own clients, and
+ * none depends on another. The broker closes next, once nothing can publish into it, so its final store flush
+ * is really final. The HTTP listeners (lastToClose) close last: until then the readiness checks answer 503,
+ * which close() made them say before anything else. Every part is closed even when an earlier one fails.
  */
 async function stop(parts: {
   listeners: readonly Listener[];
@@ -148,25 +152,11 @@ async function stop(parts: {
   waiting: Waiting;
 }): Promise<void> {
   const { listeners, broker, store, logger, waiting } = parts;
-  const failures: unknown[] = [];
-  for (const listener of listeners) listener.stopAccepting();
-  if (listeners.length > 0) logger.info({}, 'not accepting new connections');
-  const results = await Promise.allSettled(
-    listeners.map((listener) =>
-      track(
-        waiting,
-        `listener ${listener.name}`,
-        () => `${listener.name} listener: its clients' connections to close`,
-        listener.close(),
-      ),
-    ),
-  );
-  results.forEach((result, i) => {
-    if (result.status === 'rejected') {
-      failures.push(result.reason);
-      logger.error({ err: result.reason, protocol: listeners[i]?.name }, 'listener failed to close');
-    }
-  });
+  const first = listeners.filter((l) => l.lastToClose !== true);
+  const last = listeners.filter((l) => l.lastToClose === true);
+  for (const listener of first) listener.stopAccepting();
+  if (first.length > 0) logger.info({}, 'not accepting new connections');
+  const failures = await closeListeners(first, waiting, logger);
   const describeBroker = (): string => {
     const unflushed = store.stats().pendingBatches;
     return `broker: final store flush and journal close (journal batches not yet on disk: ${unflushed})`;
@@ -177,5 +167,32 @@ async function stop(parts: {
     failures.push(err);
     logger.error({ err }, 'broker failed to close');
   }
+  failures.push(...(await closeListeners(last, waiting, logger)));
   if (failures.length > 0) throw new AggregateError(failures, 'warren did not stop cleanly');
+}
+
+/** Closes listeners together, each waiting for its own clients; resolves with what failed (logged). */
+async function closeListeners(
+  listeners: readonly Listener[],
+  waiting: Waiting,
+  logger: Logger,
+): Promise<unknown[]> {
+  const results = await Promise.allSettled(
+    listeners.map((listener) =>
+      track(
+        waiting,
+        `listener ${listener.name}`,
+        () => `${listener.name} listener: its clients' connections to close`,
+        listener.close(),
+      ),
+    ),
+  );
+  const failures: unknown[] = [];
+  results.forEach((result, i) => {
+    if (result.status === 'rejected') {
+      failures.push(result.reason);
+      logger.error({ err: result.reason, protocol: listeners[i]?.name }, 'listener failed to close');
+    }
+  });
+  return failures;
 }

@@ -292,6 +292,7 @@ const LISTENER_NAMES = {
   stomp: 'STOMP',
   ws: 'STOMP over WebSocket',
   http: 'HTTP management',
+  prometheus: 'Prometheus metrics',
 } as const;
 
 export const SETTINGS: readonly Setting[] = [

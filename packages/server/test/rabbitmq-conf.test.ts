@@ -102,7 +102,6 @@ describe('keys', () => {
     const { config, ignored } = read(
       [
         'management.ssl.certfile = /etc/rabbitmq/mgmt.pem',
-        'prometheus.tcp.port = 15692',
         'consumer_timeout = 1800000',
         'log.console = false',
       ].join('\n'),
@@ -110,11 +109,18 @@ describe('keys', () => {
     expect(config).toEqual(defaultConfig());
     expect(ignored.map(({ key, line }) => [key, line])).toEqual([
       ['management.ssl.certfile', 1],
-      ['prometheus.tcp.port', 2],
-      ['consumer_timeout', 3],
-      ['log.console', 4],
+      ['consumer_timeout', 2],
+      ['log.console', 3],
     ]);
     expect(ignored[0]?.reason).toMatch(/uses the ssl_options/);
+  });
+
+  test('prometheus.tcp.* sets the Prometheus listener, as rabbitmq_prometheus reads it', () => {
+    const { config, ignored } = read(
+      ['prometheus.tcp.port = 15000', 'prometheus.tcp.ip = 127.0.0.1'].join('\n'),
+    );
+    expect(ignored).toEqual([]);
+    expect(config.prometheus).toEqual({ host: '127.0.0.1', port: 15000 });
   });
 
   test('management.tcp.* and management.ssl.* set the HTTP and HTTPS management listeners', () => {

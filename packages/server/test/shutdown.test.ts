@@ -227,3 +227,36 @@ describe('SIGTERM', () => {
     });
   });
 });
+
+describe('readiness during a shutdown', () => {
+  test('GET /ready on the Prometheus port answers 503 while the broker drains, and the AMQP port refuses', async () => {
+    // A stalled fsync holds the broker's final flush, so the drain lasts until shutdownTimeoutMs.
+    const proc = warren({ ...STALL, WARREN_SHUTDOWN_TIMEOUT_MS: '3000' });
+    await proc.waitForLine('warren started');
+    const ready = `http://127.0.0.1:${portOf(proc, 'prometheus')}/ready`;
+    expect((await fetch(ready)).status).toBe(200);
+    proc.child.kill('SIGUSR2');
+    await pollUntil(() => proc.stderr().includes('fsync stall armed'));
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${portOf(proc, 'amqp')}`);
+    conn.on('error', () => {});
+    const ch = await conn.createChannel();
+    ch.on('error', () => {});
+    ch.assertQueue('stuck', { durable: true }).catch(() => {});
+    await pollUntil(() => proc.stderr().includes('fsync stalled'));
+
+    proc.child.kill('SIGTERM');
+    await proc.waitForLine('not accepting new connections');
+    const during = await fetch(ready);
+    expect([during.status, await during.text()]).toEqual([503, 'shutting down\n']);
+    const refused = await new Promise<boolean>((resolve) => {
+      const s = connectTcp({ host: '127.0.0.1', port: portOf(proc, 'amqp') });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(false);
+      });
+      s.once('error', () => resolve(true));
+    });
+    expect(refused).toBe(true);
+    expect(await within(proc.exited, EXIT_WITHIN_MS, 'warren exit after SIGTERM')).toBe(1);
+  });
+});

@@ -125,6 +125,8 @@ export const ALL_PORTS_FREE: readonly string[] = [
   '0',
   '--http-port',
   '0',
+  '--prometheus-port',
+  '0',
 ];
 
 /** The port a running warren logged for `protocol` ('amqp', 'stomp', 'ws'). */
