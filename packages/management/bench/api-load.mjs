@@ -33,7 +33,18 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function startBroker() {
   const dir = mkdtempSync(join(tmpdir(), 'warren-api-bench-'));
-  const ports = ['--amqp-port', '0', '--stomp-port', '0', '--ws-port', '0', '--http-port', '0'];
+  const ports = [
+    '--amqp-port',
+    '0',
+    '--stomp-port',
+    '0',
+    '--ws-port',
+    '0',
+    '--http-port',
+    '0',
+    '--prometheus-port',
+    '0',
+  ];
   const child = spawn(
     process.execPath,
     ['packages/server/bin/warren.js', 'start', ...ports, '--data-dir', dir, '--log-level', 'info'],

@@ -61,6 +61,8 @@ async function startBroker(nodeOptions = '') {
       '0',
       '--http-port',
       '0',
+      '--prometheus-port',
+      '0',
       '--data-dir',
       dir,
     ],

@@ -19,6 +19,7 @@ test('listens where the rabbitmq.conf says, creates its default user and vhost, 
     'listeners.tcp.default = 127.0.0.1:0',
     'stomp.listeners.tcp.default = 127.0.0.1:0',
     'web_stomp.tcp.port = 0',
+    'prometheus.tcp.port = 0',
     'default_user = admin',
     "default_pass = 'pa ss#word'",
     'default_vhost = /prod',
@@ -35,7 +36,7 @@ test('listens where the rabbitmq.conf says, creates its default user and vhost, 
   ]);
   await proc.waitForLine('warren started');
   const warning = proc.lines.find((l) => l['key'] === 'management.ssl.certfile');
-  expect(warning).toMatchObject({ level: 40, line: 8, reason: expect.stringMatching(/ssl_options/) });
+  expect(warning).toMatchObject({ level: 40, line: 9, reason: expect.stringMatching(/ssl_options/) });
 
   const amqpPort = portOf(proc, 'amqp');
   expect(proc.lines.find((l) => l.msg === 'listening' && l['protocol'] === 'stomp')).toMatchObject({
