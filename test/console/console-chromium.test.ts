@@ -162,7 +162,10 @@ describeWith(['chromium'], 'the web console in headless Chromium', () => {
     await perms.getByLabel('Vhost').selectOption('/');
     await perms.getByLabel('Write regexp').fill('^console\\.');
     await perms.getByRole('button', { name: 'Set permissions' }).click();
-    await page.getByRole('region', { name: 'Permissions' }).getByRole('row', { name: /ops-alice/ }).waitFor();
+    await page
+      .getByRole('region', { name: 'Permissions' })
+      .getByRole('row', { name: /ops-alice/ })
+      .waitFor();
     await shot('admin');
 
     await page.getByRole('button', { name: 'Log out' }).click();

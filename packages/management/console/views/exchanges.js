@@ -27,7 +27,7 @@ export function exchangeView(vhost, name) {
   const el = h(
     'div',
     {},
-    h('p', { class: 'crumbs' }, h('a', { href: '#/exchanges' }, 'Exchanges'), ` / ${vhost} /`),
+    h('p', { class: 'crumbs' }, h('a', { href: '#/exchanges' }, 'Exchanges'), ` / vhost ${vhost}`),
     h('h1', {}, exchangeLabel(name === DEFAULT_EXCHANGE ? '' : name)),
     facts,
     section(

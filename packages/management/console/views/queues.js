@@ -104,7 +104,7 @@ export function queueView(vhost, name) {
   const el = h(
     'div',
     {},
-    h('p', { class: 'crumbs' }, h('a', { href: '#/queues' }, 'Queues'), ` / ${vhost} /`),
+    h('p', { class: 'crumbs' }, h('a', { href: '#/queues' }, 'Queues'), ` / vhost ${vhost}`),
     h('h1', {}, name),
     h('div', { class: 'charts' }, depth.el, facts),
     section('Consumers', consumers),
