@@ -41,6 +41,11 @@ module.exports = tseslint.config(
     },
   },
   {
+    // The web console's browser modules (their browser globals are declared in each file).
+    files: ['packages/management/console/**/*.js'],
+    languageOptions: { sourceType: 'module' },
+  },
+  {
     files: ['packages/*/src/**/*.ts'],
     rules: {
       'no-console': 'error',

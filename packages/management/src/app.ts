@@ -3,6 +3,7 @@ import { statfs } from 'node:fs/promises';
 import Fastify, { type FastifyInstance, type FastifyServerFactory } from 'fastify';
 import type { Broker, Logger } from '@warren/core';
 import { authenticateRequest, type ApiContext, type ListenerInfo } from './api';
+import { consoleRoutes } from './console';
 import { badRequest, notFound, toApiError } from './errors';
 import { Rates } from './rates';
 import { accessRoutes } from './routes/access';
@@ -90,6 +91,7 @@ export function createManagementApp(
   overviewRoutes(app, ctx);
   topologyRoutes(app, ctx);
   accessRoutes(app, ctx);
+  app.register(consoleRoutes);
   rates.start(options.sampleIntervalMs);
   app.addHook('onClose', async () => rates.stop());
   return { app, rates };
