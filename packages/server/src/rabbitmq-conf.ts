@@ -301,6 +301,8 @@ const RULES: readonly ConfRule[] = [
   scalar('web_stomp.ssl.keyfile', 'wss.keyFile'),
   scalar('web_stomp.ssl.cacertfile', 'wss.caFile'),
   scalar('web_stomp.ssl.password', 'wss.password'),
+  scalar('product.name', 'product.name'),
+  scalar('product.version', 'product.version'),
   scalar('default_user', 'defaultUser.name'),
   scalar('default_pass', 'defaultUser.password'),
   scalar('default_vhost', 'defaultUser.vhost'),
