@@ -16,7 +16,9 @@ export interface ListenerInfo {
 /** What the routes share: the broker, the node's identity, the rate sampler and the server's facts. */
 export interface ApiContext extends ShapeContext {
   readonly broker: Broker;
-  /** packages/server's VERSION: product_version. */
+  /** product_name: 'Warren' unless the operator set product.name. */
+  readonly productName: string;
+  /** product_version: packages/server's VERSION unless the operator set product.version. */
   readonly productVersion: string;
   readonly clusterName: string;
   readonly startedAt: number;

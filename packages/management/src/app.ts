@@ -13,7 +13,9 @@ import { addCounters, emptyCounters, queueCounters, type Counters } from './shap
 
 export interface ManagementOptions {
   broker: Broker;
-  /** packages/server's VERSION, shown as product_version. */
+  /** Shown as product_name; default 'Warren'. */
+  productName?: string;
+  /** packages/server's VERSION (or the operator's product.version), shown as product_version. */
   productVersion: string;
   /** The server's listeners for /api/overview and the listener health checks; read at each request. */
   listeners?: () => readonly ListenerInfo[];
@@ -54,6 +56,7 @@ export function createManagementApp(
     broker,
     node,
     rates,
+    productName: options.productName ?? 'Warren',
     productVersion: options.productVersion,
     clusterName: node,
     startedAt: Date.now(),

@@ -141,6 +141,17 @@ export interface WarrenConfig {
    * restored and before any listener opens (RabbitMQ's load_definitions). Absolute once loaded.
    */
   loadDefinitions: string | null;
+  product: ProductIdentity;
+}
+
+/**
+ * What the broker calls itself to clients (AMQP connection.start, STOMP CONNECTED's server header) and in the
+ * management API: RabbitMQ's product.name and product.version, for clients and monitors that check them.
+ */
+export interface ProductIdentity {
+  name: string;
+  /** null: Warren's own release. */
+  version: string | null;
 }
 
 /**
@@ -204,6 +215,7 @@ export function defaultConfig(): WarrenConfig {
     diskFreeLimit: 50_000_000,
     shutdownTimeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS,
     loadDefinitions: null,
+    product: { name: 'Warren', version: null },
   };
 }
 

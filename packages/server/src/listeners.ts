@@ -53,13 +53,17 @@ export interface ListenerContext {
  */
 export type ListenerFactory = (context: ListenerContext) => Promise<Listener | undefined>;
 
+/** The advertised product version: the operator's product.version, else Warren's own release. */
+const productVersion = (config: WarrenConfig): string => config.product.version ?? VERSION;
+
 const amqpOptions = ({ broker, config, logger }: ListenerContext): AmqpListenerOptions => ({
   broker,
   host: config.amqp.host,
   port: config.amqp.port,
   logger,
   limits: broker.limits,
-  version: VERSION,
+  product: config.product.name,
+  version: productVersion(config),
   authMechanisms: config.authMechanisms,
 });
 
@@ -69,7 +73,7 @@ const stompOptions = ({ broker, config, logger }: ListenerContext): Omit<StompLi
   host: config.stomp.host,
   port: config.stomp.port,
   logger,
-  serverName: `Warren/${VERSION}`,
+  serverName: `${config.product.name}/${productVersion(config)}`,
   ...stompSessionDefaults(config),
 });
 
@@ -97,7 +101,8 @@ const managementOptions = ({
   port: config.http.port,
   logger,
   serving,
-  productVersion: VERSION,
+  productName: config.product.name,
+  productVersion: productVersion(config),
   dataDir: config.dataDir,
   diskFreeLimit: config.diskFreeLimit,
   listeners: (): ListenerInfo[] =>

@@ -19,6 +19,8 @@ export const RABBITMQ_VARIABLES: readonly { readonly env: string; readonly key: 
   { env: 'RABBITMQ_DEFAULT_USER', key: 'defaultUser.name' },
   { env: 'RABBITMQ_DEFAULT_PASS', key: 'defaultUser.password' },
   { env: 'RABBITMQ_DEFAULT_VHOST', key: 'defaultUser.vhost' },
+  { env: 'RABBITMQ_PRODUCT_NAME', key: 'product.name' },
+  { env: 'RABBITMQ_PRODUCT_VERSION', key: 'product.version' },
 ];
 
 /**

@@ -292,6 +292,9 @@ const RULES: readonly ConfRule[] = [
   scalar('stomp.default_vhost', 'stomp.defaultVhost'),
   scalar('stomp.implicit_connect', 'stomp.implicitConnect', bool),
   scalar('stomp.ssl_cert_login', 'stomp.sslCertLogin', bool),
+  scalar('stomp.max_frame_size', 'limits.stompMaxFrameSize', integer),
+  // RabbitMQ caps every frame before login at this (default 64 KiB); before login there is only CONNECT.
+  scalar('stomp.max_frame_size_unauthenticated', 'limits.stompMaxPreConnectBytes', integer),
   scalar('web_stomp.tcp.port', 'ws.port', integer),
   scalar('web_stomp.tcp.ip', 'ws.host'),
   scalar('web_stomp.ws_path', 'ws.path'),
@@ -301,6 +304,8 @@ const RULES: readonly ConfRule[] = [
   scalar('web_stomp.ssl.keyfile', 'wss.keyFile'),
   scalar('web_stomp.ssl.cacertfile', 'wss.caFile'),
   scalar('web_stomp.ssl.password', 'wss.password'),
+  scalar('product.name', 'product.name'),
+  scalar('product.version', 'product.version'),
   scalar('default_user', 'defaultUser.name'),
   scalar('default_pass', 'defaultUser.password'),
   scalar('default_vhost', 'defaultUser.vhost'),

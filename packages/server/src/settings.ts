@@ -573,5 +573,23 @@ export const SETTINGS: readonly Setting[] = [
       c.loadDefinitions = v;
     },
   }),
+  setting({
+    key: 'product.name',
+    env: 'WARREN_PRODUCT_NAME',
+    describe: 'Product name advertised to AMQP and STOMP clients and by the management API',
+    kind: nonEmptyString,
+    set: (c, v) => {
+      c.product.name = v;
+    },
+  }),
+  setting({
+    key: 'product.version',
+    env: 'WARREN_PRODUCT_VERSION',
+    describe: "Product version advertised with product.name (null: Warren's own release)",
+    kind: nonEmptyString,
+    set: (c, v) => {
+      c.product.version = v;
+    },
+  }),
   ...(Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]).map(limitSetting),
 ];

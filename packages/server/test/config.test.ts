@@ -151,6 +151,8 @@ describe('precedence', () => {
         WARREN_DEFAULT_PERMISSIONS_WRITE: 'amq\\..*',
         WARREN_DEFAULT_PERMISSIONS_READ: '.*',
         WARREN_LOAD_DEFINITIONS: 'definitions.json',
+        WARREN_PRODUCT_NAME: 'RabbitMQ',
+        WARREN_PRODUCT_VERSION: '3.13.7',
       },
     );
     expect(config).toEqual({
@@ -210,6 +212,7 @@ describe('precedence', () => {
       diskFreeLimit: 2_000_000_000,
       shutdownTimeoutMs: 30_000,
       loadDefinitions: join(dir, 'definitions.json'),
+      product: { name: 'RabbitMQ', version: '3.13.7' },
     });
   });
 

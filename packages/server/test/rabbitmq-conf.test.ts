@@ -284,6 +284,18 @@ describe('values', () => {
     expect(conf('log.file = /var/log/warren.log\nlog.file = false').log.file).toBeNull();
   });
 
+  test('stomp.max_frame_size and stomp.max_frame_size_unauthenticated set the STOMP frame limits', () => {
+    const { limits } = conf('stomp.max_frame_size = 16777216\nstomp.max_frame_size_unauthenticated = 32768');
+    expect(limits).toMatchObject({ stompMaxFrameSize: 16777216, stompMaxPreConnectBytes: 32768 });
+  });
+
+  test('product.name and product.version set what the broker advertises', () => {
+    expect(conf('product.name = RabbitMQ\nproduct.version = 3.13.7').product).toEqual({
+      name: 'RabbitMQ',
+      version: '3.13.7',
+    });
+  });
+
   test('ssl_options.verify takes verify_peer or verify_none', () => {
     expect(conf('ssl_options.verify = verify_peer').tls.verifyPeer).toBe(true);
     expect(conf('ssl_options.verify = verify_none').tls.verifyPeer).toBe(false);

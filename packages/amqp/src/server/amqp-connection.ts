@@ -66,6 +66,8 @@ export interface AmqpConnectionOptions {
   broker: Broker;
   logger: Logger;
   limits: Limits;
+  /** The product name reported in connection.start's server properties; default 'Warren'. */
+  product?: string;
   version: string;
   /** SASL mechanisms in the order offered (RabbitMQ's auth_mechanisms); default PLAIN, AMQPLAIN. */
   authMechanisms?: readonly string[];
@@ -205,7 +207,7 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
       id: CONNECTION_START,
       versionMajor: 0,
       versionMinor: 9,
-      serverProperties: serverProperties(this.options.version),
+      serverProperties: serverProperties(this.options.product ?? 'Warren', this.options.version),
       mechanisms: Buffer.from(this.mechanisms.join(' ')),
       locales: Buffer.from('en_US'),
     });

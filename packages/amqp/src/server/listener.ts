@@ -16,6 +16,8 @@ export interface AmqpListenerOptions {
   port: number;
   logger: Logger;
   limits?: Limits;
+  /** Reported in connection.start's server properties; default 'Warren'. */
+  product?: string;
   /** Reported in connection.start's server properties. */
   version?: string;
   /** SASL mechanisms offered, in order (RabbitMQ's auth_mechanisms); default PLAIN, AMQPLAIN. */
@@ -62,6 +64,7 @@ export async function listenAmqp(options: AmqpListenerOptions): Promise<AmqpList
       broker,
       logger: log,
       limits,
+      product: options.product,
       version: options.version ?? '0.1.0',
       authMechanisms: options.authMechanisms,
       onClosed: (closed) => connections.delete(closed),

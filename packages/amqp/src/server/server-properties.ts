@@ -3,11 +3,12 @@ import type { FieldTable } from '@warren/core';
 /**
  * What connection.start tells the client about the server. Clients read `capabilities` to decide what they
  * may use (pika checks publisher_confirms and consumer_cancel_notify, amqplib connection.blocked); these are
- * the RabbitMQ extensions Warren implements.
+ * the RabbitMQ extensions Warren implements. `product` and `version` are what the operator chose to advertise
+ * (product.name, product.version): some clients and monitors branch on them.
  */
-export function serverProperties(version: string): FieldTable {
+export function serverProperties(product: string, version: string): FieldTable {
   return {
-    product: 'Warren',
+    product,
     version,
     platform: `Node.js ${process.version}`,
     copyright: 'Warren contributors',

@@ -132,7 +132,7 @@ function overview(ctx: ApiContext, req: ApiRequest): Record<string, unknown> {
     rates_mode: 'basic',
     exchange_types: EXCHANGE_TYPES,
     product_version: ctx.productVersion,
-    product_name: 'Warren',
+    product_name: ctx.productName,
     rabbitmq_version: RABBITMQ_COMPATIBILITY,
     cluster_name: ctx.clusterName,
     erlang_version: 'n/a',

@@ -87,6 +87,17 @@ function invalidHeader(name: string, value: string, expected: string): StompFail
   );
 }
 
+/**
+ * Every boolean header Warren reads (persistent, durable, auto-delete, requeue, x-single-active-consumer):
+ * "true" or "false" in any letter case, since Python clients send str(True), "True", which RabbitMQ's
+ * boolean_header accepts too. Undefined when the header is absent or neither; the caller decides whether
+ * that means its default or an error.
+ */
+export function booleanHeader(headers: StompHeaders, name: string): boolean | undefined {
+  const lower = headers.get(name)?.toLowerCase();
+  return lower === 'true' ? true : lower === 'false' ? false : undefined;
+}
+
 function tooLong(name: string): StompFailure {
   return new StompFailure(
     'Invalid header',
@@ -148,9 +159,9 @@ export function propertiesFromSend(
   if (contentEncoding !== undefined) p.contentEncoding = contentEncoding;
   const persistent = headers.get('persistent');
   if (persistent !== undefined) {
-    const lower = persistent.toLowerCase();
-    if (lower === 'true') p.deliveryMode = PERSISTENT;
-    else if (lower !== 'false') throw invalidHeader('persistent', persistent, 'true or false');
+    const durable = booleanHeader(headers, 'persistent');
+    if (durable === undefined) throw invalidHeader('persistent', persistent, 'true or false');
+    if (durable) p.deliveryMode = PERSISTENT;
   }
   const priority = integerHeader(headers, 'priority', PRIORITY, 255, 'an integer from 0 to 255');
   if (priority !== undefined) p.priority = priority;

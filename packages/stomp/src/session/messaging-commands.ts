@@ -8,7 +8,7 @@ import {
 } from '@warren/core';
 import type { StompFrame } from '../codec/frame';
 import { parseDestination, replyToProperty, type Destination } from '../mapping/destination';
-import { fitsShortstr, propertiesFromSend } from '../mapping/headers';
+import { booleanHeader, fitsShortstr, propertiesFromSend } from '../mapping/headers';
 import { Selector, SelectorError } from '../selector';
 import { StompFailure } from './stomp-failure';
 import { planSubscription } from './subscribe-plan';
@@ -138,7 +138,10 @@ export class MessagingCommands {
     if (sub.consumer !== undefined) this.channel.cancel(sub.consumer.tag);
     // RabbitMQ: a durable topic subscription ends for good with UNSUBSCRIBE durable:true (or persistent:true).
     const durableQueue = sub.spec.durableQueue;
-    if (durableQueue !== undefined && (h.get('durable') === 'true' || h.get('persistent') === 'true')) {
+    if (
+      durableQueue !== undefined &&
+      (booleanHeader(h, 'durable') === true || booleanHeader(h, 'persistent') === true)
+    ) {
       this.channel.queueDelete(durableQueue);
     }
   }
@@ -164,7 +167,8 @@ export class MessagingCommands {
       throw new WarrenError('PRECONDITION_FAILED', `unknown delivery tag ${tag}`);
     }
     const entries = this.collect(target, tag);
-    const how: SettleKind = !nack ? 'ack' : h.get('requeue') === 'false' ? 'reject' : 'requeue';
+    // RabbitMQ's default_nack_requeue: only an explicit false does not requeue.
+    const how: SettleKind = !nack ? 'ack' : booleanHeader(h, 'requeue') === false ? 'reject' : 'requeue';
     const tx = h.get('transaction');
     if (tx !== undefined) this.host.transactions.settle(tx, entries, how);
     else this.channel.settle(entries, how);

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Channel, FieldTable } from '@warren/core';
 import type { StompHeaders } from '../codec/frame';
 import type { Destination } from '../mapping/destination';
+import { booleanHeader } from '../mapping/headers';
 import { StompFailure } from './stomp-failure';
 
 /** Where a SUBSCRIBE consumes from, once its queue exists and is bound. */
@@ -31,15 +32,12 @@ export function queueArguments(headers: StompHeaders): FieldTable {
   const args: FieldTable = {};
   for (const [name, value] of headers) {
     if (!name.startsWith('x-') || NOT_ARGS.has(name)) continue;
+    const flag = BOOLEAN_ARGS.has(name) ? booleanHeader(headers, name) : undefined;
     if (INTEGER_ARGS.has(name) && /^-?[0-9]{1,15}$/.test(value)) args[name] = Number(value);
-    else if (BOOLEAN_ARGS.has(name) && (value === 'true' || value === 'false')) args[name] = value === 'true';
+    else if (flag !== undefined) args[name] = flag;
     else args[name] = value;
   }
   return args;
-}
-
-function flag(headers: StompHeaders, name: string): boolean {
-  return headers.get(name) === 'true';
 }
 
 /**
@@ -86,7 +84,8 @@ export function planSubscription(
         true,
       );
       const durable =
-        (flag(headers, 'durable') || flag(headers, 'persistent')) && headers.get('auto-delete') !== 'true';
+        (booleanHeader(headers, 'durable') === true || booleanHeader(headers, 'persistent') === true) &&
+        booleanHeader(headers, 'auto-delete') !== true;
       if (durable && id === undefined) {
         throw new StompFailure('Missing Header', "Header 'id' is required for durable subscriptions", false);
       }
