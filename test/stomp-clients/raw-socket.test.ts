@@ -108,6 +108,24 @@ describe('every ERROR case on a raw socket', () => {
       'Unknown destination',
       false,
     ],
+    [
+      'a queue name with a slash (RabbitMQ refuses it)',
+      `${CONNECT_10}SEND\ndestination:/queue/bah/baz\n\nx\0`,
+      'Invalid destination',
+      false,
+    ],
+    [
+      'an exchange destination with more than exchange and key',
+      `${CONNECT_10}SUBSCRIBE\nid:1\ndestination:/exchange/bah/baz/boo\n\n\0`,
+      'Invalid destination',
+      false,
+    ],
+    [
+      'a duplicate subscription id',
+      `${CONNECT_10}SUBSCRIBE\nid:7\ndestination:/queue/dup\n\n\0SUBSCRIBE\nid:7\ndestination:/queue/dup\n\n\0`,
+      'Duplicated subscription identifier',
+      true,
+    ],
     ['an unknown transaction', `${CONNECT_10}COMMIT\ntransaction:none\n\n\0`, 'Bad transaction', false],
     [
       'a duplicate transaction',

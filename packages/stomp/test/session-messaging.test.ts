@@ -156,13 +156,20 @@ describe('SEND and SUBSCRIBE', () => {
     expect(c.messages()).toEqual(['m0', 'm1', 'm2', 'm3']);
   });
 
-  it('refuses a duplicate subscription id and an invalid ack mode', () => {
+  it('refuses a duplicate subscription id and closes the connection, as RabbitMQ does', () => {
     const c = connected();
     c.frame('SUBSCRIBE', { destination: '/queue/d', id: '1' });
     c.frame('SUBSCRIBE', { destination: '/queue/d', id: '1' });
     expect(header(c.lastError(), 'message')).toBe('Duplicated subscription identifier');
+    expect(c.lastError()?.body.toString()).toBe("A subscription identified by 'T_1' already exists.");
+    expect(c.transport.closed).toBe(true);
+  });
+
+  it('refuses an invalid ack mode and stays open', () => {
+    const c = connected();
     c.frame('SUBSCRIBE', { destination: '/queue/d', id: '2', ack: 'sometimes' });
     expect(header(c.lastError(), 'message')).toBe('Invalid header');
+    expect(c.transport.closed).toBe(false);
   });
 
   it('refuses a SUBSCRIBE past stompMaxSubscriptions with ERROR, temp-queue replies included, and stays open', () => {

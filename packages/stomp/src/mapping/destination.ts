@@ -29,37 +29,66 @@ const PREFIXES: readonly [string, Destination['kind']][] = [
   ['/reply-queue/', 'reply-queue'],
 ];
 
-function invalid(text: string): StompFailure {
+function unknown(text: string): StompFailure {
   return new StompFailure(
     'Unknown destination',
     `'${text}' is not a valid destination.\nValid destination types are: /temp-queue, /exchange, /topic, /queue, /amq/queue, /reply-queue/.\n`,
   );
 }
 
-/** Parses a destination header; an unknown prefix or an empty name is "Unknown destination", as in RabbitMQ. */
+/**
+ * A known type with a malformed name, in RabbitMQ's words: `content` is what follows the type's word, so
+ * "/queue/a/b" is "'/a/b' is not a valid queue destination" and a bare "/topic" is "'' is not a valid topic
+ * destination".
+ */
+function invalid(type: string, content: string): StompFailure {
+  return new StompFailure('Invalid destination', `'${content}' is not a valid ${type} destination\n`);
+}
+
+/** The types whose bare word ("/queue", "/topic", "/exchange") RabbitMQ reads as that type with no name. */
+const TYPE_WORDS: ReadonlyMap<string, string> = new Map([
+  ['/queue', 'queue'],
+  ['/topic', 'topic'],
+  ['/exchange', 'exchange'],
+  ['/amq/queue', 'amq/queue'],
+]);
+
+/**
+ * Parses a destination header as RabbitMQ's STOMP adapter does: an unknown type is "Unknown destination"; a
+ * queue or topic name with a "/" in it, an exchange destination with more than exchange and key, or an empty
+ * name is "Invalid destination".
+ */
 export function parseDestination(text: string): Destination {
   if (!text.startsWith('/')) {
-    if (text === '') throw invalid(text);
+    if (text === '') throw unknown(text);
     return { kind: 'queue', name: text };
   }
+  const bare = TYPE_WORDS.get(text);
+  if (bare !== undefined) throw invalid(bare, '');
   for (const [prefix, kind] of PREFIXES) {
     if (!text.startsWith(prefix)) continue;
     const rest = text.slice(prefix.length);
-    if (rest === '' && kind !== 'topic') throw invalid(text);
+    const word = prefix.slice(1, -1);
     switch (kind) {
       case 'topic':
+        if (rest.includes('/')) throw invalid(word, `/${rest}`);
         return { kind, key: rest };
       case 'exchange': {
-        const slash = rest.indexOf('/');
-        const exchange = slash === -1 ? rest : rest.slice(0, slash);
-        if (exchange === '') throw invalid(text);
-        return { kind, exchange, key: slash === -1 ? '' : rest.slice(slash + 1) };
+        const parts = rest.split('/');
+        const [exchange = '', key = ''] = parts;
+        if (exchange === '' || parts.length > 2) throw invalid(word, `/${rest}`);
+        return { kind, exchange, key };
       }
+      case 'queue':
+      case 'amq-queue':
+        if (rest === '' || rest.includes('/')) throw invalid(word, `/${rest}`);
+        return { kind, name: rest };
       default:
+        if (rest === '') throw unknown(text);
         return { kind, name: rest };
     }
   }
-  throw invalid(text);
+  throw unknown(text);
 }
 
 /**

@@ -75,10 +75,12 @@ export class MessagingCommands {
     // A subscription without id (STOMP 1.0) is known by its destination: UNSUBSCRIBE names it so.
     const id = idHeader ?? destination;
     const tag = `${idHeader === undefined ? 'Q_' : 'T_'}${id}`;
+    // RabbitMQ closes the connection after this ERROR: the client's idea of its subscriptions is wrong.
     if (this.subscriptions.has(id)) {
       throw new StompFailure(
         'Duplicated subscription identifier',
         `A subscription identified by '${tag}' already exists.`,
+        true,
       );
     }
     this.checkRoom();
