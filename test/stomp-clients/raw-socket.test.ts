@@ -109,6 +109,12 @@ describe('every ERROR case on a raw socket', () => {
       false,
     ],
     [
+      'a SEND carrying message-id, which only the broker sets',
+      `${CONNECT_10}SEND\ndestination:a\nmessage-id:1\n\nx\0`,
+      'Invalid header',
+      false,
+    ],
+    [
       'a queue name with a slash (RabbitMQ refuses it)',
       `${CONNECT_10}SEND\ndestination:/queue/bah/baz\n\nx\0`,
       'Invalid destination',

@@ -15,6 +15,8 @@ import { planSubscription } from './subscribe-plan';
 import { Subscription, type AckMode, type MessageWriter } from './subscription';
 import type { SettleKind, StompTransactions } from './transactions';
 
+/** Headers only the broker sets (RabbitMQ's HEADERS_NOT_ON_SEND). */
+const HEADERS_NOT_ON_SEND = ['message-id'] as const;
 /** What the commands need from their session. */
 export interface CommandHost extends MessageWriter {
   readonly id: string;
@@ -48,6 +50,10 @@ export class MessagingCommands {
   /** SEND. Returns whether the store is writing the message (its receipt then waits for the disk). */
   send(frame: StompFrame): boolean {
     const h = frame.headers;
+    // The broker names each message; a client's message-id would be a lie about where it came from.
+    for (const name of HEADERS_NOT_ON_SEND) {
+      if (h.has(name)) throw new StompFailure('Invalid header', `'${name}' is not allowed on 'SEND'.\n`);
+    }
     const dest = parseDestination(required(frame, 'destination', 'Missing destination'));
     checkDeliverable(dest);
     const [exchange, routingKey] = this.target(dest);
