@@ -11,71 +11,12 @@
  *
  *   node packages/prometheus/bench/scrape.mjs [--queues 10000] [--seconds 10] [--repeat 3]
  */
-import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
 import amqp from 'amqplib';
+import { median, numericOption, perf, startBroker, timed } from '../../perf/bench/warren-child.mjs';
 
-const run = promisify(execFile);
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(name);
-  return Number(i >= 0 ? args[i + 1] : fallback);
-};
-const QUEUES = option('--queues', 10_000);
-const SECONDS = option('--seconds', 10);
-const REPEAT = option('--repeat', 3);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-async function startBroker() {
-  const dir = mkdtempSync(join(tmpdir(), 'warren-scrape-bench-'));
-  const ports = [
-    '--amqp-port',
-    '0',
-    '--stomp-port',
-    '0',
-    '--ws-port',
-    '0',
-    '--http-port',
-    '0',
-    '--prometheus-port',
-    '0',
-  ];
-  const child = spawn(
-    process.execPath,
-    ['packages/server/bin/warren.js', 'start', ...ports, '--data-dir', dir, '--log-level', 'info'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const listening = {};
-  await new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`warren exited ${code}`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const entry = JSON.parse(line);
-      if (entry.msg === 'listening') listening[entry.protocol] = entry.port;
-      if (entry.msg === 'warren started') resolve();
-    });
-  });
-  return {
-    amqp: listening.amqp,
-    http: listening.http,
-    prometheus: listening.prometheus,
-    pid: child.pid,
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function timed(work) {
-  const started = process.hrtime.bigint();
-  await work();
-  return Number(process.hrtime.bigint() - started) / 1e6;
-}
+const QUEUES = numericOption('--queues', 10_000);
+const SECONDS = numericOption('--seconds', 10);
+const REPEAT = numericOption('--repeat', 3);
 
 /** One scrape: the body's size in bytes and its number of samples (lines that are not comments). */
 const scrape = async (broker, path) => {
@@ -105,32 +46,6 @@ async function scrapes(broker) {
   return rows;
 }
 
-async function perf(broker) {
-  const { stdout } = await run(
-    process.execPath,
-    [
-      'packages/perf/bin/warren-perf.js',
-      '--port',
-      String(broker.amqp),
-      '-x',
-      '1',
-      '-y',
-      '1',
-      '-s',
-      '1k',
-      '-z',
-      String(SECONDS),
-      '--warmup',
-      '2',
-      '--json',
-    ],
-    { maxBuffer: 16 * 1024 * 1024 },
-  );
-  const result = JSON.parse(stdout.trim().split('\n').pop());
-  if (!result.ok) throw new Error(result.error);
-  return result.cons_rate;
-}
-
 /** msgs/s while `paths` are scraped every second (none: alone). */
 async function underScrape(broker, paths) {
   const timer =
@@ -142,7 +57,7 @@ async function underScrape(broker, paths) {
           );
         }, 1000);
   try {
-    return await perf(broker);
+    return await perf(broker, SECONDS);
   } finally {
     clearInterval(timer);
   }
@@ -163,7 +78,7 @@ async function dataPath(broker) {
   return Object.fromEntries(Object.entries(loads).map(([name, rates]) => [name, median(rates)]));
 }
 
-const broker = await startBroker();
+const broker = await startBroker('warren-scrape-bench-');
 try {
   const rows = await scrapes(broker);
   console.log(`\n${QUEUES} queues, median of ${REPEAT}:\n`);
