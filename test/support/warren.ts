@@ -26,7 +26,7 @@ export interface TestBroker {
  * Starts Warren in this process on free ports (port 0) with a fresh data directory.
  *
  * Set WARREN_TEST_EXTERNAL=host:amqpPort:stompPort:wsPort to run the same black-box tests against another
- * broker instead — for example the reference RabbitMQ of ../shared/bench/ref-rabbitmq.sh
+ * broker instead — for example a reference RabbitMQ started on private ports
  * (WARREN_TEST_EXTERNAL=127.0.0.1:5682:61623:15684), which shows that a test asserts RabbitMQ's behaviour and
  * not merely Warren's. Tests never need it: without the variable they run against Warren.
  */

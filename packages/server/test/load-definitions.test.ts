@@ -61,19 +61,7 @@ test('a bad definitions file stops the start with one line naming the file and t
 test('a definitions file that is not JSON, or not there, is named as well', async () => {
   const notJson = join(sandbox.dir, 'broken.json');
   writeFileSync(notJson, '{"users": [');
-  const args = [
-    'start',
-    '--amqp-port',
-    '0',
-    '--stomp-port',
-    '0',
-    '--ws-port',
-    '0',
-    '--http-port',
-    '0',
-    '--prometheus-port',
-    '0',
-  ];
+  const args = ['start', ...ALL_PORTS_FREE];
   const first = sandbox.spawn([...args, '--data-dir', join(sandbox.dir, 'd1')], {
     WARREN_LOAD_DEFINITIONS: notJson,
   });
