@@ -98,8 +98,8 @@ export class Broker {
     channelsClosed: 0,
   };
   readonly deadLettered: DeadLetterCounters = {
-    atMostOnce: { expired: 0, maxlen: 0, rejected: 0 },
-    disabled: { expired: 0, maxlen: 0, rejected: 0 },
+    atMostOnce: { expired: 0, maxlen: 0, rejected: 0, delivery_limit: 0 },
+    disabled: { expired: 0, maxlen: 0, rejected: 0, delivery_limit: 0 },
   };
   readonly logger: Logger;
   readonly now: () => number;

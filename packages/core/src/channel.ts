@@ -8,6 +8,7 @@ import { fieldInteger, type FieldTable } from './field-table';
 import type { Message } from './message';
 import type { Queue, QueueOptions } from './queue';
 import type { QueueEntry } from './queue-entry';
+import { QUEUE_TYPE_MODULE, queueTypeOf } from './queue-arguments';
 import { Transaction } from './transaction';
 import type { PermissionKind, TopicPermissions } from './users';
 import type { PublishResult, Vhost } from './vhost';
@@ -140,6 +141,16 @@ export class Channel {
 
   /** queue.declare; an empty name asks for a server-named queue (amq.gen-...). */
   queueDeclare(name: string, options: QueueOptions, passive = false): DeclaredQueue {
+    if (name === '' && !passive) {
+      const type = queueTypeOf(options.arguments);
+      // A quorum queue or a stream is a shared, named log; RabbitMQ names no such queue for a client.
+      if (type === 'quorum' || type === 'stream') {
+        throw new WarrenError(
+          'PRECONDITION_FAILED',
+          `Cannot declare a server-named queue for type ${QUEUE_TYPE_MODULE[type]}`,
+        );
+      }
+    }
     const queueName = name === '' ? serverName('amq.gen-') : name;
     if (!passive) this.check('configure', 'queue', queueName);
     if (options.exclusive && !passive && !this.vhost.queues.has(queueName)) this.checkQueueRoom();

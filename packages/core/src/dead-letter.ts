@@ -2,7 +2,7 @@ import { isFieldTable, type FieldTable, type FieldValue } from './field-table';
 import type { Message } from './message';
 import type { MessageProperties } from './properties';
 
-export type DeathReason = 'rejected' | 'expired' | 'maxlen';
+export type DeathReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
 
 /**
  * The message a queue republishes to its dead-letter exchange, with RabbitMQ's `x-death` history: one table

@@ -399,7 +399,7 @@ function readQueue(o: Record<string, unknown>, item: string, vhost: string): Pla
     autoDelete: bool(o, 'auto_delete', item, false),
     arguments: table(o, item),
   };
-  attempt(item, () => parseQueueArguments(options.arguments, name, vhost));
+  attempt(item, () => parseQueueArguments(options.arguments, name, vhost, options));
   return { vhost, name, options };
 }
 

@@ -72,6 +72,8 @@ export interface DeathCounts {
   expired: number;
   maxlen: number;
   rejected: number;
+  /** Returned past a quorum queue's x-delivery-limit. */
+  delivery_limit: number;
 }
 
 /**

@@ -66,7 +66,7 @@ export class Persistence {
 
   /** Only the first delivery is recorded; later ones change nothing a restart needs to know. */
   delivered(entry: QueueEntry): void {
-    if (entry.deliveryCount !== 1 || !entry.msg.persistent || !entry.queue.persists) return;
+    if (entry.deliveryCount !== 1 || !entry.queue.stores(entry.msg)) return;
     this.push({
       op: 'delivered',
       queue: queueKey(entry.queue.vhost.name, entry.queue.name),

@@ -102,6 +102,25 @@ export class Queue {
     return this.options.durable;
   }
 
+  /**
+   * Whether `msg` goes to the store while this queue holds it: a persistent message in a durable queue, and
+   * every message in a quorum queue (whose log keeps all, whatever their delivery mode, as RabbitMQ's does).
+   */
+  stores(msg: Message): boolean {
+    return this.options.durable && (msg.persistent || this.settings.type !== 'classic');
+  }
+
+  /**
+   * Headers this queue adds to one delivery, or undefined: a quorum queue's x-delivery-count (the times the
+   * message was handed out before), as RabbitMQ's quorum queues set it.
+   */
+  deliveryHeaders(entry: QueueEntry): FieldTable | undefined {
+    if (this.settings.type === 'quorum' && entry.deliveryCount > 1) {
+      return { 'x-delivery-count': entry.deliveryCount - 1 };
+    }
+    return undefined;
+  }
+
   get where(): string {
     return describe('queue', this.name, this.vhost.name);
   }
@@ -254,12 +273,17 @@ export class Queue {
     this.release(entry);
   }
 
-  /** Puts an unacked entry back at its original position, marked redelivered. */
+  /**
+   * Puts an unacked entry back at its original position, marked redelivered; past a quorum queue's
+   * x-delivery-limit it is dead-lettered instead (reason delivery_limit), so a poison message cannot cycle.
+   */
   requeue(entry: QueueEntry): void {
     this.unackedCount--;
     entry.tag = 0;
     entry.consumer = undefined;
     if (this.deleted) return this.release(entry);
+    const limit = this.settings.deliveryLimit;
+    if (limit !== undefined && entry.deliveryCount > limit) return this.deadLetter(entry, 'delivery_limit');
     this.ready.requeue(entry);
     this.enforceMaxLength();
   }
@@ -342,7 +366,7 @@ export class Queue {
    * or any while older ones wait on disk (later arrivals queue behind them there).
    */
   private overBudget(msg: Message): boolean {
-    if (!msg.persistent || !this.persists) return false;
+    if (!this.stores(msg)) return false;
     const budget = this.residentBudget;
     return budget > 0 && (this.ready.pagedCount > 0 || this.ready.residentBytes + msg.size > budget);
   }
@@ -613,13 +637,13 @@ export class Queue {
 
   private hold(entry: QueueEntry): void {
     if (entry.msg.refs++ === 0) this.vhost.broker.memory.add(entry.msg);
-    if (this.persists && entry.msg.persistent) this.vhost.broker.persistence.enqueue(entry);
+    if (this.stores(entry.msg)) this.vhost.broker.persistence.enqueue(entry);
   }
 
   /** The entry leaves this queue for good: store record settled, memory released with the last reference. */
   private release(entry: QueueEntry): void {
     const msg = entry.msg;
-    if (this.persists && msg.persistent && !this.deleted) this.vhost.broker.persistence.settle(entry);
+    if (this.stores(msg) && !this.deleted) this.vhost.broker.persistence.settle(entry);
     if (--msg.refs === 0) this.vhost.broker.memory.remove(msg);
   }
 

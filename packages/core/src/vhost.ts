@@ -163,7 +163,7 @@ export class Vhost {
     if (name.startsWith('amq.') && !name.startsWith('amq.gen-') && !internal) {
       throw new WarrenError('ACCESS_REFUSED', `queue name '${name}' contains reserved prefix 'amq.*'`);
     }
-    const settings = parseQueueArguments(options.arguments, name, this.name);
+    const settings = parseQueueArguments(options.arguments, name, this.name, options);
     const q = new Queue(this, name, options, settings, options.exclusive ? owner : undefined);
     this.queues.set(name, q);
     if (q.durable && !options.exclusive) {

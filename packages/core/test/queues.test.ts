@@ -71,7 +71,11 @@ describe('queues', () => {
       { 'x-dead-letter-exchange': 'dlx', 'x-dead-letter-routing-key': 'k'.repeat(256) },
       /routing_key_too_long/,
     ],
-    [{ 'x-queue-type': 'quorum' }, /invalid arg 'x-queue-type'/],
+    [{ 'x-queue-type': 'lazy' }, /invalid arg 'x-queue-type'.*unsupported queue type 'lazy'/],
+    [
+      { 'x-queue-type': 'quorum', 'x-max-priority': 5 },
+      /'x-max-priority'.*of queue type rabbit_quorum_queue/,
+    ],
   ])('invalid queue arguments are refused: %j', (args, message) => {
     expect(() => c.declareQueue('bad', args)).toThrow(
       expect.objectContaining({ code: 'PRECONDITION_FAILED', message: expect.stringMatching(message) }),

@@ -95,7 +95,7 @@ export function queueShape(q: Queue, ctx: ShapeContext): Item {
     arguments: tableToJson(q.options.arguments),
     node: ctx.node,
     state: 'running',
-    type: 'classic',
+    type: q.settings.type,
     consumers: q.consumerCount,
     ...messageTotals(q, counters, ctx),
     message_bytes: q.ready.bytes,

@@ -55,6 +55,7 @@ const PROTOCOL_LABELS: Readonly<Record<string, string>> = {
 };
 
 const CLASSIC = 'rabbit_classic_queue';
+const QUORUM = 'rabbit_quorum_queue';
 
 /**
  * Renders the Prometheus text format for a view. Everything is read from the broker now: the data path only
@@ -242,6 +243,16 @@ export class Exporter {
         [{ queue_type: CLASSIC, dead_letter_strategy: 'disabled' }, disabled[reason]],
       ]);
     }
+    // Only quorum queues have a delivery limit.
+    counter(
+      registry,
+      'rabbitmq_global_messages_dead_lettered_delivery_limit_total',
+      'Total number of messages dead-lettered due to delivery-limit exceeded',
+      [
+        [{ queue_type: QUORUM, dead_letter_strategy: 'at_most_once' }, atMostOnce.delivery_limit],
+        [{ queue_type: QUORUM, dead_letter_strategy: 'disabled' }, disabled.delivery_limit],
+      ],
+    );
   }
 
   /** Memory, disk, file descriptors, uptime and the alarms, as rabbitmq_prometheus names them. */

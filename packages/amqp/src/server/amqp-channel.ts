@@ -8,6 +8,7 @@ import {
   type ConsumerSink,
   type Delivery,
   type GetResult,
+  type MessageProperties,
   type PropertiesDecoder,
 } from '@warren/core';
 import {
@@ -427,7 +428,7 @@ export class AmqpChannel implements ConsumerSink {
         routingKey: msg.routingKey,
         messageCount: r.messageCount,
       },
-      msg.rawProperties(AMQP_PROPERTIES.format) ?? msg.properties,
+      deliveryProperties(d),
       msg.body,
       this.conn.outbound,
     );
@@ -471,7 +472,7 @@ export class AmqpChannel implements ConsumerSink {
         d.redelivered,
         msg.exchange,
         msg.routingKey,
-        msg.rawProperties(AMQP_PROPERTIES.format) ?? msg.properties,
+        deliveryProperties(d),
         msg.body,
         this.conn.outbound,
       );
@@ -505,4 +506,16 @@ export class AmqpChannel implements ConsumerSink {
     }
     this.conn.scheduleFlush();
   }
+}
+
+/**
+ * The properties one delivery carries: the message's own raw bytes, forwarded untouched, unless its queue adds
+ * headers to this delivery (a quorum queue's x-delivery-count, a stream's x-stream-offset).
+ */
+function deliveryProperties(d: Delivery): Buffer | MessageProperties {
+  const msg = d.msg;
+  const extra = d.queue.deliveryHeaders(d);
+  if (extra === undefined) return msg.rawProperties(AMQP_PROPERTIES.format) ?? msg.properties;
+  const props = msg.properties;
+  return { ...props, headers: { ...(props.headers ?? {}), ...extra } };
 }

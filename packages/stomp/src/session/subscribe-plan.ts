@@ -22,10 +22,13 @@ const INTEGER_ARGS: ReadonlySet<string> = new Set([
   'x-max-length-bytes',
   'x-max-priority',
   'x-delivery-limit',
+  'x-stream-max-segment-size-bytes',
+  'x-quorum-initial-group-size',
+  'x-initial-cluster-size',
 ]);
 const BOOLEAN_ARGS: ReadonlySet<string> = new Set(['x-single-active-consumer']);
-/** x-* headers that are not queue arguments. */
-const NOT_ARGS: ReadonlySet<string> = new Set(['x-queue-name']);
+/** x-* headers that are not queue arguments (x-stream-offset is the consumer's). */
+const NOT_ARGS: ReadonlySet<string> = new Set(['x-queue-name', 'x-stream-offset']);
 
 /** x-* SUBSCRIBE headers as queue arguments: integers and booleans typed, so the core can check them. */
 export function queueArguments(headers: StompHeaders): FieldTable {

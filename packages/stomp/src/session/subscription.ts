@@ -120,8 +120,15 @@ export class Subscription implements ConsumerSink {
     const tag = delivery.tag;
     let head = `MESSAGE\n${this.subscriptionLine}${shared.destinationLine}${this.messageIdPrefix}${tag}\nredelivered:${delivery.redelivered ? 'true' : 'false'}\n`;
     if (this.ackPrefix !== '') head += `${this.ackPrefix}${tag}\n`;
-    // The delivery count (times this queue handed the message out before), visible as quorum queues show it.
+    // The delivery count (times this queue handed the message out before), visible as quorum queues show it,
+    // and what the queue adds to this delivery (a stream's x-stream-offset).
     if (delivery.deliveryCount > 1) head += `x-delivery-count:${delivery.deliveryCount - 1}\n`;
+    const extra = delivery.queue.deliveryHeaders(delivery);
+    if (extra !== undefined) {
+      for (const name in extra) {
+        if (name !== 'x-delivery-count') head += `${name}:${String(extra[name])}\n`;
+      }
+    }
     this.out.writeMessage(head, shared.block, msg.body);
     if (this.autoAck && !consumer.noAck) this.channel.settle([delivery], 'ack');
   }
