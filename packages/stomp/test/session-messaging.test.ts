@@ -1,4 +1,5 @@
 import { Message, type Broker } from '@warren/core';
+import { CoreClient } from '@warren/testkit';
 import { header, HeldStore, SessionClient, startBroker } from './session-helpers';
 
 let broker: Broker;
@@ -154,6 +155,35 @@ describe('SEND and SUBSCRIBE', () => {
     expect(c.messages()).toEqual(['m0', 'm1']);
     c.frame('ACK', { id: header(c.of('MESSAGE')[1], 'ack') ?? '' });
     expect(c.messages()).toEqual(['m0', 'm1', 'm2', 'm3']);
+  });
+
+  it('declares a queue on first SEND with the x-* headers as its arguments, so an AMQP declare with them is equivalent', () => {
+    const c = connected();
+    const args = {
+      'x-message-ttl': '60000',
+      'x-expires': '70000',
+      'x-max-length': '10',
+      'x-max-length-bytes': '20000',
+      'x-dead-letter-exchange': 'dead-letter-exchange',
+      'x-dead-letter-routing-key': 'dead-letter-routing-key',
+      'x-max-priority': '6',
+    };
+    c.frame('SEND', { destination: '/queue/send-args', ...args }, 'test1');
+    expect(c.of('ERROR')).toEqual([]);
+    const q = broker.vhosts.get('/')?.queues.get('send-args');
+    expect(q?.settings).toMatchObject({ messageTtl: 60000, maxLength: 10, maxPriority: 6 });
+    const numeric = Object.fromEntries(
+      Object.entries(args).map(([k, v]) => [k, /^[0-9]+$/.test(v) ? Number(v) : v]),
+    );
+    expect(() =>
+      new CoreClient(broker).channel.queueDeclare('send-args', {
+        durable: true,
+        exclusive: false,
+        autoDelete: false,
+        arguments: numeric,
+      }),
+    ).not.toThrow();
+    expect(q?.messageCount).toBe(1);
   });
 
   it('refuses a duplicate subscription id and closes the connection, as RabbitMQ does', () => {

@@ -6,12 +6,12 @@ import {
   type Limits,
   type QueueEntry,
 } from '@warren/core';
-import type { StompFrame } from '../codec/frame';
+import type { StompFrame, StompHeaders } from '../codec/frame';
 import { parseDestination, replyToProperty, type Destination } from '../mapping/destination';
 import { booleanHeader, fitsShortstr, propertiesFromSend } from '../mapping/headers';
 import { Selector, SelectorError } from '../selector';
 import { StompFailure } from './stomp-failure';
-import { planSubscription } from './subscribe-plan';
+import { planSubscription, queueArguments } from './subscribe-plan';
 import { Subscription, type AckMode, type MessageWriter } from './subscription';
 import type { SettleKind, StompTransactions } from './transactions';
 
@@ -56,7 +56,7 @@ export class MessagingCommands {
     }
     const dest = parseDestination(required(frame, 'destination', 'Missing destination'));
     checkDeliverable(dest);
-    const [exchange, routingKey] = this.target(dest);
+    const [exchange, routingKey] = this.target(dest, h);
     const properties = propertiesFromSend(h, this.resolveReplyTo);
     this.channel.checkUserId(properties.userId);
     const msg = Message.fromProperties(exchange, routingKey, properties, frame.body);
@@ -249,8 +249,12 @@ export class MessagingCommands {
     sub.consumer = consumer;
   }
 
-  /** Where a SEND goes: [exchange, routing key]. /queue/x is declared (durable) on first SEND. */
-  private target(dest: Destination): [string, string] {
+  /**
+   * Where a SEND goes: [exchange, routing key]. /queue/x is declared (durable) on first SEND, with the SEND's
+   * x-* headers as its arguments as a SUBSCRIBE's would be, so a later AMQP declare with the same arguments
+   * is equivalent (RabbitMQ does the same).
+   */
+  private target(dest: Destination, headers: StompHeaders): [string, string] {
     switch (dest.kind) {
       case 'queue':
         if (!this.channel.vhost.queues.has(dest.name)) {
@@ -258,7 +262,7 @@ export class MessagingCommands {
             durable: true,
             exclusive: false,
             autoDelete: false,
-            arguments: {},
+            arguments: queueArguments(headers),
           });
         }
         return ['', dest.name];
