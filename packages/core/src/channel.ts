@@ -9,7 +9,7 @@ import type { Message } from './message';
 import type { Queue, QueueOptions } from './queue';
 import type { QueueEntry } from './queue-entry';
 import { QUEUE_TYPE_MODULE, queueTypeOf } from './queue-arguments';
-import { Transaction } from './transaction';
+import { Transaction, TransactionBudget, type SettleKind, type TransactionTarget } from './transaction';
 import type { PermissionKind, TopicPermissions } from './users';
 import type { PublishResult, Vhost } from './vhost';
 
@@ -46,7 +46,7 @@ export interface GetResult {
  * permissions, numbers deliveries, holds the unacked ones, enforces prefetch, and runs confirms and
  * transactions; the vhost does the routing and the queues the dispatching.
  */
-export class Channel {
+export class Channel implements TransactionTarget {
   readonly unacked = new Map<number, QueueEntry>();
   readonly consumers = new Map<string, Consumer>();
   readonly stats: ChannelStats = { published: 0, delivered: 0, acked: 0, redelivered: 0 };
@@ -388,7 +388,7 @@ export class Channel {
   }
 
   /** Applies settlements now (outside a transaction, or at commit). */
-  settle(entries: QueueEntry[], kind: 'ack' | 'requeue' | 'reject'): void {
+  settle(entries: QueueEntry[], kind: SettleKind): void {
     const touched = new Set<Queue>();
     for (const e of entries) {
       if (this.unacked.get(e.tag) !== e) continue;
@@ -413,6 +413,46 @@ export class Channel {
    * confirmed once every queue has it (and the store, for a persistent message in a durable queue).
    */
   publish(exchange: string, msg: Message, mandatory = false): void {
+    this.checkPublish(exchange, msg);
+    this.countPublish(msg);
+    if (this.tx !== undefined) {
+      this.vhost.getExchange(exchange); // an unknown exchange fails now, not at commit
+      this.tx.publish(exchange, msg, mandatory);
+      return;
+    }
+    const seq = this.confirms === undefined ? 0 : this.confirms.next();
+    try {
+      this.route(exchange, msg, mandatory, seq);
+    } catch (e) {
+      if (seq !== 0) this.confirms?.complete(seq, false);
+      throw e;
+    }
+  }
+
+  /**
+   * A publish into `tx`, one of a protocol's own transactions (STOMP has any number per session): checked and
+   * counted now, as any publish, routed at commit. `mark` comes back from the commit (a receipt to send).
+   */
+  publishIn<Mark>(tx: Transaction<Mark>, exchange: string, msg: Message, mark?: Mark): void {
+    this.checkPublish(exchange, msg);
+    this.countPublish(msg);
+    this.vhost.getExchange(exchange); // an unknown exchange fails now, not at commit
+    tx.publish(exchange, msg, false, mark);
+  }
+
+  /** TransactionTarget: a buffered publish, at commit. */
+  publishNow(exchange: string, msg: Message, mandatory: boolean): void {
+    // An exchange deleted since the publish makes the message unroutable, as if published now.
+    if (this.vhost.exchanges.has(exchange)) this.route(exchange, msg, mandatory, 0);
+  }
+
+  /** TransactionTarget: buffered settlements, at commit. */
+  settleNow(entries: QueueEntry[], how: SettleKind): void {
+    this.settle(entries, how);
+  }
+
+  /** Write permission on the exchange and topic permission on the routing key. */
+  private checkPublish(exchange: string, msg: Message): void {
     // A publisher sends to the same exchange over and over: the last allowed one is remembered until the
     // permissions change.
     const users = this.vhost.broker.users;
@@ -427,19 +467,6 @@ export class Channel {
     }
     if (this.topicPermissions !== undefined)
       this.checkTopic(this.topicPermissions, 'write', exchange, msg.routingKey);
-    this.countPublish(msg);
-    if (this.tx !== undefined) {
-      this.vhost.getExchange(exchange); // an unknown exchange fails now, not at commit
-      this.tx.publish(exchange, msg, mandatory);
-      return;
-    }
-    const seq = this.confirms === undefined ? 0 : this.confirms.next();
-    try {
-      this.route(exchange, msg, mandatory, seq);
-    } catch (e) {
-      if (seq !== 0) this.confirms?.complete(seq, false);
-      throw e;
-    }
   }
 
   /**
@@ -484,11 +511,11 @@ export class Channel {
     if (this.confirms !== undefined) {
       throw new WarrenError('PRECONDITION_FAILED', 'cannot switch from confirm to tx mode');
     }
-    this.tx ??= new Transaction(this, this.vhost.broker.limits.maxTransactionOps);
+    this.tx ??= new Transaction(new TransactionBudget(this.vhost.broker.limits.maxTransactionOps));
   }
 
   txCommit(): void {
-    this.requireTx().commit();
+    this.requireTx().commit(this);
   }
 
   txRollback(): void {

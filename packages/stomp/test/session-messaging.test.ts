@@ -332,6 +332,52 @@ describe('transactions', () => {
     expect(vhost?.queues.get('tx-out')?.messageCount).toBe(1);
   });
 
+  it("sends a transactional SEND's receipt after COMMIT, before COMMIT's own, and never after ABORT", () => {
+    const c = connected();
+    c.frame('BEGIN', { transaction: 't1' });
+    for (let i = 0; i < 3; i++)
+      c.frame('SEND', { destination: '/queue/tx-r', transaction: 't1', receipt: `s${i}` }, `m${i}`);
+    expect(c.of('RECEIPT')).toEqual([]);
+    c.frame('COMMIT', { transaction: 't1', receipt: 'commit' });
+    expect(c.of('RECEIPT').map((f) => header(f, 'receipt-id'))).toEqual(['s0', 's1', 's2', 'commit']);
+    c.frame('BEGIN', { transaction: 't2' });
+    c.frame('SEND', { destination: '/queue/tx-r', transaction: 't2', receipt: 'aborted' }, 'x');
+    c.frame('ABORT', { transaction: 't2', receipt: 'abort' });
+    expect(c.of('RECEIPT').map((f) => header(f, 'receipt-id'))).toEqual([
+      's0',
+      's1',
+      's2',
+      'commit',
+      'abort',
+    ]);
+    expect(broker.vhosts.get('/')?.queues.get('tx-r')?.messageCount).toBe(3);
+  });
+
+  it('holds the receipts of a committed persistent SEND until the store has it', async () => {
+    const store = new HeldStore();
+    await broker.close();
+    broker = await startBroker({ store });
+    const c = connected();
+    c.frame('BEGIN', { transaction: 't' });
+    c.frame('SEND', { destination: '/queue/tx-p', transaction: 't', persistent: 'true', receipt: 's' }, 'x');
+    c.frame('COMMIT', { transaction: 't', receipt: 'c' });
+    await flush();
+    expect(c.of('RECEIPT')).toHaveLength(0);
+    store.release();
+    await c.waitFor(() => c.of('RECEIPT').length === 2, 'both receipts');
+    expect(c.of('RECEIPT').map((f) => header(f, 'receipt-id'))).toEqual(['s', 'c']);
+  });
+
+  it('checks write permission at a transactional SEND, not at COMMIT', () => {
+    broker.users.add('reader', 'pw');
+    broker.users.setPermissions('reader', '/', { configure: '.*', write: '^$', read: '.*' });
+    const c = new SessionClient(broker);
+    c.connect({ 'accept-version': '1.2', login: 'reader', passcode: 'pw' });
+    c.frame('BEGIN', { transaction: 't' });
+    c.frame('SEND', { destination: '/topic/x', transaction: 't' }, 'x');
+    expect(header(c.lastError(), 'message')).toMatch(/access_refused|Access refused/i);
+  });
+
   it('drops open transactions at disconnect', () => {
     const c = connected();
     c.frame('BEGIN', { transaction: 't' });
@@ -355,6 +401,15 @@ describe('transactions', () => {
 });
 
 describe('receipts', () => {
+  it("writes a SUBSCRIBE's RECEIPT before the backlog it finds, as RabbitMQ orders them", () => {
+    const c = connected();
+    c.frame('SEND', { destination: '/queue/backlog' }, 'waiting');
+    c.frame('SUBSCRIBE', { destination: '/queue/backlog', id: 's', receipt: 'sub' });
+    expect(c.frames.map((f) => f.command)).toEqual(['CONNECTED', 'RECEIPT', 'MESSAGE']);
+    c.frame('SEND', { destination: '/queue/backlog' }, 'later');
+    expect(c.messages()).toEqual(['waiting', 'later']);
+  });
+
   it('holds the receipt of a persistent SEND until the store has the message, and keeps receipts in order', async () => {
     const store = new HeldStore();
     await broker.close();

@@ -5,6 +5,7 @@ import {
   type Consumer,
   type Limits,
   type QueueEntry,
+  type SettleKind,
 } from '@warren/core';
 import type { StompFrame, StompHeaders } from '../codec/frame';
 import { parseDestination, replyToProperty, type Destination } from '../mapping/destination';
@@ -13,15 +14,14 @@ import { Selector, SelectorError } from '../selector';
 import { StompFailure } from './stomp-failure';
 import { planSubscription, queueArguments } from './subscribe-plan';
 import { Subscription, type AckMode, type MessageWriter } from './subscription';
-import type { SettleKind, StompTransactions } from './transactions';
+import { StompTransactions } from './transactions';
 
 /** Headers only the broker sets (RabbitMQ's HEADERS_NOT_ON_SEND). */
 const HEADERS_NOT_ON_SEND = ['message-id'] as const;
 /** What the commands need from their session. */
 export interface CommandHost extends MessageWriter {
   readonly id: string;
-  readonly transactions: StompTransactions;
-  readonly limits: Pick<Limits, 'stompMaxSubscriptions' | 'selectorMaxLength'>;
+  readonly limits: Pick<Limits, 'stompMaxSubscriptions' | 'selectorMaxLength' | 'maxTransactionOps'>;
 }
 
 const ACK_MODES: ReadonlySet<string> = new Set(['auto', 'client', 'client-individual']);
@@ -42,13 +42,21 @@ export class MessagingCommands {
       : replyToProperty(replyTo);
   private readonly tempQueueFn = (name: string): string => this.tempQueue(name);
 
+  /** The session's transactions, on the core's Transaction, bounded together by maxTransactionOps. */
+  readonly transactions: StompTransactions;
+
   constructor(
     private readonly host: CommandHost,
     private readonly channel: Channel,
-  ) {}
+  ) {
+    this.transactions = new StompTransactions(host.limits.maxTransactionOps, channel);
+  }
 
-  /** SEND. Returns whether the store is writing the message (its receipt then waits for the disk). */
-  send(frame: StompFrame): boolean {
+  /**
+   * SEND. Says whether the store is writing the message (its receipt then waits for the disk), or whether it
+   * waits in a transaction (which owns its receipt).
+   */
+  send(frame: StompFrame): 'routed' | 'stored' | 'in-transaction' {
     const h = frame.headers;
     // The broker names each message; a client's message-id would be a lie about where it came from.
     for (const name of HEADERS_NOT_ON_SEND) {
@@ -62,13 +70,11 @@ export class MessagingCommands {
     const msg = Message.fromProperties(exchange, routingKey, properties, frame.body);
     const tx = h.get('transaction');
     if (tx !== undefined) {
-      // An unknown exchange fails now rather than at COMMIT.
-      this.channel.vhost.getExchange(exchange);
-      this.host.transactions.send(tx, exchange, msg);
-      return false;
+      this.transactions.send(tx, exchange, msg, h.get('receipt'));
+      return 'in-transaction';
     }
     this.channel.publish(exchange, msg);
-    return msg.stored;
+    return msg.stored ? 'stored' : 'routed';
   }
 
   subscribe(frame: StompFrame): void {
@@ -178,21 +184,12 @@ export class MessagingCommands {
     // RabbitMQ's default_nack_requeue: only an explicit false does not requeue.
     const how: SettleKind = !nack ? 'ack' : booleanHeader(h, 'requeue') === false ? 'reject' : 'requeue';
     const tx = h.get('transaction');
-    if (tx !== undefined) this.host.transactions.settle(tx, entries, how);
+    if (tx !== undefined) this.transactions.settle(tx, entries, how);
     else this.channel.settle(entries, how);
   }
 
   transactionId(frame: StompFrame): string {
     return required(frame, 'transaction', 'Missing transaction');
-  }
-
-  publishNow(exchange: string, msg: Message): void {
-    // An exchange deleted since the SEND makes the message unroutable, as if published now.
-    if (this.channel.vhost.exchanges.has(exchange)) this.channel.publish(exchange, msg);
-  }
-
-  settleNow(entries: QueueEntry[], how: SettleKind): void {
-    this.channel.settle(entries, how);
   }
 
   /** The broker cancelled a subscription (its queue was deleted). */

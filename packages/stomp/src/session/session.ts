@@ -11,8 +11,6 @@ import {
   type Connection,
   type Limits,
   type Logger,
-  type Message,
-  type QueueEntry,
   type User,
 } from '@warren/core';
 import { FRAME_END, HEARTBEAT, type StompFrame, type StompVersion } from '../codec/frame';
@@ -25,7 +23,6 @@ import { Receipts, type ReceiptSink } from './receipts';
 import { MessagingCommands } from './messaging-commands';
 import { StompFailure, toFailure } from './stomp-failure';
 import type { MessageWriter, Subscription } from './subscription';
-import { StompTransactions, type SettleKind, type TxTarget } from './transactions';
 import type { Transport } from './transport';
 
 export interface StompSessionOptions {
@@ -74,7 +71,7 @@ const SUPPORTED = '1.0,1.1,1.2';
  * Transport. Frame handlers run synchronously from the parser callback, so one chunk's frames are handled in
  * order and a fan-out to this session's subscriptions writes straight to the transport.
  */
-export class StompSession implements StompParserHandler, MessageWriter, HeartbeatHost, ReceiptSink, TxTarget {
+export class StompSession implements StompParserHandler, MessageWriter, HeartbeatHost, ReceiptSink {
   readonly id = `session-${randomBytes(16).toString('base64url')}`;
   version: StompVersion = '1.0';
   readonly broker: Broker;
@@ -86,7 +83,8 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
   private readonly heartbeats: Heartbeats;
   private receipts: Receipts | undefined = undefined;
   private commands: MessagingCommands | undefined = undefined;
-  readonly transactions: StompTransactions;
+  /** MESSAGEs held until a SUBSCRIBE's RECEIPT is written (see subscribe). */
+  private held: { receipt: string; frames: [string, Buffer, Buffer][] } | undefined = undefined;
   /** DISCONNECT's receipt: the transport ends once it is written. */
   private closingReceipt: string | undefined = undefined;
   /** The client ended the session with DISCONNECT (not a dropped socket, an error or a shutdown). */
@@ -114,7 +112,6 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     const connectCommands = options.implicitConnect === true ? undefined : CONNECT_COMMANDS;
     this.parser = new StompParser(this, { limits: this.limits, connectCommands });
     this.heartbeats = new Heartbeats(this);
-    this.transactions = new StompTransactions(this.limits.maxTransactionOps);
     const timeout = this.limits.handshakeTimeoutMs;
     if (timeout > 0) {
       this.handshakeTimer = setTimeout(() => this.guard(() => this.handshakeTimedOut(timeout)), timeout);
@@ -237,11 +234,15 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     const commands = this.commands as MessagingCommands;
     let durable = false;
     switch (command) {
-      case 'SEND':
-        durable = commands.send(frame);
+      case 'SEND': {
+        const sent = commands.send(frame);
+        // Inside a transaction its receipt is the transaction's, sent after COMMIT.
+        if (sent === 'in-transaction') return this.blockIfAlarm(command);
+        durable = sent === 'stored';
         break;
+      }
       case 'SUBSCRIBE':
-        commands.subscribe(frame);
+        this.subscribe(commands, frame);
         break;
       case 'UNSUBSCRIBE':
         commands.unsubscribe(frame);
@@ -253,13 +254,16 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
         commands.settle(frame, true);
         break;
       case 'BEGIN':
-        this.transactions.begin(commands.transactionId(frame));
+        commands.transactions.begin(commands.transactionId(frame));
         break;
-      case 'COMMIT':
-        durable = this.transactions.commit(commands.transactionId(frame), this).some((m) => m.stored);
+      case 'COMMIT': {
+        const done = commands.transactions.commit(commands.transactionId(frame));
+        durable = done.durable;
+        for (const r of done.receipts) (this.receipts as Receipts).receipt(r, durable);
         break;
+      }
       case 'ABORT':
-        this.transactions.abort(commands.transactionId(frame));
+        commands.transactions.abort(commands.transactionId(frame));
         break;
       case 'DISCONNECT':
         return this.disconnect(frame);
@@ -272,6 +276,34 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     // STOMP 1.2 "Header receipt": any client frame but CONNECT may ask for one.
     const receipt = frame.headers.get('receipt');
     if (receipt !== undefined) (this.receipts as Receipts).receipt(receipt, durable);
+    this.blockIfAlarm(command);
+  }
+
+  /**
+   * A SUBSCRIBE with a receipt: MESSAGEs it makes the queue send at once (a durable subscription's backlog)
+   * wait until its RECEIPT is written, so the client learns the subscription exists before it hears from it,
+   * as RabbitMQ orders them.
+   */
+  private subscribe(commands: MessagingCommands, frame: StompFrame): void {
+    const receipt = frame.headers.get('receipt');
+    if (receipt === undefined) return commands.subscribe(frame);
+    this.held ??= { receipt, frames: [] };
+    try {
+      commands.subscribe(frame);
+    } catch (error) {
+      this.releaseHeld();
+      throw error;
+    }
+  }
+
+  private releaseHeld(): void {
+    const held = this.held;
+    this.held = undefined;
+    if (held !== undefined)
+      for (const [head, block, body] of held.frames) this.writeMessage(head, block, body);
+  }
+
+  private blockIfAlarm(command: string): void {
     if ((command === 'SEND' || command === 'COMMIT') && this.broker.alarms.blocked) this.block();
   }
 
@@ -445,6 +477,10 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
   }
 
   writeMessage(head: string, block: Buffer, body: Buffer): void {
+    if (this.held !== undefined) {
+      this.held.frames.push([head, block, body]);
+      return;
+    }
     const t = this.transport;
     t.cork();
     let ok = t.write(Buffer.from(head, 'utf8'));
@@ -475,6 +511,7 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     // Called from a store batch's callback, beside other clients' receipts and confirms.
     this.guard(() => {
       this.writeFrame(serializeFrame('RECEIPT', [['receipt-id', receiptId]], Buffer.alloc(0), this.version));
+      if (receiptId === this.held?.receipt) this.releaseHeld();
       if (receiptId === this.closingReceipt) this.transport.end();
     });
   }
@@ -498,16 +535,6 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
       ),
       undefined,
     );
-  }
-
-  // ---- transactions (TxTarget) ----------------------------------------------------------------------
-
-  publishNow(exchange: string, msg: Message): void {
-    this.commands?.publishNow(exchange, msg);
-  }
-
-  settleNow(entries: QueueEntry[], how: SettleKind): void {
-    this.commands?.settleNow(entries, how);
   }
 
   // ---- failure and teardown -------------------------------------------------------------------------
@@ -534,13 +561,14 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
   private teardown(): void {
     if (this.state === CLOSED) return;
     this.state = CLOSED;
+    this.held = undefined;
     if (this.handshakeTimer !== undefined) clearTimeout(this.handshakeTimer);
     this.heartbeats.stop();
     this.unsubscribeAlarm?.();
     this.parser.destroy();
     // STOMP 1.2 "BEGIN": open transactions are aborted when the connection goes; unacked deliveries are
     // requeued by the channel's close, so another subscriber gets them.
-    this.transactions.abortAll();
+    this.commands?.transactions.abortAll();
     this.commands?.clear();
     this.connection?.close();
   }
