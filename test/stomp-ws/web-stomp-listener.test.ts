@@ -96,6 +96,14 @@ describe('listener options', () => {
     expect(b.ws.sessions.size).toBe(1);
   });
 
+  it('with pingKeepalive off counts STOMP heart-beats only, as RabbitMQ: a silent client is dropped though it would pong', async () => {
+    b = await startWsOnly({ limits: { stompMinHeartbeatMs: 100 }, pingKeepalive: false });
+    const c = await connected(b.url, { 'heart-beat': '300,0' });
+    await c.waitClosed();
+    expect(c.pings).toBe(0);
+    expect(b.ws.sessions.size).toBe(0);
+  });
+
   it('drops a client that neither sends heart-beats nor answers pings', async () => {
     b = await startWsOnly();
     const c = await RawWsClient.open(b.url, STOMP_PROTOCOLS, { autoPong: false });

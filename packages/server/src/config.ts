@@ -19,6 +19,12 @@ export interface WebSocketEndpoint extends Endpoint {
   compression: boolean;
   /** Origins allowed to open a WebSocket; empty allows any (and requests without Origin always pass). */
   allowedOrigins: string[];
+  /**
+   * Ping a silent client and count its pongs as liveness, so a browser tab in the background (whose timers
+   * are throttled and miss STOMP heart-beats) is not dropped; false: only STOMP heart-beats count, as in
+   * RabbitMQ's Web STOMP.
+   */
+  pingKeepalive: boolean;
 }
 
 /** A listener that is off unless a port is set: the TLS ones, as in RabbitMQ (listeners.ssl.default). */
@@ -78,11 +84,16 @@ export interface StompOptions extends Endpoint {
   defaultUser: UserCredentials | null;
   /** The vhost of a CONNECT with no host header (stomp.default_vhost). */
   defaultVhost: string;
+  /** A host header naming no vhost: 'default-vhost' connects there, 'refuse' answers as RabbitMQ does. */
+  unknownHost: UnknownHost;
   /** Accept a first frame other than CONNECT as an implicit CONNECT with the default user. */
   implicitConnect: boolean;
   /** Log in as the TLS client certificate's CN when CONNECT carries no login (stomp.ssl_cert_login). */
   sslCertLogin: boolean;
 }
+
+export const UNKNOWN_HOST = ['default-vhost', 'refuse'] as const;
+export type UnknownHost = (typeof UNKNOWN_HOST)[number];
 
 export const LOG_FORMATS = ['json', 'pretty', 'auto'] as const;
 /** auto: pretty when stdout is a terminal, JSON otherwise. */
@@ -173,6 +184,7 @@ export function defaultConfig(): WarrenConfig {
       port: 61613,
       defaultUser: { name: 'guest', password: 'guest' },
       defaultVhost: '/',
+      unknownHost: 'default-vhost',
       implicitConnect: false,
       sslCertLogin: false,
     },
@@ -184,6 +196,7 @@ export function defaultConfig(): WarrenConfig {
       binaryFrames: false,
       compression: false,
       allowedOrigins: [],
+      pingKeepalive: true,
     },
     wss: { host: ALL_INTERFACES, port: null, certFile: null, keyFile: null, caFile: null, password: null },
     http: { host: ALL_INTERFACES, port: 15672 },

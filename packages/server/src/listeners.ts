@@ -145,6 +145,7 @@ const wsOptions = (context: ListenerContext): StompWsListenerOptions => {
     binaryFrames: ws.binaryFrames,
     compression: ws.compression,
     allowedOrigins: ws.allowedOrigins.length > 0 ? ws.allowedOrigins : undefined,
+    pingKeepalive: ws.pingKeepalive,
   };
 };
 
@@ -203,6 +204,7 @@ function stompSessionDefaults({ stomp }: WarrenConfig) {
   return {
     defaultLogin: user === null ? null : { login: user.name, passcode: user.password },
     defaultVhost: stomp.defaultVhost,
+    unknownHost: stomp.unknownHost,
     implicitConnect: stomp.implicitConnect,
   };
 }

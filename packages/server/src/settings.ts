@@ -3,9 +3,11 @@ import { DEFAULT_LIMITS, type Limits } from '@warren/core';
 import {
   LOG_FORMATS,
   LOG_LEVELS,
+  UNKNOWN_HOST,
   type LogFormat,
   type LogLevel,
   type TlsFiles,
+  type UnknownHost,
   type WarrenConfig,
 } from './config';
 import { TLS_VERSIONS } from './tls';
@@ -126,6 +128,13 @@ const logLevel = stringKind((text): LogLevel => {
   ensure(level !== undefined, LEVEL);
   return level;
 }, LEVEL);
+
+const UNKNOWN_HOST_TEXT = `expected one of ${UNKNOWN_HOST.join(', ')}`;
+const unknownHost = stringKind((text): UnknownHost => {
+  const choice = UNKNOWN_HOST.find((u) => u === text);
+  ensure(choice !== undefined, UNKNOWN_HOST_TEXT);
+  return choice;
+}, UNKNOWN_HOST_TEXT);
 
 const FORMAT = `expected one of ${LOG_FORMATS.join(', ')}`;
 const logFormat = stringKind((text): LogFormat => {
@@ -396,6 +405,16 @@ export const SETTINGS: readonly Setting[] = [
     },
   }),
   setting({
+    key: 'stomp.unknownHost',
+    env: 'WARREN_STOMP_UNKNOWN_HOST',
+    describe:
+      "STOMP: a CONNECT host naming no vhost: 'default-vhost' uses stomp.defaultVhost, 'refuse' as RabbitMQ",
+    kind: unknownHost,
+    set: (c, v) => {
+      c.stomp.unknownHost = v;
+    },
+  }),
+  setting({
     key: 'stomp.implicitConnect',
     env: 'WARREN_STOMP_IMPLICIT_CONNECT',
     describe: 'STOMP: accept frames before CONNECT as from the default user',
@@ -447,6 +466,16 @@ export const SETTINGS: readonly Setting[] = [
     kind: nameList,
     set: (c, v) => {
       c.ws.allowedOrigins = v;
+    },
+  }),
+  setting({
+    key: 'ws.pingKeepalive',
+    env: 'WARREN_WS_PING_KEEPALIVE',
+    describe:
+      'Ping silent WebSocket clients and count pongs as liveness (false: STOMP heart-beats only, as RabbitMQ)',
+    kind: flag,
+    set: (c, v) => {
+      c.ws.pingKeepalive = v;
     },
   }),
   setting({

@@ -24,6 +24,8 @@ export class StompWsConnection {
     request: IncomingMessage,
     sessionOptions: StompSessionOptions,
     transportOptions: WebSocketTransportOptions,
+    /** WebSocket pings and pongs keep the session alive (see Keepalive); false: STOMP heart-beats only. */
+    pingKeepalive: boolean,
     logger: Logger,
     onClose: (connection: StompWsConnection) => void,
   ) {
@@ -40,7 +42,8 @@ export class StompWsConnection {
     // The keepalive timer runs for this session alone: a ping that throws ends this session, nothing else.
     this.keepalive = new Keepalive({ ping: () => session.guard(() => ws.ping()) });
     this.transport.onDrained = () => session.drained();
-    this.transport.onFirstMessage = (chunks) => this.keepalive.start(clientInterval(chunks));
+    if (pingKeepalive)
+      this.transport.onFirstMessage = (chunks) => this.keepalive.start(clientInterval(chunks));
 
     ws.on('message', (data: RawData) => {
       this.keepalive.heardFromPeer();
@@ -51,8 +54,10 @@ export class StompWsConnection {
       this.keepalive.heardFromPeer();
       session.receive(NOTHING);
     };
-    ws.on('pong', alive);
-    ws.on('ping', alive);
+    if (pingKeepalive) {
+      ws.on('pong', alive);
+      ws.on('ping', alive);
+    }
     ws.on('error', (err) =>
       logger.debug({ err, client: `${remote.address}:${remote.port}` }, 'WebSocket error'),
     );

@@ -39,6 +39,11 @@ export interface StompWsListenerOptions extends Omit<StompListenerOptions, 'tls'
   compression?: boolean | PerMessageDeflateOptions;
   /** The demo page's directory; default the package's static/; null serves no page. */
   staticDir?: string | null;
+  /**
+   * Ping a client that has gone silent for a heart-beat interval and count its pong as liveness (default
+   * true), so a background browser tab survives; false counts STOMP heart-beats only, as RabbitMQ does.
+   */
+  pingKeepalive?: boolean;
 }
 
 /**
@@ -74,6 +79,7 @@ export async function listenStompWs(options: StompWsListenerOptions): Promise<St
     heartbeatGraceMs: options.heartbeatGraceMs,
     defaultLogin: options.defaultLogin,
     defaultVhost: options.defaultVhost,
+    unknownHost: options.unknownHost,
     implicitConnect: options.implicitConnect,
     sslCertLogin: options.sslCertLogin,
   };
@@ -129,6 +135,7 @@ export async function listenStompWs(options: StompWsListenerOptions): Promise<St
         request,
         sessionOptions,
         transportOptions,
+        options.pingKeepalive ?? true,
         logger,
         (gone) => {
           connections.delete(gone);

@@ -26,6 +26,7 @@ export interface StompListenerOptions {
   heartbeatGraceMs?: number;
   defaultLogin?: StompSessionOptions['defaultLogin'];
   defaultVhost?: StompSessionOptions['defaultVhost'];
+  unknownHost?: StompSessionOptions['unknownHost'];
   implicitConnect?: StompSessionOptions['implicitConnect'];
   sslCertLogin?: StompSessionOptions['sslCertLogin'];
   /** STOMP over TLS: accept over TLS instead of plain TCP; the listener is then named 'stomps'. */
@@ -69,6 +70,7 @@ export async function listenStomp(options: StompListenerOptions): Promise<StompL
     heartbeatGraceMs: options.heartbeatGraceMs,
     defaultLogin: options.defaultLogin,
     defaultVhost: options.defaultVhost,
+    unknownHost: options.unknownHost,
     implicitConnect: options.implicitConnect,
     sslCertLogin: options.sslCertLogin,
   };

@@ -86,6 +86,27 @@ describe('CONNECT negotiation', () => {
     }
   });
 
+  it("with unknownHost 'refuse' takes host as the vhost and refuses one that does not exist, in RabbitMQ's words", () => {
+    const c = new SessionClient(broker, { unknownHost: 'refuse' });
+    c.frame('CONNECT', { 'accept-version': '1.1', host: '//', login: 'guest', passcode: 'guest' });
+    expect(header(c.lastError(), 'message')).toBe('Bad CONNECT');
+    expect(c.lastError()?.body.toString()).toBe("Virtual host '//' access denied");
+    expect(c.transport.ended).toBe(true);
+    const ok = new SessionClient(broker, { unknownHost: 'refuse' });
+    ok.connect({ 'accept-version': '1.2', host: '/', login: 'guest', passcode: 'guest' });
+    expect(ok.session.connection?.vhost.name).toBe('/');
+    const noHost = new SessionClient(broker, { unknownHost: 'refuse' });
+    noHost.connect({ 'accept-version': '1.2', login: 'guest', passcode: 'guest' });
+    expect(noHost.session.connection?.vhost.name).toBe('/');
+  });
+
+  it('refuses a vhost the user may not use with the same words', () => {
+    broker.addVhost('private');
+    const c = new SessionClient(broker);
+    c.frame('CONNECT', { 'accept-version': '1.2', host: 'private', login: 'guest', passcode: 'guest' });
+    expect(c.lastError()?.body.toString()).toBe("Virtual host 'private' access denied");
+  });
+
   it('refuses any frame before CONNECT with ERROR Illegal command', () => {
     const c = new SessionClient(broker);
     c.frame('SEND', { destination: '/queue/a' }, 'x');

@@ -43,6 +43,12 @@ export interface StompSessionOptions {
   /** The vhost of a CONNECT whose host header names none (RabbitMQ's stomp.default_vhost); default "/". */
   defaultVhost?: string;
   /**
+   * A host header that names no vhost (localhost, an IP, a DNS name, as many clients send): 'default-vhost'
+   * (the default) connects to defaultVhost; 'refuse' takes the header as the vhost and refuses it, as
+   * RabbitMQ does ("Virtual host 'x' access denied").
+   */
+  unknownHost?: 'default-vhost' | 'refuse';
+  /**
    * Take a first frame other than CONNECT as if a CONNECT without headers came first: the default login,
    * STOMP 1.0, no heart-beats and no CONNECTED frame, as RabbitMQ's stomp.implicit_connect does.
    */
@@ -345,10 +351,13 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
       );
     }
     const user = this.login(frame);
-    // `host` names the vhost; a host that names none (localhost, an IP, a DNS name) means the default vhost.
+    // `host` names the vhost; one that names none (localhost, an IP, a DNS name) means the default vhost,
+    // unless the operator asked for RabbitMQ's refusal.
     const host = h.get('host');
     const fallbackVhost = this.options.defaultVhost ?? DEFAULT_VHOST;
-    const vhost = host !== undefined && this.broker.getVhost(host) !== undefined ? host : fallbackVhost;
+    const strict = this.options.unknownHost === 'refuse';
+    const vhost =
+      host !== undefined && (strict || this.broker.getVhost(host) !== undefined) ? host : fallbackVhost;
     let connection: Connection;
     try {
       connection = this.broker.connect(user, vhost, {
@@ -362,6 +371,10 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     } catch (error) {
       if (error instanceof AccessRefused) {
         this.logger.warn({ user: user.name, vhost, reason: error.reason }, 'login refused');
+        // RabbitMQ's STOMP words it so for a vhost that is missing or not permitted alike.
+        if (error.reason === 'vhost not found' || error.reason === 'no access to vhost') {
+          throw new StompFailure('Bad CONNECT', `Virtual host '${vhost}' access denied`, true);
+        }
       }
       throw new StompFailure('Bad CONNECT', `${toFailure(error).detail}\n`, true);
     }
