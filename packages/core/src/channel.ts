@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { ChannelAccess } from './channel-access';
 import { ConfirmTracker, type ConfirmSink } from './confirm-tracker';
 import type { Connection } from './connection';
 import { Consumer, type ConsumeOptions, type ConsumerSink } from './consumer';
@@ -10,7 +11,6 @@ import type { Queue, QueueOptions } from './queue';
 import type { QueueEntry } from './queue-entry';
 import { QUEUE_TYPE_MODULE, queueTypeOf } from './queue-arguments';
 import { Transaction, TransactionBudget, type SettleKind, type TransactionTarget } from './transaction';
-import type { PermissionKind, TopicPermissions } from './users';
 import type { PublishResult, Vhost } from './vhost';
 
 /** Implemented by a protocol: what a channel sends back that is not a reply to a call. */
@@ -64,18 +64,17 @@ export class Channel implements TransactionTarget {
   private lastQueue: string | undefined = undefined;
   private readonly result: PublishResult = { routed: 0, rejected: 0 };
   private syncBatch: number[] | undefined = undefined;
-  private writeAllowed: string | undefined = undefined;
-  /** The users' version the two caches above and below were taken at. */
-  private permissionsVersion = -1;
-  /** This user's topic permissions on the vhost; undefined (the common case) when there are none. */
-  private topicPermissions: TopicPermissions | undefined = undefined;
   private syncBatchId = -1;
+
+  private readonly access: ChannelAccess;
 
   constructor(
     readonly connection: Connection,
     readonly id: number,
     private readonly events: ChannelEvents,
-  ) {}
+  ) {
+    this.access = new ChannelAccess(connection.user.name, connection.vhost);
+  }
 
   get vhost(): Vhost {
     return this.connection.vhost;
@@ -113,26 +112,26 @@ export class Channel implements TransactionTarget {
   // ---- exchanges ------------------------------------------------------------------------------------
 
   exchangeDeclare(name: string, type: string, options: ExchangeOptions, passive = false): Exchange {
-    if (!passive) this.check('configure', 'exchange', name);
+    if (!passive) this.access.check('configure', 'exchange', name);
     return this.vhost.declareExchange(name, type, options, passive);
   }
 
   exchangeDelete(name: string, ifUnused = false): void {
-    this.check('configure', 'exchange', name);
+    this.access.check('configure', 'exchange', name);
     this.vhost.deleteExchange(name, ifUnused);
   }
 
   exchangeBind(destination: string, source: string, routingKey: string, args: FieldTable = {}): void {
-    this.check('write', 'exchange', destination);
-    this.check('read', 'exchange', source);
-    this.checkTopicRead(source, routingKey);
+    this.access.check('write', 'exchange', destination);
+    this.access.check('read', 'exchange', source);
+    this.access.checkTopicRead(source, routingKey);
     this.vhost.bind(source, this.vhost.getExchange(destination), routingKey, args);
   }
 
   exchangeUnbind(destination: string, source: string, routingKey: string, args: FieldTable = {}): void {
-    this.check('write', 'exchange', destination);
-    this.check('read', 'exchange', source);
-    this.checkTopicRead(source, routingKey);
+    this.access.check('write', 'exchange', destination);
+    this.access.check('read', 'exchange', source);
+    this.access.checkTopicRead(source, routingKey);
     const d = this.vhost.exchanges.get(destination);
     if (d !== undefined) this.vhost.unbind(source, d, routingKey, args);
   }
@@ -152,7 +151,7 @@ export class Channel implements TransactionTarget {
       }
     }
     const queueName = name === '' ? serverName('amq.gen-') : name;
-    if (!passive) this.check('configure', 'queue', queueName);
+    if (!passive) this.access.check('configure', 'queue', queueName);
     if (options.exclusive && !passive && !this.vhost.queues.has(queueName)) this.checkQueueRoom();
     const q = this.vhost.declareQueue(queueName, options, this.connection, passive);
     if (options.exclusive && !passive && q.owner === this.connection) this.connection.ownQueue(q);
@@ -182,29 +181,29 @@ export class Channel implements TransactionTarget {
     const name = this.queueName(queue);
     // AMQP: an empty queue name and an empty routing key both mean the last declared queue.
     const key = queue === '' && routingKey === '' ? name : routingKey;
-    this.check('write', 'queue', name);
-    this.check('read', 'exchange', exchange);
-    this.checkTopicRead(exchange, key);
+    this.access.check('write', 'queue', name);
+    this.access.check('read', 'exchange', exchange);
+    this.access.checkTopicRead(exchange, key);
     this.vhost.bind(exchange, this.vhost.useQueue(name, this.connection), key, args);
   }
 
   queueUnbind(queue: string, exchange: string, routingKey: string, args: FieldTable = {}): void {
     const name = this.queueName(queue);
-    this.check('write', 'queue', name);
-    this.check('read', 'exchange', exchange);
-    this.checkTopicRead(exchange, routingKey);
+    this.access.check('write', 'queue', name);
+    this.access.check('read', 'exchange', exchange);
+    this.access.checkTopicRead(exchange, routingKey);
     this.vhost.unbind(exchange, this.vhost.useQueue(name, this.connection), routingKey, args);
   }
 
   queuePurge(queue: string): number {
     const name = this.queueName(queue);
-    this.check('read', 'queue', name);
+    this.access.check('read', 'queue', name);
     return this.vhost.useQueue(name, this.connection).purge();
   }
 
   queueDelete(queue: string, ifUnused = false, ifEmpty = false): number {
     const name = this.queueName(queue);
-    this.check('configure', 'queue', name);
+    this.access.check('configure', 'queue', name);
     return this.vhost.deleteQueue(name, this.connection, ifUnused, ifEmpty);
   }
 
@@ -219,7 +218,7 @@ export class Channel implements TransactionTarget {
 
   consume(queue: string, options: ConsumeOptions, sink: ConsumerSink): Consumer {
     const name = this.queueName(queue);
-    this.check('read', 'queue', name);
+    this.access.check('read', 'queue', name);
     const q = this.vhost.useQueue(name, this.connection);
     const tag =
       options.consumerTag !== undefined && options.consumerTag !== ''
@@ -275,7 +274,7 @@ export class Channel implements TransactionTarget {
    */
   get(queue: string, noAck: boolean, reply: (result: GetResult | undefined) => void): void {
     const name = this.queueName(queue);
-    this.check('read', 'queue', name);
+    this.access.check('read', 'queue', name);
     const q = this.vhost.useQueue(name, this.connection);
     const attempt = (): void => {
       if (this.closed) return;
@@ -413,7 +412,7 @@ export class Channel implements TransactionTarget {
    * confirmed once every queue has it (and the store, for a persistent message in a durable queue).
    */
   publish(exchange: string, msg: Message, mandatory = false): void {
-    this.checkPublish(exchange, msg);
+    this.access.checkPublish(exchange, msg.routingKey);
     this.countPublish(msg);
     if (this.tx !== undefined) {
       this.vhost.getExchange(exchange); // an unknown exchange fails now, not at commit
@@ -434,7 +433,7 @@ export class Channel implements TransactionTarget {
    * counted now, as any publish, routed at commit. `mark` comes back from the commit (a receipt to send).
    */
   publishIn<Mark>(tx: Transaction<Mark>, exchange: string, msg: Message, mark?: Mark): void {
-    this.checkPublish(exchange, msg);
+    this.access.checkPublish(exchange, msg.routingKey);
     this.countPublish(msg);
     this.vhost.getExchange(exchange); // an unknown exchange fails now, not at commit
     tx.publish(exchange, msg, false, mark);
@@ -451,36 +450,9 @@ export class Channel implements TransactionTarget {
     this.settle(entries, how);
   }
 
-  /** Write permission on the exchange and topic permission on the routing key. */
-  private checkPublish(exchange: string, msg: Message): void {
-    // A publisher sends to the same exchange over and over: the last allowed one is remembered until the
-    // permissions change.
-    const users = this.vhost.broker.users;
-    if (users.version !== this.permissionsVersion) {
-      this.permissionsVersion = users.version;
-      this.writeAllowed = undefined;
-      this.topicPermissions = users.topicPermissionsFor(this.connection.user.name, this.vhost.name);
-    }
-    if (exchange !== this.writeAllowed) {
-      this.check('write', 'exchange', exchange);
-      this.writeAllowed = exchange;
-    }
-    if (this.topicPermissions !== undefined)
-      this.checkTopic(this.topicPermissions, 'write', exchange, msg.routingKey);
-  }
-
-  /**
-   * RabbitMQ's validated user-id: a message may name as user_id only the user who publishes it, so consumers
-   * can trust the property. PRECONDITION_FAILED otherwise.
-   */
+  /** RabbitMQ's validated user-id (see ChannelAccess.checkUserId). */
   checkUserId(userId: string | undefined): void {
-    const user = this.connection.user.name;
-    if (userId !== undefined && userId !== user) {
-      throw new WarrenError(
-        'PRECONDITION_FAILED',
-        `user_id property set to '${userId}' but authenticated user was '${user}'`,
-      );
-    }
+    this.access.checkUserId(userId);
   }
 
   /** Routes now; used by publish and by commit. */
@@ -602,23 +574,6 @@ export class Channel implements TransactionTarget {
     if (name !== '') return name;
     if (this.lastQueue === undefined) throw new WarrenError('NOT_FOUND', 'no previously declared queue');
     return this.lastQueue;
-  }
-
-  private check(kind: PermissionKind, resource: 'queue' | 'exchange', name: string): void {
-    this.vhost.broker.users.check(this.connection.user.name, this.vhost.name, kind, resource, name);
-  }
-
-  /** A bind or unbind on a topic exchange: RabbitMQ checks the binding key against the topic read pattern. */
-  private checkTopicRead(exchange: string, bindingKey: string): void {
-    const topics = this.vhost.broker.users.topicPermissionsFor(this.connection.user.name, this.vhost.name);
-    if (topics !== undefined) this.checkTopic(topics, 'read', exchange, bindingKey);
-  }
-
-  /** Topic permissions apply to topic exchanges only (RabbitMQ's rule); other types are not checked. */
-  private checkTopic(topics: TopicPermissions, kind: 'write' | 'read', exchange: string, key: string): void {
-    if (this.vhost.exchanges.get(exchange)?.type !== 'topic') return;
-    const user = this.connection.user.name;
-    this.vhost.broker.users.checkTopic(topics, user, this.vhost.name, kind, exchange, key);
   }
 
   // Plain increments on objects that exist anyway: counting costs the data path no allocation.
