@@ -1,3 +1,4 @@
+import { AckTimeouts } from './ack-timeout';
 import { Connection, type ConnectionInfo } from './connection';
 import { AccessRefused, WarrenError } from './errors';
 import type { Exchange } from './exchanges/exchange';
@@ -109,6 +110,7 @@ export class Broker {
   private connectionSeq = 0;
   private started = false;
   private closed = false;
+  private readonly ackTimeouts: AckTimeouts;
 
   constructor(private readonly options: BrokerOptions = {}) {
     this.limits = resolveLimits(options.limits);
@@ -116,6 +118,7 @@ export class Broker {
     this.now = options.clock ?? Date.now;
     this.productVersion = options.productVersion ?? '';
     this.store = options.store ?? new MemoryStore();
+    this.ackTimeouts = new AckTimeouts(this.connections, this.now);
     const callbackFailed = (err: unknown): void => {
       this.counters.callbackFaults++;
       this.logger.error({ err }, 'a callback for one client threw; the others carry on');
@@ -188,6 +191,7 @@ export class Broker {
     }
     this.logger.info({ vhosts: this.vhosts.size, messages: restored, paged }, 'broker state restored');
     this.memory.start(this.limits.memoryCheckIntervalMs);
+    this.ackTimeouts.start(this.limits.consumerTimeoutMs);
   }
 
   /** The shared totals of a protocol's connections: looked up once per connection, never per message. */
@@ -306,6 +310,7 @@ export class Broker {
     if (this.closed) return;
     this.closed = true;
     this.memory.stop();
+    this.ackTimeouts.stop();
     for (const c of [...this.connections.values()]) c.close();
     await this.persistence.flush();
     await this.store.close();

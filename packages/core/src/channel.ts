@@ -19,6 +19,11 @@ export interface ChannelEvents {
   returned(msg: Message, replyCode: number, replyText: string): void;
   /** Publisher confirms, in confirm mode. */
   confirmed: ConfirmSink;
+  /**
+   * The broker closes this channel with a channel error (consumer_timeout): AMQP sends channel.close. Without
+   * it the error ends the whole connection (a STOMP session is one channel), as an operator's close does.
+   */
+  closedByBroker?(err: WarrenError): void;
 }
 
 /** Per-channel totals for the management API (the connection and the broker keep the same sums). */
@@ -65,6 +70,10 @@ export class Channel implements TransactionTarget {
   private readonly result: PublishResult = { routed: 0, rejected: 0 };
   private syncBatch: number[] | undefined = undefined;
   private syncBatchId = -1;
+  /** consumer_timeout: the oldest unacked delivery the last sweep saw, its tag then, and since when. */
+  private oldest: QueueEntry | undefined = undefined;
+  private oldestTag = 0;
+  private oldestSince = 0;
 
   private readonly access: ChannelAccess;
 
@@ -495,6 +504,38 @@ export class Channel implements TransactionTarget {
   }
 
   // ---- lifecycle ------------------------------------------------------------------------------------
+
+  /**
+   * consumer_timeout, called by the broker's sweep (AckTimeouts): when the same delivery has been the oldest
+   * unacked one for `timeoutMs`, the channel is closed with RabbitMQ's PRECONDITION_FAILED and its deliveries
+   * go back to their queues.
+   */
+  checkAckTimeout(now: number, timeoutMs: number): void {
+    const first = this.unacked.values().next().value as QueueEntry | undefined;
+    if (first === undefined) {
+      this.oldest = undefined;
+      return;
+    }
+    if (first !== this.oldest || first.tag !== this.oldestTag) {
+      this.oldest = first;
+      this.oldestTag = first.tag;
+      this.oldestSince = now;
+      return;
+    }
+    if (now - this.oldestSince < timeoutMs || this.closed) return;
+    this.oldest = undefined;
+    const err = new WarrenError(
+      'PRECONDITION_FAILED',
+      `delivery acknowledgement on channel ${this.id} timed out. Timeout value used: ${timeoutMs} ms. ` +
+        'This timeout value can be configured, see consumers doc guide to learn more',
+    );
+    this.vhost.broker.logger.warn(
+      { connection: this.connection.id, channel: this.id, consumer: first.consumer?.tag, timeoutMs },
+      'consumer timed out waiting for delivery acknowledgement',
+    );
+    if (this.events.closedByBroker !== undefined) this.events.closedByBroker(err);
+    else this.connection.onForcedClose(err);
+  }
 
   /**
    * Closes the channel: its transaction is dropped, its unacked deliveries go back to their queues at once

@@ -26,6 +26,11 @@ export interface Limits {
   maxQueuesPerConnection: number;
   /** Publishes + acks buffered in one transaction before tx operations are refused. */
   maxTransactionOps: number;
+  /**
+   * RabbitMQ's consumer_timeout: a channel holding a delivery unacknowledged this long is closed with
+   * PRECONDITION_FAILED (30 minutes, RabbitMQ's default); 0 turns it off.
+   */
+  consumerTimeoutMs: number;
   /** Unacked deliveries on one channel when no prefetch is set (a safety net, not flow control). */
   maxUnackedPerChannel: number;
   /** Bytes queued for one socket before the broker stops delivering to it until 'drain'. */
@@ -98,6 +103,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxConsumersPerChannel: 65535,
   maxQueuesPerConnection: 65535,
   maxTransactionOps: 65536,
+  consumerTimeoutMs: 1_800_000,
   maxUnackedPerChannel: 1_000_000,
   maxOutboundBytes: 4 * 1024 * 1024,
   memoryHighWatermark: 1024 * 1024 * 1024,

@@ -336,6 +336,7 @@ const RULES: readonly ConfRule[] = [
   scalar('frame_max', 'limits.frameMax', integer),
   scalar('channel_max', 'limits.channelMax', integer),
   scalar('max_message_size', 'limits.maxMessageSize', integer),
+  scalar('consumer_timeout', 'limits.consumerTimeoutMs', integer),
   scalar('log.console.level', 'logLevel', logLevel),
   scalar('log.file.level', 'logLevel', logLevel),
   scalar('log.file', 'log.file', (text) => (text === 'false' ? null : text)),
@@ -353,7 +354,6 @@ const RULES: readonly ConfRule[] = [
   ignored('management.ssl.<option>', 'the management API over HTTPS uses the ssl_options.* certificates'),
   scalar('prometheus.tcp.port', 'prometheus.port', integer),
   scalar('prometheus.tcp.ip', 'prometheus.host'),
-  ignored('consumer_timeout', 'Warren does not time out unacknowledged deliveries'),
 ];
 
 /** Every rabbitmq.conf key Warren knows. docs/configuration.md lists them; a test keeps the two in step. */

@@ -100,17 +100,12 @@ describe('keys', () => {
 
   test('keys Warren knows but ignores are returned with their line and reason, and change nothing', () => {
     const { config, ignored } = read(
-      [
-        'management.ssl.certfile = /etc/rabbitmq/mgmt.pem',
-        'consumer_timeout = 1800000',
-        'log.console = false',
-      ].join('\n'),
+      ['management.ssl.certfile = /etc/rabbitmq/mgmt.pem', 'log.console = false'].join('\n'),
     );
     expect(config).toEqual(defaultConfig());
     expect(ignored.map(({ key, line }) => [key, line])).toEqual([
       ['management.ssl.certfile', 1],
-      ['consumer_timeout', 2],
-      ['log.console', 3],
+      ['log.console', 2],
     ]);
     expect(ignored[0]?.reason).toMatch(/uses the ssl_options/);
   });
@@ -151,6 +146,7 @@ describe('keys', () => {
       defaultVhost: '/stomp',
       implicitConnect: true,
       sslCertLogin: true,
+      unknownHost: 'default-vhost',
     });
     expect(config.stomps).toEqual({ host: '::', port: 61614 });
     expect(config.ws).toMatchObject({ host: '0.0.0.0', port: 15674, path: '/ws' });
@@ -187,6 +183,7 @@ describe('keys', () => {
       frameMax: 262144,
       channelMax: 128,
       maxMessageSize: 16777216,
+      consumerTimeoutMs: 900000,
     });
     expect(config.diskFreeLimit).toBe(2_000_000_000);
     expect(config.logLevel).toBe('warn');

@@ -130,6 +130,7 @@ export class AmqpChannel implements ConsumerSink {
             ? { id: BASIC_ACK, deliveryTag: seq, multiple }
             : { id: BASIC_NACK, deliveryTag: seq, multiple, requeue: false },
         ),
+      closedByBroker: (err) => this.fail(err),
     });
   }
 
