@@ -8,6 +8,7 @@ export * from './exchanges/exchange';
 export { TopicTrie } from './exchanges/topic-trie';
 export * from './queue';
 export * from './queue-arguments';
+export * from './queue-host';
 export * from './transaction';
 export { QueueEntry, type Delivery } from './queue-entry';
 export * from './consumer';

@@ -6,7 +6,7 @@ import { Message } from './message';
 import type { QueueSettings } from './queue-arguments';
 import { QueueEntry } from './queue-entry';
 import { ReadyList } from './ready-list';
-import type { Vhost } from './vhost';
+import type { QueueHost } from './queue-host';
 import type { StoredMessage } from './store';
 
 /** How far past the head dispatch looks for a message a filtered consumer accepts (bounds the cost). */
@@ -68,7 +68,8 @@ export class Queue {
   private deadLoading = false;
 
   constructor(
-    readonly vhost: Vhost,
+    /** Where the queue lives (its vhost): the only way it reaches the rest of the broker. */
+    readonly vhost: QueueHost,
     readonly name: string,
     readonly options: QueueOptions,
     readonly settings: QueueSettings,
@@ -135,7 +136,7 @@ export class Queue {
       if (s.overflow === 'reject-publish-dlx') this.deadLetterNew(msg, 'maxlen');
       return false;
     }
-    const now = this.vhost.broker.now();
+    const now = this.vhost.now();
     let ttl = s.messageTtl ?? -1;
     if (msg.ttl >= 0 && (ttl < 0 || msg.ttl < ttl)) ttl = msg.ttl;
     const entry = new QueueEntry(this, msg, ++this.seq, ttl >= 0 ? now + ttl : 0);
@@ -195,7 +196,7 @@ export class Queue {
    * `take` would hand out, not an expired one in front of it.
    */
   get headPaged(): boolean {
-    this.expireDue(this.vhost.broker.now());
+    this.expireDue(this.vhost.now());
     return this.ready.headPaged;
   }
 
@@ -209,13 +210,13 @@ export class Queue {
   take(): QueueEntry | undefined {
     if (this.headPaged) throw new Error('take() while the head is paged out; wait for whenHeadLoaded');
     this.touch();
-    const entry = this.shiftLive(this.vhost.broker.now());
+    const entry = this.shiftLive(this.vhost.now());
     if (entry !== undefined) {
       entry.deliveryCount++;
       if (entry.deliveryCount > 1) this.stats.redelivered++;
       this.stats.delivered++;
       this.unackedCount++;
-      this.vhost.broker.persistence.delivered(entry);
+      this.vhost.persistence.delivered(entry);
     }
     this.prefetch();
     this.armExpiry();
@@ -227,8 +228,8 @@ export class Queue {
     if (this.dispatching || this.deleted) return;
     this.dispatching = true;
     try {
-      const now = this.vhost.broker.now();
-      let budget = this.vhost.broker.limits.dispatchBatch;
+      const now = this.vhost.now();
+      let budget = this.vhost.limits.dispatchBatch;
       while (this.ready.length > 0) {
         this.expireDue(now);
         if (this.ready.headPaged) {
@@ -334,7 +335,7 @@ export class Queue {
   restore(msg: Message, delivered: boolean): void {
     const entry = new QueueEntry(this, msg, ++this.seq, this.restoredExpiry());
     entry.deliveryCount = delivered ? 1 : 0;
-    if (msg.refs++ === 0) this.vhost.broker.memory.add(msg);
+    if (msg.refs++ === 0) this.vhost.memory.add(msg);
     this.ready.push(entry);
   }
 
@@ -352,13 +353,13 @@ export class Queue {
    */
   private restoredExpiry(): number {
     const ttl = this.settings.messageTtl ?? -1;
-    return ttl >= 0 ? this.vhost.broker.now() + ttl : 0;
+    return ttl >= 0 ? this.vhost.now() + ttl : 0;
   }
 
   /** Bytes of ready messages this queue keeps in memory before it pages persistent ones out; 0 for never. */
   get residentBudget(): number {
-    const persistence = this.vhost.broker.persistence;
-    return this.persists && persistence.canPage ? this.vhost.broker.limits.queueResidentBytes : 0;
+    const persistence = this.vhost.persistence;
+    return this.persists && persistence.canPage ? this.vhost.limits.queueResidentBytes : 0;
   }
 
   /**
@@ -379,7 +380,7 @@ export class Queue {
   private pageOut(entry: QueueEntry): void {
     const msg = entry.msg;
     this.ready.pushPaged(entry.seq, msg.id, msg.size, msg.priority, entry.expiresAt, entry.deliveryCount);
-    if (--msg.refs === 0) this.vhost.broker.memory.remove(msg);
+    if (--msg.refs === 0) this.vhost.memory.remove(msg);
   }
 
   /** Reads the next paged-out messages back from the store, one read at a time. */
@@ -392,7 +393,7 @@ export class Queue {
     const budget = this.residentBudget;
     const batch = this.ready.nextPaged(PAGE_IN_BATCH, Math.max(1, budget / 4));
     this.loading = true;
-    this.vhost.broker.persistence.read(batch.map((e) => e.msg.id)).then(
+    this.vhost.persistence.read(batch.map((e) => e.msg.id)).then(
       (found) =>
         this.guarded('page-in', () => {
           this.loading = false;
@@ -403,10 +404,10 @@ export class Queue {
             if (m !== undefined) {
               const msg = Message.fromStored(m);
               msg.refs = 1;
-              this.vhost.broker.memory.add(msg);
+              this.vhost.memory.add(msg);
               this.ready.loaded(entry, msg);
             } else {
-              this.vhost.broker.logger.error(
+              this.vhost.logger.error(
                 { queue: this.name, vhost: this.vhost.name, id: entry.msg.id },
                 'a paged-out message is missing from the store; dropped',
               );
@@ -418,7 +419,7 @@ export class Queue {
           this.dispatch();
         }),
       (err: unknown) => {
-        this.vhost.broker.logger.error(
+        this.vhost.logger.error(
           { err, queue: this.name, vhost: this.vhost.name },
           'reading paged-out messages failed; retrying',
         );
@@ -447,7 +448,7 @@ export class Queue {
     this.stats.delivered++;
     consumer.delivered++;
     this.unackedCount++;
-    this.vhost.broker.persistence.delivered(entry);
+    this.vhost.persistence.delivered(entry);
     consumer.channel.deliver(consumer, entry);
   }
 
@@ -535,7 +536,7 @@ export class Queue {
           this.expiryTimer = undefined;
           this.dispatch();
         }),
-      Math.max(0, at - this.vhost.broker.now()),
+      Math.max(0, at - this.vhost.now()),
     );
     this.expiryTimer.unref();
   }
@@ -583,10 +584,10 @@ export class Queue {
       }
       this.readDeadLetters();
     };
-    this.vhost.broker.persistence.read(ids).then(
+    this.vhost.persistence.read(ids).then(
       (found) => this.guarded('dead-letter read', () => done(found)),
       (err: unknown) => {
-        this.vhost.broker.logger.error(
+        this.vhost.logger.error(
           { err, queue: this.name },
           'reading paged-out messages to dead-letter failed',
         );
@@ -601,17 +602,17 @@ export class Queue {
    */
   private deadLetterNew(msg: Message, reason: DeathReason): void {
     const dlx = this.settings.deadLetterExchange;
-    const deaths = this.vhost.broker.deadLettered;
+    const deaths = this.vhost.deadLettered;
     (dlx === undefined ? deaths.disabled : deaths.atMostOnce)[reason]++;
     if (dlx === undefined) return;
     this.stats.deadLettered++;
-    const now = this.vhost.broker.now();
+    const now = this.vhost.now();
     try {
       const dead = deadLetterMessage(msg, this.name, reason, dlx, this.settings.deadLetterRoutingKey, now);
       this.vhost.publishDeadLetter(dead);
     } catch (err) {
-      this.vhost.broker.counters.queueTimerFaults++;
-      this.vhost.broker.logger.error(
+      this.vhost.queueFault();
+      this.vhost.logger.error(
         { err, queue: this.name, vhost: this.vhost.name, reason },
         'dead-lettering a message failed; it is dropped',
       );
@@ -627,8 +628,8 @@ export class Queue {
     try {
       fn();
     } catch (err) {
-      this.vhost.broker.counters.queueTimerFaults++;
-      this.vhost.broker.logger.error(
+      this.vhost.queueFault();
+      this.vhost.logger.error(
         { err, queue: this.name, vhost: this.vhost.name, callback: what },
         'a queue callback failed',
       );
@@ -636,15 +637,15 @@ export class Queue {
   }
 
   private hold(entry: QueueEntry): void {
-    if (entry.msg.refs++ === 0) this.vhost.broker.memory.add(entry.msg);
-    if (this.stores(entry.msg)) this.vhost.broker.persistence.enqueue(entry);
+    if (entry.msg.refs++ === 0) this.vhost.memory.add(entry.msg);
+    if (this.stores(entry.msg)) this.vhost.persistence.enqueue(entry);
   }
 
   /** The entry leaves this queue for good: store record settled, memory released with the last reference. */
   private release(entry: QueueEntry): void {
     const msg = entry.msg;
-    if (this.stores(msg) && !this.deleted) this.vhost.broker.persistence.settle(entry);
-    if (--msg.refs === 0) this.vhost.broker.memory.remove(msg);
+    if (this.stores(msg) && !this.deleted) this.vhost.persistence.settle(entry);
+    if (--msg.refs === 0) this.vhost.memory.remove(msg);
   }
 
   private clearUnusedTimer(): void {

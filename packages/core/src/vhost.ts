@@ -15,9 +15,14 @@ import { FanoutExchange } from './exchanges/fanout-exchange';
 import { HeadersExchange } from './exchanges/headers-exchange';
 import { TopicExchange } from './exchanges/topic-exchange';
 import { fieldValuesEqual, type FieldTable } from './field-table';
+import type { Limits } from './limits';
+import type { Logger } from './logger';
 import type { Message } from './message';
+import type { DeadLetterCounters } from './metrics';
+import type { Persistence } from './persistence';
 import { Queue, type QueueOptions, type QueueOwner } from './queue';
 import { checkEquivalentArguments, parseQueueArguments } from './queue-arguments';
+import type { BodyAccounting, QueueHost } from './queue-host';
 import type { TopologyRecord, VhostMetadata } from './store';
 
 /** Filled by `publish`: how many queues took the message and how many refused it (x-overflow=reject-*). */
@@ -49,7 +54,7 @@ const PREDECLARED: readonly [string, ExchangeType][] = [
  * A virtual host: its own exchanges, queues and bindings. Every topology change and every publish in the
  * broker goes through here; the channel in front of it has already checked permissions.
  */
-export class Vhost {
+export class Vhost implements QueueHost {
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, Queue>();
   /** RabbitMQ's vhost metadata: shown and exported, not acted on. */
@@ -67,6 +72,35 @@ export class Vhost {
     // The default exchange: every queue is implicitly bound to it by its own name (AMQP 0-9-1 3.1.3.1).
     this.exchanges.set('', this.makeExchange('', 'direct', durable));
     for (const [name, type] of PREDECLARED) this.exchanges.set(name, this.makeExchange(name, type, durable));
+  }
+  // ---- QueueHost: what this vhost's queues reach through it --------------------------------------------
+
+  now(): number {
+    return this.broker.now();
+  }
+
+  get limits(): Readonly<Limits> {
+    return this.broker.limits;
+  }
+
+  get persistence(): Persistence {
+    return this.broker.persistence;
+  }
+
+  get memory(): BodyAccounting {
+    return this.broker.memory;
+  }
+
+  get logger(): Logger {
+    return this.broker.logger;
+  }
+
+  get deadLettered(): DeadLetterCounters {
+    return this.broker.deadLettered;
+  }
+
+  queueFault(): void {
+    this.broker.counters.queueTimerFaults++;
   }
 
   // ---- exchanges -------------------------------------------------------------------------------------
