@@ -5,16 +5,12 @@ import type { FieldTable } from './field-table';
 import { Message } from './message';
 import type { QueueSettings } from './queue-arguments';
 import { QueueEntry } from './queue-entry';
+import { QueueBacklog } from './queue-backlog';
 import { ReadyList } from './ready-list';
 import type { QueueHost } from './queue-host';
-import type { StoredMessage } from './store';
 
 /** How far past the head dispatch looks for a message a filtered consumer accepts (bounds the cost). */
 const SELECTOR_SCAN_LIMIT = 1000;
-/** Paged-out messages read back in one store read, at most (and at most a quarter of the budget's bytes). */
-const PAGE_IN_BATCH = 2048;
-/** After a failed store read, the next try. */
-const PAGE_IN_RETRY_MS = 1000;
 
 export interface QueueOptions {
   durable: boolean;
@@ -59,13 +55,8 @@ export class Queue {
   private expiryTimer: NodeJS.Timeout | undefined = undefined;
   private expiryAt = 0;
   private unusedTimer: NodeJS.Timeout | undefined = undefined;
-  /** A store read of paged-out messages is under way. */
-  private loading = false;
-  /** basic.get calls waiting for the head to be read back. */
-  private loadWaiters: (() => void)[] = [];
-  /** Entries to dead-letter whose bodies are being read back (or that wait behind such), in order. */
-  private readonly deadPending: { entry: QueueEntry; reason: DeathReason }[] = [];
-  private deadLoading = false;
+  /** What waits on disk, and the store reads that bring it back. */
+  private readonly backlog: QueueBacklog;
 
   constructor(
     /** Where the queue lives (its vhost): the only way it reaches the rest of the broker. */
@@ -82,6 +73,17 @@ export class Queue {
       const entry = new QueueEntry(this, stub, seq, expiresAt);
       entry.deliveryCount = deliveries;
       return entry;
+    });
+    this.backlog = new QueueBacklog({
+      name,
+      host: vhost,
+      ready: this.ready,
+      isDeleted: () => this.deleted,
+      residentBudget: () => this.residentBudget,
+      release: (e) => this.release(e),
+      dispatch: () => this.dispatch(),
+      deadLetter: (msg, reason) => this.deadLetterNew(msg, reason),
+      guarded: (what, fn) => this.guarded(what, fn),
     });
     this.touch();
   }
@@ -152,7 +154,7 @@ export class Queue {
         return true;
       }
     }
-    if (this.overBudget(msg)) this.pageOut(entry);
+    if (this.overBudget(msg)) this.backlog.pageOut(entry);
     else this.ready.push(entry);
     this.enforceMaxLength();
     this.dispatch();
@@ -202,8 +204,7 @@ export class Queue {
 
   /** Calls `fn` once the read of paged-out messages under way (or started now) is done. */
   whenHeadLoaded(fn: () => void): void {
-    this.loadWaiters.push(fn);
-    this.pageIn();
+    this.backlog.whenHeadLoaded(fn);
   }
 
   /** basic.get: the next live message, or undefined. The caller tracks or settles it. */
@@ -218,7 +219,7 @@ export class Queue {
       this.unackedCount++;
       this.vhost.persistence.delivered(entry);
     }
-    this.prefetch();
+    this.backlog.prefetch();
     this.armExpiry();
     return entry;
   }
@@ -233,7 +234,7 @@ export class Queue {
       while (this.ready.length > 0) {
         this.expireDue(now);
         if (this.ready.headPaged) {
-          this.pageIn();
+          this.backlog.pageIn();
           break;
         }
         const head = this.ready.peek();
@@ -258,13 +259,8 @@ export class Queue {
     } finally {
       this.dispatching = false;
     }
-    this.prefetch();
+    this.backlog.prefetch();
     this.armExpiry();
-  }
-
-  /** Reads the backlog back before the in-memory part runs dry, so consumers rarely wait on the disk. */
-  private prefetch(): void {
-    if (this.ready.pagedCount > 0 && this.ready.residentBytes < this.residentBudget / 2) this.pageIn();
   }
 
   /** Settles an unacked entry for good (ack, or reject without dead-letter exchange). */
@@ -307,7 +303,7 @@ export class Queue {
     this.clearUnusedTimer();
     if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
     const count = this.ready.drain((e) => this.release(e));
-    this.runLoadWaiters();
+    this.backlog.runLoadWaiters();
     for (const c of this.consumers.splice(0)) {
       c.cancelled = true;
       c.channel.forgetConsumer(c);
@@ -370,76 +366,6 @@ export class Queue {
     if (!this.stores(msg)) return false;
     const budget = this.residentBudget;
     return budget > 0 && (this.ready.pagedCount > 0 || this.ready.residentBytes + msg.size > budget);
-  }
-
-  /**
-   * The entry goes into the ready list as a paged-out one (no object: a slot in a block) and lets go of the
-   * message: once no other queue holds it, its body and properties are garbage and only the store has them.
-   * The store write is already in this turn's batch.
-   */
-  private pageOut(entry: QueueEntry): void {
-    const msg = entry.msg;
-    this.ready.pushPaged(entry.seq, msg.id, msg.size, msg.priority, entry.expiresAt, entry.deliveryCount);
-    if (--msg.refs === 0) this.vhost.memory.remove(msg);
-  }
-
-  /** Reads the next paged-out messages back from the store, one read at a time. */
-  private pageIn(): void {
-    if (this.loading || this.deleted) return;
-    if (this.ready.pagedCount === 0) {
-      this.runLoadWaiters();
-      return;
-    }
-    const budget = this.residentBudget;
-    const batch = this.ready.nextPaged(PAGE_IN_BATCH, Math.max(1, budget / 4));
-    this.loading = true;
-    this.vhost.persistence.read(batch.map((e) => e.msg.id)).then(
-      (found) =>
-        this.guarded('page-in', () => {
-          this.loading = false;
-          for (const entry of this.deleted ? [] : batch) {
-            // Gone while reading (purged, expired, dropped by max-length): nothing to load.
-            if (!entry.inReady || !entry.msg.paged) continue;
-            const m = found.get(entry.msg.id);
-            if (m !== undefined) {
-              const msg = Message.fromStored(m);
-              msg.refs = 1;
-              this.vhost.memory.add(msg);
-              this.ready.loaded(entry, msg);
-            } else {
-              this.vhost.logger.error(
-                { queue: this.name, vhost: this.vhost.name, id: entry.msg.id },
-                'a paged-out message is missing from the store; dropped',
-              );
-              this.ready.remove(entry);
-              this.release(entry);
-            }
-          }
-          this.runLoadWaiters();
-          this.dispatch();
-        }),
-      (err: unknown) => {
-        this.vhost.logger.error(
-          { err, queue: this.name, vhost: this.vhost.name },
-          'reading paged-out messages failed; retrying',
-        );
-        setTimeout(
-          () =>
-            this.guarded('page-in retry', () => {
-              this.loading = false;
-              this.pageIn();
-            }),
-          PAGE_IN_RETRY_MS,
-        ).unref();
-      },
-    );
-  }
-
-  private runLoadWaiters(): void {
-    const waiters = this.loadWaiters;
-    if (waiters.length === 0) return;
-    this.loadWaiters = [];
-    for (const fn of waiters) fn();
   }
 
   private deliverTo(consumer: Consumer, entry: QueueEntry): void {
@@ -553,47 +479,10 @@ export class Queue {
   }
 
   private deadLetter(entry: QueueEntry, reason: DeathReason): void {
-    const behind = this.deadLoading || this.deadPending.length > 0;
-    if (this.settings.deadLetterExchange !== undefined && (entry.msg.paged || behind)) {
-      // Its body is on disk, or earlier dead letters are still being read: it waits its turn behind them.
-      this.deadPending.push({ entry, reason });
-      this.readDeadLetters();
-      return;
-    }
+    // With a dead-letter exchange, a body on disk (or one behind such) is read back first, in order.
+    if (this.settings.deadLetterExchange !== undefined && this.backlog.deadLetterLater(entry, reason)) return;
     this.deadLetterNew(entry.msg, reason);
     this.release(entry);
-  }
-
-  /** Dead-letters the waiting entries in order, reading the paged-out bodies among them in one go. */
-  private readDeadLetters(): void {
-    if (this.deadLoading || this.deadPending.length === 0) return;
-    const batch = this.deadPending.splice(0, PAGE_IN_BATCH);
-    const ids = batch.filter((d) => d.entry.msg.paged).map((d) => d.entry.msg.id);
-    this.deadLoading = true;
-    const done = (found: Map<number, StoredMessage>): void => {
-      this.deadLoading = false;
-      for (const { entry, reason } of batch) {
-        const stored = entry.msg.paged ? found.get(entry.msg.id) : undefined;
-        const msg = entry.msg.paged
-          ? stored === undefined
-            ? undefined
-            : Message.fromStored(stored)
-          : entry.msg;
-        if (msg !== undefined && !this.deleted) this.deadLetterNew(msg, reason);
-        this.release(entry);
-      }
-      this.readDeadLetters();
-    };
-    this.vhost.persistence.read(ids).then(
-      (found) => this.guarded('dead-letter read', () => done(found)),
-      (err: unknown) => {
-        this.vhost.logger.error(
-          { err, queue: this.name },
-          'reading paged-out messages to dead-letter failed',
-        );
-        this.guarded('dead-letter read', () => done(new Map()));
-      },
-    );
   }
 
   /**
