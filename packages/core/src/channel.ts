@@ -373,6 +373,7 @@ export class Channel {
 
   nack(tag: number, multiple = false, requeue = true): void {
     const entries = this.collect(tag, multiple);
+    refuseStreamReturn(entries, 'basic.nack and basic.reject');
     const kind = requeue ? 'requeue' : 'reject';
     if (this.tx !== undefined) return this.tx.settle(entries, kind);
     this.settle(entries, kind);
@@ -384,7 +385,9 @@ export class Channel {
 
   /** basic.recover with requeue=true: every unacked delivery goes back to its queue, redelivered. */
   recover(): void {
-    this.settle([...this.unacked.values()], 'requeue');
+    const entries = [...this.unacked.values()];
+    refuseStreamReturn(entries, 'basic.recover');
+    this.settle(entries, 'requeue');
   }
 
   /** Applies settlements now (outside a transaction, or at commit). */
@@ -636,6 +639,18 @@ export class Channel {
 /** The pseudo-queue of direct reply-to, and the prefix of the real queues behind it. */
 export const REPLY_TO_QUEUE = 'amq.rabbitmq.reply-to';
 export const REPLY_TO_PREFIX = 'amq.rabbitmq.reply-to.';
+
+/**
+ * A stream keeps every message and has nothing to requeue or dead-letter: RabbitMQ 3.10 refuses a client's
+ * nack, reject (and requeueing recover) of a stream delivery with NOT_IMPLEMENTED (rabbit_stream_queue:settle).
+ * A closing channel's unacked stream deliveries are dropped instead (StreamQueue.requeue).
+ */
+function refuseStreamReturn(entries: QueueEntry[], what: string): void {
+  const stream = entries.find((e) => e.queue.settings.type === 'stream');
+  if (stream !== undefined) {
+    throw new WarrenError('NOT_IMPLEMENTED', `${what} not supported by stream queues ${stream.queue.where}`);
+  }
+}
 
 function unknownTag(tag: number): WarrenError {
   return new WarrenError('PRECONDITION_FAILED', `unknown delivery tag ${tag}`);

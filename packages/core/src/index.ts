@@ -8,6 +8,8 @@ export * from './exchanges/exchange';
 export { TopicTrie } from './exchanges/topic-trie';
 export * from './queue';
 export * from './queue-arguments';
+export { StreamQueue, CHUNK_SPAN_MS } from './stream-queue';
+export { parseStreamOffset, type StreamOffsetSpec } from './stream-offset';
 export { QueueEntry, type Delivery } from './queue-entry';
 export * from './consumer';
 export * from './channel';
