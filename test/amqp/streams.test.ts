@@ -284,6 +284,25 @@ describe('stream queues over AMQP', () => {
     await ch.close();
   });
 
+  test('the management API shows a stream: type stream, messages = log length, its consumers', async () => {
+    const ch = await conn.createChannel();
+    const q = await declareStream(ch);
+    await publishAll(q, ['a', 'b', 'c']);
+    const r = await read(q, 'first', 10, true);
+    await until(() => r.got.length === 3, 'the reader');
+    const auth = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
+    const res = await fetch(
+      `http://${broker.host}:${broker.httpPort}/api/queues/%2F/${encodeURIComponent(q)}`,
+      {
+        headers: { authorization: auth },
+      },
+    );
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ name: q, type: 'stream', durable: true, messages: 3, consumers: 1 });
+    await r.ch.close();
+    await ch.close();
+  });
+
   test('retention by x-max-age removes segments once their newest message is older', async () => {
     const ch = await conn.createChannel();
     const q = await declareStream(ch, { 'x-stream-max-segment-size-bytes': 100, 'x-max-age': '1s' });
