@@ -1,4 +1,5 @@
 import type { Consumer } from './consumer';
+import { Deque } from './deque';
 import { WarrenError } from './errors';
 import type { FieldTable } from './field-table';
 import { Message } from './message';
@@ -52,7 +53,7 @@ interface Reader {
 export class StreamQueue extends Queue {
   private index = new StreamIndex(0);
   /** Messages of offsets tailFrom..index.next-1, held in memory. */
-  private tail: Message[] = [];
+  private tail = new Deque<Message>();
   private tailFrom = 0;
   private tailBytes = 0;
   private readonly readers = new Map<Consumer, Reader>();
@@ -231,8 +232,7 @@ export class StreamQueue extends Queue {
     if (this.retentionTimer !== undefined) clearTimeout(this.retentionTimer);
     for (const r of this.readers.values()) this.dropBuffer(r);
     this.readers.clear();
-    for (const m of this.tail) this.releaseMessage(m);
-    this.tail = [];
+    for (const m of this.tail.drain()) this.releaseMessage(m);
     this.tailBytes = 0;
     const persistence = this.vhost.broker.persistence;
     for (const offset of this.index.chunkOffsets) persistence.delete(this.chunkRecord(offset, 0, 0, false));
@@ -293,7 +293,7 @@ export class StreamQueue extends Queue {
   /** The message at the reader's offset: from the resident tail, or its read-back buffer (taken out of it). */
   private messageAt(r: Reader): Message | null | undefined {
     const offset = r.offset;
-    if (offset >= this.tailFrom) return this.tail[offset - this.tailFrom];
+    if (offset >= this.tailFrom) return this.tail.at(offset - this.tailFrom);
     const i = offset - r.bufferFrom;
     if (i < 0 || i >= r.buffer.length) return undefined;
     const msg = r.buffer[i];
@@ -373,15 +373,11 @@ export class StreamQueue extends Queue {
   /** Lets go of the oldest resident bodies past the budget (the store has them). */
   private trimTail(): void {
     const budget = this.budget;
-    let n = 0;
-    while (this.tailBytes > budget && n < this.tail.length - 1) {
-      const m = this.tail[n++] as Message;
+    while (this.tailBytes > budget && this.tail.length > 1) {
+      const m = this.tail.shift() as Message;
+      this.tailFrom++;
       this.tailBytes -= m.size;
       this.releaseMessage(m);
-    }
-    if (n > 0) {
-      this.tail = this.tail.slice(n);
-      this.tailFrom += n;
     }
   }
 
@@ -417,16 +413,13 @@ export class StreamQueue extends Queue {
     for (let o = from; o < to; o++) persistence.settleKeyed(this.key, idx.id(o));
     const dropped = idx.dropOldestSegment();
     for (const offset of dropped.chunkOffsets) persistence.delete(this.chunkRecord(offset, 0, 0, false));
-    if (this.tailFrom < to) {
-      const n = Math.min(to - this.tailFrom, this.tail.length);
-      for (let i = 0; i < n; i++) {
-        const m = this.tail[i] as Message;
-        this.tailBytes -= m.size;
-        this.releaseMessage(m);
-      }
-      this.tail = this.tail.slice(n);
-      this.tailFrom = to;
+    while (this.tailFrom < to && this.tail.length > 0) {
+      const m = this.tail.shift() as Message;
+      this.tailFrom++;
+      this.tailBytes -= m.size;
+      this.releaseMessage(m);
     }
+    if (this.tailFrom < to) this.tailFrom = to;
   }
 
   private armRetention(): void {
@@ -542,7 +535,7 @@ export class StreamQueue extends Queue {
       const m = r.msgs[j];
       if (m !== undefined) this.releaseMessage(m);
     }
-    this.tail = r.msgs.slice(from) as Message[];
+    for (let j = from; j < r.msgs.length; j++) this.tail.push(r.msgs[j] as Message);
     this.tailBytes = bytes;
     this.tailFrom = idx.next - this.tail.length;
     this.applyRetention();
