@@ -492,6 +492,19 @@ export class StreamQueue extends Queue {
     const used = new Set<ChunkRecord>();
     let i = 0;
     while (i < r.ids.length && !chunks.has(r.ids[i] as number)) i++;
+    if (i === r.ids.length && r.ids.length > 0) {
+      // Messages and no chunk record names any of them: a stream stored before streams were logs (a classic
+      // queue then). Every message a chunk record could miss follows one it names, so this is no torn write:
+      // the messages are kept, from offset 0, as one chunk of now.
+      for (const c of r.chunks) persistence.delete(c);
+      const id = r.ids[0] as number;
+      const legacy = this.chunkRecord(0, id, this.vhost.broker.now(), true);
+      persistence.put(legacy);
+      chunks.clear();
+      chunks.set(id, legacy);
+      r.chunks = [legacy];
+      i = 0;
+    }
     for (let j = 0; j < i; j++) {
       persistence.settleKeyed(this.key, r.ids[j] as number);
       const m = r.msgs[j];

@@ -273,4 +273,51 @@ describe('a stream queue', () => {
     const three = await streamBroker({ store });
     expect(streamOf(three.broker).firstOffset).toBe(2);
   });
+  it('keeps, from offset 0, the messages of a stream stored before streams were logs (no chunk records)', async () => {
+    const store = new MemoryStore();
+    const queue = '/\u0000legacy';
+    // A first start writes the default vhost and user; then the old broker's queue and messages.
+    await (await startBroker({ store })).persistence.flush();
+    await new Promise<void>((resolve) =>
+      store.write(
+        [
+          {
+            op: 'put',
+            key: 'q\u0000/\u0000legacy',
+            record: {
+              kind: 'queue',
+              vhost: '/',
+              name: 'legacy',
+              durable: true,
+              autoDelete: false,
+              arguments: { 'x-queue-type': 'stream' },
+            },
+          },
+          ...[1, 2, 3].map((id) => ({
+            op: 'enqueue' as const,
+            queue,
+            id,
+            message: {
+              id,
+              exchange: '',
+              routingKey: 'legacy',
+              properties: {},
+              body: Buffer.from(`old-${id}`),
+            },
+          })),
+        ],
+        resolve,
+      ),
+    );
+    const one = await streamBroker({ store });
+    const s = streamOf(one.broker, 'legacy');
+    expect([s.firstOffset, s.nextOffset]).toEqual([0, 3]);
+    const c = one.client.consume('legacy', { prefetch: 10, arguments: { 'x-stream-offset': 'first' } });
+    await waitFor(() => c.received.length === 3);
+    expect(c.received.map((r) => r.body)).toEqual(['old-1', 'old-2', 'old-3']);
+    await one.broker.persistence.flush();
+    // The chunk record written for them makes the next start the same.
+    const two = await streamBroker({ store });
+    expect(streamOf(two.broker, 'legacy').nextOffset).toBe(3);
+  });
 });
