@@ -142,4 +142,22 @@ describe('stream queues over STOMP', () => {
     withPrefetch.close();
     noPrefetch.close();
   });
+  test('NACK of a stream delivery is refused as RabbitMQ refuses basic.nack', async () => {
+    const q = unique('stream');
+    await declareStream(q, ['a']);
+    const c = await stomp();
+    c.frame('SUBSCRIBE', {
+      destination: `/amq/queue/${q}`,
+      id: 's',
+      ack: 'client-individual',
+      'prefetch-count': '10',
+      'x-stream-offset': 'first',
+    });
+    const m = await c.next('MESSAGE');
+    c.frame('NACK', { id: m.headers.get('ack') ?? '' });
+    const e = await c.next('ERROR');
+    expect(e.headers.get('message')).toBe('not_implemented');
+    expect(text(e)).toContain(`basic.nack and basic.reject not supported by stream queues queue '${q}'`);
+    c.close();
+  });
 });

@@ -645,7 +645,7 @@ export const REPLY_TO_PREFIX = 'amq.rabbitmq.reply-to.';
  * nack, reject (and requeueing recover) of a stream delivery with NOT_IMPLEMENTED (rabbit_stream_queue:settle).
  * A closing channel's unacked stream deliveries are dropped instead (StreamQueue.requeue).
  */
-function refuseStreamReturn(entries: QueueEntry[], what: string): void {
+export function refuseStreamReturn(entries: readonly QueueEntry[], what: string): void {
   const stream = entries.find((e) => e.queue.settings.type === 'stream');
   if (stream !== undefined) {
     throw new WarrenError('NOT_IMPLEMENTED', `${what} not supported by stream queues ${stream.queue.where}`);

@@ -1,5 +1,6 @@
 import {
   Message,
+  refuseStreamReturn,
   WarrenError,
   type Channel,
   type Consumer,
@@ -177,6 +178,8 @@ export class MessagingCommands {
       throw new WarrenError('PRECONDITION_FAILED', `unknown delivery tag ${tag}`);
     }
     const entries = this.collect(target, tag);
+    // A NACK is RabbitMQ STOMP's basic.nack: a stream refuses it.
+    if (nack) refuseStreamReturn(entries, 'basic.nack and basic.reject');
     // RabbitMQ's default_nack_requeue: only an explicit false does not requeue.
     const how: SettleKind = !nack ? 'ack' : booleanHeader(h, 'requeue') === false ? 'reject' : 'requeue';
     const tx = h.get('transaction');
