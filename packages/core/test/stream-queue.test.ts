@@ -4,6 +4,7 @@ import {
   StreamQueue,
   WarrenError,
   type Broker,
+  type FieldTable,
   type FieldValue,
 } from '@warren/core';
 import { CoreClient, settle, startBroker, waitFor } from '@warren/testkit';
@@ -69,7 +70,7 @@ describe('a stream queue', () => {
     const { client } = await streamBroker();
     client.declareQueue('s', STREAM, { durable: true });
     for (let i = 0; i < 3; i++) client.publish('', 's', `m${i}`);
-    const args = offset === undefined ? {} : { 'x-stream-offset': offset };
+    const args: FieldTable = offset === undefined ? {} : { 'x-stream-offset': offset };
     const c = client.consume('s', { prefetch: 10, arguments: args });
     client.publish('', 's', 'new');
     await waitFor(() => c.received.length === expected.length);
