@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ConfirmTracker, type ConfirmSink } from './confirm-tracker';
 import type { Connection } from './connection';
 import { Consumer, type ConsumeOptions, type ConsumerSink } from './consumer';
+import { checkConsumerArguments } from './consumer-arguments';
 import { UntranslatableMessage, WarrenError } from './errors';
 import type { Exchange, ExchangeOptions } from './exchanges/exchange';
 import { fieldInteger, type FieldTable } from './field-table';
@@ -231,6 +232,7 @@ export class Channel {
       throw new WarrenError('RESOURCE_ERROR', `too many consumers on channel ${this.id}`);
     }
     const args = options.arguments ?? {};
+    checkConsumerArguments(q.settings.type, args, q.where);
     const priority = fieldInteger(args['x-priority']) ?? 0;
     const consumer = new Consumer(
       tag,

@@ -126,6 +126,17 @@ describe('a stream queue', () => {
     e = refusal(() => client.consume('s', { prefetch: 1, arguments: { 'x-stream-offset': 'yesterday' } }));
     expect(e.replyCode).toBe(406);
     expect(e.message).toContain("invalid arg 'x-stream-offset'");
+    e = refusal(() => client.consume('s', { prefetch: 1, arguments: { 'x-priority': 5 } }));
+    expect([e.replyCode, e.message]).toEqual([
+      406,
+      `invalid arg 'x-priority' for ${where} of queue type rabbit_stream_queue`,
+    ]);
+    client.declareQueue('classic');
+    e = refusal(() => client.consume('classic', { arguments: { 'x-stream-offset': 'first' } }));
+    expect([e.replyCode, e.message]).toEqual([
+      406,
+      "invalid arg 'x-stream-offset' for queue 'classic' in vhost '/' of queue type rabbit_classic_queue",
+    ]);
     e = refusal(() => client.get('s', false));
     expect([e.replyCode, e.message]).toEqual([540, `basic.get not supported by stream queues ${where}`]);
     e = refusal(() => client.channel.queuePurge('s'));
