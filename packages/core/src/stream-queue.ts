@@ -341,8 +341,10 @@ export class StreamQueue extends Queue {
     r.loading = false;
     if (this.deleted || this.readers.get(r.consumer) !== r) return;
     const memory = this.vhost.broker.memory;
-    r.buffer = ids.map((id) => {
+    r.buffer = ids.map((id, k) => {
       const m = found.get(id);
+      // Retention may have removed it while the read was under way: the reader moves past it anyway.
+      if (m === undefined && from + k < this.index.first) return null;
       if (m === undefined) {
         this.vhost.broker.logger.error(
           { queue: this.name, vhost: this.vhost.name, id },
