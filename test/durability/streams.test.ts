@@ -111,6 +111,30 @@ describe('a stream across restarts', () => {
     }
   });
 
+  test('a stream larger than the resident budget comes back with the journal leaving most of it on disk', async () => {
+    // 24,000 x 1 KiB is past the default 16 MiB budget: recovery hands the tail over as paged columns.
+    let broker: DurableBroker = await startDurableBroker(dir);
+    const c = await open(broker.amqpPort);
+    const ch = await c.createConfirmChannel();
+    await ch.assertQueue('big', { durable: true, arguments: { 'x-queue-type': 'stream' } });
+    const kib = (i: number): Buffer => Buffer.from(String(i).padEnd(1024, '.'));
+    for (let i = 0; i < 24_000; i++) ch.sendToQueue('big', kib(i));
+    await ch.waitForConfirms();
+    await c.close();
+    conns = [];
+    await broker.close();
+
+    broker = await startDurableBroker(dir);
+    try {
+      const all = await readFrom(broker.amqpPort, 'big', 'first', 24_000);
+      expect(all.every((m, k) => offsetOf(m) === k && idOf(m) === k)).toBe(true);
+      const memory = broker.broker.memory.used;
+      expect(memory).toBeLessThanOrEqual(16 * 1024 * 1024);
+    } finally {
+      await broker.close();
+    }
+  });
+
   test('kill -9 keeps every confirmed append at its offset; a consumer from N gets N onwards', async () => {
     let child = await startChild(dir);
     const c = await open(child.amqpPort);
