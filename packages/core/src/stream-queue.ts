@@ -6,8 +6,9 @@ import { Message } from './message';
 import { Queue, type QueueOptions, type QueueOwner } from './queue';
 import { DEFAULT_SEGMENT_SIZE_BYTES, type QueueSettings } from './queue-arguments';
 import { QueueEntry } from './queue-entry';
-import { queueKey, type StoredMessage, type TopologyRecord } from './store';
+import { queueKey, type StoredMessage } from './store';
 import { StreamIndex } from './stream-index';
+import { rebuildLog, type ChunkRecord } from './stream-recovery';
 import { parseStreamOffset, type StreamOffsetSpec } from './stream-offset';
 import type { Vhost } from './vhost';
 
@@ -20,8 +21,6 @@ export const CHUNK_SPAN_MS = 100;
 const READ_BATCH = 2048;
 /** After a failed store read, the next try. */
 const READ_RETRY_MS = 1000;
-
-type ChunkRecord = Extract<TopologyRecord, { kind: 'stream-chunk' }>;
 
 /** One consumer's place in the log, and what it has read back from the store ahead of that place. */
 interface Reader {
@@ -478,64 +477,31 @@ export class StreamQueue extends Queue {
     this.restoring.msgs.push(undefined);
   }
 
-  /**
-   * Rebuilds the log from the stored messages (in queue order) and chunk records: the first message that
-   * starts a recorded chunk is at that chunk's offset and the rest follow it. Messages before it are the part
-   * of a segment retention was removing when the broker stopped: removal is finished. Records no message
-   * starts (a torn write) are deleted.
-   */
+  /** Rebuilds the log from what the store kept (rebuildLog) once every message is restored; then retention. */
   recovered(): void {
     const r = this.restoring;
     if (r === undefined) return;
     this.restoring = undefined;
     const persistence = this.vhost.broker.persistence;
-    const chunks = new Map<number, ChunkRecord>();
-    for (const c of r.chunks) chunks.set(c.id, c);
-    const used = new Set<ChunkRecord>();
-    let i = 0;
-    while (i < r.ids.length && !chunks.has(r.ids[i] as number)) i++;
-    if (i === r.ids.length && r.ids.length > 0) {
-      // Messages and no chunk record names any of them: a stream stored before streams were logs (a classic
-      // queue then). Every message a chunk record could miss follows one it names, so this is no torn write:
-      // the messages are kept, from offset 0, as one chunk of now.
-      for (const c of r.chunks) persistence.delete(c);
-      const id = r.ids[0] as number;
-      const legacy = this.chunkRecord(0, id, this.vhost.broker.now(), true);
-      persistence.put(legacy);
-      chunks.clear();
-      chunks.set(id, legacy);
-      r.chunks = [legacy];
-      i = 0;
+    const rebuilt = rebuildLog(r, this.vhost.broker.now(), (offset, id, timestamp, segment) =>
+      this.chunkRecord(offset, id, timestamp, segment),
+    );
+    for (const m of rebuilt.moved) {
+      this.vhost.broker.logger.warn(
+        { queue: this.name, vhost: this.vhost.name, ...m },
+        'a stream chunk is not at its recorded offset; offsets follow the stored order',
+      );
     }
+    const i = rebuilt.kept;
     for (let j = 0; j < i; j++) {
       persistence.settleKeyed(this.key, r.ids[j] as number);
       const m = r.msgs[j];
       if (m !== undefined) this.releaseMessage(m);
     }
-    const firstChunk = i < r.ids.length ? chunks.get(r.ids[i] as number) : undefined;
-    const start = firstChunk?.offset ?? r.chunks.reduce((max, c) => Math.max(max, c.offset), 0);
-    const idx = new StreamIndex(start);
-    for (let j = i; j < r.ids.length; j++) {
-      const id = r.ids[j] as number;
-      const c = chunks.get(id);
-      if (c !== undefined) {
-        used.add(c);
-        if (c.offset !== idx.next) {
-          // Cannot happen with the write order above; if it does, the stored order wins and the record is
-          // rewritten under the offset it now has.
-          this.vhost.broker.logger.warn(
-            { queue: this.name, vhost: this.vhost.name, recorded: c.offset, found: idx.next },
-            'a stream chunk is not at its recorded offset; offsets follow the stored order',
-          );
-          persistence.delete(c);
-          persistence.put(this.chunkRecord(idx.next, id, c.timestamp, c.segment));
-        }
-      }
-      const time = c?.timestamp ?? idx.lastChunkTime;
-      idx.push(id, r.sizes[j] as number, c !== undefined, c?.segment ?? false, time);
-    }
+    for (const c of rebuilt.deletes) persistence.delete(c);
+    for (const c of rebuilt.puts) persistence.put(c);
+    const idx = rebuilt.index;
     this.index = idx;
-    for (const c of r.chunks) if (!used.has(c)) persistence.delete(c);
     // The newest bodies the store loaded stay resident, within the budget; the rest are read when needed.
     const budget = this.budget;
     let from = r.ids.length;
