@@ -92,8 +92,8 @@ describe('quorum queues over AMQP', () => {
     while (dead === false && Date.now() < deadline) dead = await ch.get('poison-dlq', { noAck: true });
     expect(dead).not.toBe(false);
     expect(seen).toEqual([undefined, 1, 2]);
-    const deaths = (dead as amqp.GetMessage).properties.headers?.['x-death'] as Record<string, unknown>[];
-    expect(deaths[0]).toMatchObject({ queue: 'jobs', reason: 'delivery_limit', count: 1 });
+    const deaths = (dead as amqp.GetMessage).properties.headers?.['x-death'];
+    expect(deaths?.[0]).toMatchObject({ queue: 'jobs', reason: 'delivery_limit', count: 1 });
   });
 
   test('transient messages in a quorum queue survive a clean restart, in order', async () => {

@@ -12,6 +12,7 @@ import { ProtocolCounters, type ChurnCounters, type DeadLetterCounters } from '.
 import { Persistence } from './persistence';
 import { exportDefinitions, importDefinitions, type Definitions } from './definitions';
 import { queueKey, type MessageStore, type TopologyRecord, type VhostMetadata } from './store';
+import { StreamQueue } from './stream-queue';
 import { isHashingAlgorithm, UserRegistry, type RegistryChange, type User } from './users';
 import { Vhost } from './vhost';
 
@@ -189,6 +190,9 @@ export class Broker {
       restored += ids.length;
       paged += ids.length;
     }
+    for (const v of this.vhosts.values()) {
+      for (const q of v.queues.values()) if (q instanceof StreamQueue) q.recovered();
+    }
     this.logger.info({ vhosts: this.vhosts.size, messages: restored, paged }, 'broker state restored');
     this.memory.start(this.limits.memoryCheckIntervalMs);
     this.ackTimeouts.start(this.limits.consumerTimeoutMs);
@@ -329,6 +333,7 @@ export class Broker {
       'topic-permission',
       'exchange',
       'queue',
+      'stream-chunk',
       'binding',
     ];
     for (const kind of order) {
@@ -392,6 +397,12 @@ export class Broker {
             undefined,
           );
         return;
+      case 'stream-chunk': {
+        const q = this.vhosts.get(r.vhost)?.queues.get(r.name);
+        if (q instanceof StreamQueue) q.restoreChunk(r);
+        else this.persistence.delete(r); // its stream is gone
+        return;
+      }
       case 'binding': {
         const v = this.vhosts.get(r.vhost);
         if (v === undefined) return;

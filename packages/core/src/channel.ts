@@ -3,6 +3,7 @@ import { ChannelAccess } from './channel-access';
 import { ConfirmTracker, type ConfirmSink } from './confirm-tracker';
 import type { Connection } from './connection';
 import { Consumer, type ConsumeOptions, type ConsumerSink } from './consumer';
+import { checkConsumerArguments } from './consumer-arguments';
 import { UntranslatableMessage, WarrenError } from './errors';
 import type { Exchange, ExchangeOptions } from './exchanges/exchange';
 import { fieldInteger, type FieldTable } from './field-table';
@@ -239,6 +240,7 @@ export class Channel implements TransactionTarget {
       throw new WarrenError('RESOURCE_ERROR', `too many consumers on channel ${this.id}`);
     }
     const args = options.arguments ?? {};
+    checkConsumerArguments(q.settings.type, args, q.where);
     const priority = fieldInteger(args['x-priority']) ?? 0;
     const consumer = new Consumer(
       tag,
@@ -381,6 +383,7 @@ export class Channel implements TransactionTarget {
 
   nack(tag: number, multiple = false, requeue = true): void {
     const entries = this.collect(tag, multiple);
+    refuseStreamReturn(entries, 'basic.nack and basic.reject');
     const kind = requeue ? 'requeue' : 'reject';
     if (this.tx !== undefined) return this.tx.settle(entries, kind);
     this.settle(entries, kind);
@@ -392,7 +395,9 @@ export class Channel implements TransactionTarget {
 
   /** basic.recover with requeue=true: every unacked delivery goes back to its queue, redelivered. */
   recover(): void {
-    this.settle([...this.unacked.values()], 'requeue');
+    const entries = [...this.unacked.values()];
+    refuseStreamReturn(entries, 'basic.recover');
+    this.settle(entries, 'requeue');
   }
 
   /** Applies settlements now (outside a transaction, or at commit). */
@@ -659,6 +664,18 @@ export class Channel implements TransactionTarget {
 /** The pseudo-queue of direct reply-to, and the prefix of the real queues behind it. */
 export const REPLY_TO_QUEUE = 'amq.rabbitmq.reply-to';
 export const REPLY_TO_PREFIX = 'amq.rabbitmq.reply-to.';
+
+/**
+ * A stream keeps every message and has nothing to requeue or dead-letter: RabbitMQ 3.10 refuses a client's
+ * nack, reject (and requeueing recover) of a stream delivery with NOT_IMPLEMENTED (rabbit_stream_queue:settle).
+ * A closing channel's unacked stream deliveries are dropped instead (StreamQueue.requeue).
+ */
+export function refuseStreamReturn(entries: readonly QueueEntry[], what: string): void {
+  const stream = entries.find((e) => e.queue.settings.type === 'stream');
+  if (stream !== undefined) {
+    throw new WarrenError('NOT_IMPLEMENTED', `${what} not supported by stream queues ${stream.queue.where}`);
+  }
+}
 
 function unknownTag(tag: number): WarrenError {
   return new WarrenError('PRECONDITION_FAILED', `unknown delivery tag ${tag}`);

@@ -10,6 +10,8 @@ export * from './queue';
 export * from './queue-arguments';
 export * from './queue-host';
 export * from './transaction';
+export { StreamQueue, CHUNK_SPAN_MS } from './stream-queue';
+export { parseStreamOffset, type StreamOffsetSpec } from './stream-offset';
 export { QueueEntry, type Delivery } from './queue-entry';
 export * from './consumer';
 export * from './channel';

@@ -51,17 +51,20 @@ export class Persistence {
   }
 
   enqueue(entry: QueueEntry): void {
-    const msg = entry.msg;
-    this.push({
-      op: 'enqueue',
-      queue: queueKey(entry.queue.vhost.name, entry.queue.name),
-      id: msg.id,
-      message: this.firstWrite(msg),
-    });
+    this.enqueueKeyed(queueKey(entry.queue.vhost.name, entry.queue.name), entry.msg);
+  }
+
+  /** `enqueue` by queue key, for a queue that keeps no entry object per message (a stream). */
+  enqueueKeyed(queue: string, msg: Message): void {
+    this.push({ op: 'enqueue', queue, id: msg.id, message: this.firstWrite(msg) });
   }
 
   settle(entry: QueueEntry): void {
-    this.push({ op: 'settle', queue: queueKey(entry.queue.vhost.name, entry.queue.name), id: entry.msg.id });
+    this.settleKeyed(queueKey(entry.queue.vhost.name, entry.queue.name), entry.msg.id);
+  }
+
+  settleKeyed(queue: string, id: number): void {
+    this.push({ op: 'settle', queue, id });
   }
 
   /** Only the first delivery is recorded; later ones change nothing a restart needs to know. */

@@ -513,7 +513,7 @@ export class Queue {
    * throws may reach the event loop, where it would end the process for every client: it is logged and counted
    * and the queue carries on. Deliveries inside it are guarded per connection already (Channel.deliver).
    */
-  private guarded(what: string, fn: () => void): void {
+  protected guarded(what: string, fn: () => void): void {
     try {
       fn();
     } catch (err) {

@@ -22,6 +22,20 @@ export type TopologyRecord =
       arguments: FieldTable;
     }
   | { kind: 'queue'; vhost: string; name: string; durable: true; autoDelete: boolean; arguments: FieldTable }
+  /**
+   * One chunk of a stream: its first offset, the id of its first message (how a restart finds where the chunk
+   * starts among the queue's messages), its timestamp (ms), and whether it opens a segment. Written in the
+   * same batch as, and before, that first message; deleted when retention removes it.
+   */
+  | {
+      kind: 'stream-chunk';
+      vhost: string;
+      name: string;
+      offset: number;
+      id: number;
+      timestamp: number;
+      segment: boolean;
+    }
   | {
       kind: 'binding';
       vhost: string;
@@ -146,6 +160,8 @@ export function topologyKey(record: TopologyRecord): string {
       return `e\u0000${record.vhost}\u0000${record.name}`;
     case 'queue':
       return `q\u0000${record.vhost}\u0000${record.name}`;
+    case 'stream-chunk':
+      return `s\u0000${record.vhost}\u0000${record.name}\u0000${record.offset}`;
     case 'binding':
       return `b\u0000${record.vhost}\u0000${record.source}\u0000${record.destinationKind}\u0000${record.destination}\u0000${record.routingKey}\u0000${bindingArgsKey(record.arguments)}`;
   }

@@ -24,6 +24,7 @@ import { Queue, type QueueOptions, type QueueOwner } from './queue';
 import { checkEquivalentArguments, parseQueueArguments } from './queue-arguments';
 import type { BodyAccounting, QueueHost } from './queue-host';
 import type { TopologyRecord, VhostMetadata } from './store';
+import { StreamQueue } from './stream-queue';
 
 /** Filled by `publish`: how many queues took the message and how many refused it (x-overflow=reject-*). */
 export interface PublishResult {
@@ -198,7 +199,11 @@ export class Vhost implements QueueHost {
       throw new WarrenError('ACCESS_REFUSED', `queue name '${name}' contains reserved prefix 'amq.*'`);
     }
     const settings = parseQueueArguments(options.arguments, name, this.name, options);
-    const q = new Queue(this, name, options, settings, options.exclusive ? owner : undefined);
+    const queueOwner = options.exclusive ? owner : undefined;
+    const q =
+      settings.type === 'stream'
+        ? new StreamQueue(this, name, options, settings, queueOwner)
+        : new Queue(this, name, options, settings, queueOwner);
     this.queues.set(name, q);
     if (q.durable && !options.exclusive) {
       this.broker.persistence.put({

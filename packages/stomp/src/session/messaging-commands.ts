@@ -1,8 +1,10 @@
 import {
   Message,
+  refuseStreamReturn,
   WarrenError,
   type Channel,
   type Consumer,
+  type FieldTable,
   type Limits,
   type QueueEntry,
   type SettleKind,
@@ -117,6 +119,7 @@ export class MessagingCommands {
       throw new StompFailure('Invalid header', `Invalid prefetch-count '${prefetchText}'\n`);
     }
     const prefetch = prefetchText === undefined ? 0 : Number(prefetchText);
+    const args = streamOffsetArgument(h.get('x-stream-offset'));
     const plan = planSubscription(this.channel, dest, h, idHeader, destination, this.tempQueueFn);
     const sub = new Subscription(
       {
@@ -132,7 +135,7 @@ export class MessagingCommands {
       this.host,
       this.host.id,
     );
-    this.consume(sub, plan.queue, tag, prefetch);
+    this.consume(sub, plan.queue, tag, prefetch, args);
     this.subscriptions.set(id, sub);
   }
 
@@ -181,6 +184,8 @@ export class MessagingCommands {
       throw new WarrenError('PRECONDITION_FAILED', `unknown delivery tag ${tag}`);
     }
     const entries = this.collect(target, tag);
+    // A NACK is RabbitMQ STOMP's basic.nack: a stream refuses it.
+    if (nack) refuseStreamReturn(entries, 'basic.nack and basic.reject');
     // RabbitMQ's default_nack_requeue: only an explicit false does not requeue.
     const how: SettleKind = !nack ? 'ack' : booleanHeader(h, 'requeue') === false ? 'reject' : 'requeue';
     const tx = h.get('transaction');
@@ -228,14 +233,24 @@ export class MessagingCommands {
     return out;
   }
 
-  private consume(sub: Subscription, queue: string, tag: string, prefetch: number): void {
+  private consume(
+    sub: Subscription,
+    queue: string,
+    tag: string,
+    prefetch: number,
+    args: FieldTable = {},
+  ): void {
+    // A stream refuses no-ack consumers; with prefetch-count given, ack:auto hears that refusal (as from
+    // RabbitMQ, which sends the header's basic.qos before its no-ack basic.consume), else the missing prefetch.
+    const stream = this.channel.vhost.queues.get(queue)?.settings.type === 'stream';
     const consumer: Consumer = this.channel.consume(
       queue,
       {
         consumerTag: tag,
         noAck: sub.coreNoAck,
         exclusive: false,
-        prefetch: sub.spec.ackMode === 'auto' ? 0 : prefetch,
+        arguments: args,
+        prefetch: sub.spec.ackMode === 'auto' && !stream ? 0 : prefetch,
         // On a shared queue a selector is the queue's business: it offers each message to a subscription that
         // wants it and keeps the rest for others. A queue of the subscription's own drops what it refuses.
         accepts:
@@ -346,4 +361,21 @@ function required(frame: StompFrame, header: string, message: string): string {
   if (v === undefined)
     throw new StompFailure(message, `"${frame.command}" must include a '${header}' header\n`);
   return v;
+}
+
+/**
+ * The SUBSCRIBE header x-stream-offset as RabbitMQ's STOMP reads it (rabbit_stomp_frame:stream_offset_header):
+ * first, last, next, offset=N (a long) and timestamp=T (seconds) become the consumer argument; any other value
+ * is no argument (the stream's default, next). A malformed number, which RabbitMQ fails on, is refused.
+ */
+function streamOffsetArgument(value: string | undefined): FieldTable {
+  if (value === 'first' || value === 'last' || value === 'next') return { 'x-stream-offset': value };
+  const m = value === undefined ? null : /^(offset|timestamp)=(.*)$/.exec(value);
+  if (m === null) return {};
+  const [, kind, digits = ''] = m;
+  if (!/^-?[0-9]{1,15}$/.test(digits)) {
+    throw new StompFailure('Invalid header', `Invalid x-stream-offset '${value ?? ''}'\n`);
+  }
+  const n = Number(digits);
+  return { 'x-stream-offset': kind === 'offset' ? n : new Date(n * 1000) };
 }
