@@ -46,6 +46,7 @@ describe('precedence', () => {
       binaryFrames: false,
       compression: false,
       allowedOrigins: [],
+      pingKeepalive: true,
     });
     expect(config.http).toEqual({ host: '::', port: 15672 });
     expect(config.defaultUser).toMatchObject({ name: 'guest', password: 'guest', vhost: '/' });
@@ -105,6 +106,7 @@ describe('precedence', () => {
         WARREN_WS_PATH: '/stomp',
         WARREN_WS_BINARY_FRAMES: 'true',
         WARREN_WS_COMPRESSION: 'true',
+        WARREN_WS_PING_KEEPALIVE: 'false',
         WARREN_WS_ALLOWED_ORIGINS: 'https://app.example.com,https://admin.example.com',
         WARREN_HTTP_PORT: '65535',
         WARREN_PROMETHEUS_PORT: '15693',
@@ -142,6 +144,7 @@ describe('precedence', () => {
         WARREN_STOMP_DEFAULT_PASSWORD: 'pw',
         WARREN_STOMP_DEFAULT_VHOST: '/stomp',
         WARREN_STOMP_IMPLICIT_CONNECT: 'true',
+        WARREN_STOMP_UNKNOWN_HOST: 'refuse',
         WARREN_STOMP_SSL_CERT_LOGIN: 'true',
         WARREN_LOG_FORMAT: 'pretty',
         WARREN_LOG_FILE: 'warren.log',
@@ -165,6 +168,7 @@ describe('precedence', () => {
         defaultVhost: '/stomp',
         implicitConnect: true,
         sslCertLogin: true,
+        unknownHost: 'refuse',
       },
       stomps: { host: '::1', port: 61614 },
       wss: {
@@ -194,6 +198,7 @@ describe('precedence', () => {
         binaryFrames: true,
         compression: true,
         allowedOrigins: ['https://app.example.com', 'https://admin.example.com'],
+        pingKeepalive: false,
       },
       http: { host: '::', port: 65535 },
       https: { host: '::1', port: 15671 },
