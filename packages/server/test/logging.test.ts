@@ -223,17 +223,25 @@ describe('log format and file', () => {
       // script runs its command line under a new pseudo-terminal and copies what it prints to this pipe.
       const args = ['start', ...ALL_PORTS_FREE, '--data-dir', join(sandbox.dir, 'data')];
       const proc = sandbox.spawn(args, {}, ['sh', '-c', 'exec script -qefc "$*" /dev/null', 'sh']);
-      await pollUntil(() => proc.stdout().includes('warren started'));
-      // INFO in green: the ANSI colour codes pino-pretty writes to a terminal.
-      const greenInfo = '\u001b[32mINFO\u001b[39m';
-      const line =
-        proc
-          .stdout()
-          .split('\n')
-          .find((l) => l.includes('warren started')) ?? '';
-      expect(line).toMatch(/^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] /);
-      expect(line).toContain(greenInfo);
-      expect(proc.lines).toEqual([]);
+      try {
+        await pollUntil(() => proc.stdout().includes('warren started'));
+        // INFO in green: the ANSI colour codes pino-pretty writes to a terminal.
+        const greenInfo = '\u001b[32mINFO\u001b[39m';
+        const line =
+          proc
+            .stdout()
+            .split('\n')
+            .find((l) => l.includes('warren started')) ?? '';
+        expect(line).toMatch(/^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] /);
+        expect(line).toContain(greenInfo);
+        expect(proc.lines).toEqual([]);
+      } finally {
+        // warren runs under script's own terminal session, out of reach of the sandbox's kill of script: it is
+        // stopped by the pid it wrote in its data directory's lock file.
+        const lock = join(sandbox.dir, 'data', 'journal', 'LOCK');
+        if (existsSync(lock)) process.kill(Number.parseInt(readFileSync(lock, 'utf8'), 10), 'SIGTERM');
+        await proc.exited;
+      }
     });
   });
 
