@@ -410,6 +410,24 @@ describe('receipts', () => {
     expect(c.messages()).toEqual(['waiting', 'later']);
   });
 
+  it("holds a SUBSCRIBE's backlog while its RECEIPT waits behind the store, delivering nothing into memory meanwhile", async () => {
+    const store = new HeldStore();
+    await broker.close();
+    broker = await startBroker({ store });
+    const c = connected();
+    for (let i = 0; i < 1000; i++) c.frame('SEND', { destination: '/queue/deep' }, `m${i}`);
+    c.frame('SEND', { destination: '/queue/durable', persistent: 'true', receipt: 'p' }, 'x');
+    c.frame('SUBSCRIBE', { destination: '/queue/deep', id: 's', receipt: 'sub' });
+    await flush();
+    expect(c.of('MESSAGE')).toHaveLength(0);
+    // At most the one delivery that found the hold; the rest wait in the queue, not in the session.
+    expect(broker.vhosts.get('/')?.queues.get('deep')?.messageCount).toBeGreaterThanOrEqual(999);
+    store.release();
+    await c.waitFor(() => c.of('MESSAGE').length === 1000, 'the backlog');
+    const commands = c.frames.map((f) => f.command).filter((x) => x !== 'CONNECTED');
+    expect(commands.slice(0, 3)).toEqual(['RECEIPT', 'RECEIPT', 'MESSAGE']);
+  });
+
   it('holds the receipt of a persistent SEND until the store has the message, and keeps receipts in order', async () => {
     const store = new HeldStore();
     await broker.close();

@@ -305,8 +305,11 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
   private releaseHeld(): void {
     const held = this.held;
     this.held = undefined;
-    if (held !== undefined)
-      for (const [head, block, body] of held.frames) this.writeMessage(head, block, body);
+    if (held === undefined || held.frames.length === 0) return;
+    let ok = true;
+    for (const [head, block, body] of held.frames) ok = this.writeMessage(head, block, body) && ok;
+    // Holding stopped deliveries (see writeMessage); they resume unless the socket itself is now full.
+    if (ok) this.connection?.setWritable(true);
   }
 
   private blockIfAlarm(command: string): void {
@@ -489,10 +492,13 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     if (!ok) this.connection?.setWritable(false);
   }
 
-  writeMessage(head: string, block: Buffer, body: Buffer): void {
+  writeMessage(head: string, block: Buffer, body: Buffer): boolean {
     if (this.held !== undefined) {
+      // Held until the SUBSCRIBE's RECEIPT (which may wait for the store): deliveries stop meanwhile, as for a
+      // full socket, so a deep backlog cannot pile up here.
       this.held.frames.push([head, block, body]);
-      return;
+      this.connection?.setWritable(false);
+      return false;
     }
     const t = this.transport;
     t.cork();
@@ -504,6 +510,7 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     this.count('send', Buffer.byteLength(head) + block.length + body.length + FRAME_END.length);
     this.heartbeats.wrote = true;
     if (!ok) this.connection?.setWritable(false);
+    return ok;
   }
 
   /** The connection's traffic figures for the management API (RabbitMQ's recv_oct/cnt, send_oct/cnt). */
