@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { startBrokerChild, type BrokerChild } from './broker-child';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,33 +18,6 @@ const SUMMARY_FILE = process.env['WARREN_CRASH_SUMMARY'];
 const AMQP_QUEUE = 'crash';
 const STOMP_QUEUE = 'crash-stomp';
 const WINDOW = 400;
-
-interface Child {
-  proc: ChildProcess;
-  amqpPort: number;
-  stompPort: number;
-  exited: Promise<void>;
-}
-
-async function startChild(dir: string): Promise<Child> {
-  const proc = spawn(process.execPath, [join(__dirname, 'broker-process.js'), dir, String(1024 * 1024)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  let err = '';
-  proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const ports = await new Promise<{ amqpPort: number; stompPort: number }>((resolve, reject) => {
-    let out = '';
-    proc.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n')[0];
-      if (out.includes('\n') && line !== undefined)
-        resolve(JSON.parse(line) as { amqpPort: number; stompPort: number });
-    });
-    void exited.then(() => reject(new Error(`broker exited before listening: ${err}`)));
-  });
-  return { proc, ...ports, exited };
-}
 
 /** Takes every message out of both queues, so the next trial starts from empty ones. */
 async function drainAll(port: number): Promise<{ amqp: number[]; stomp: number[] }> {
@@ -176,7 +149,7 @@ class StompPublisher {
  * in flight.
  */
 async function publishAndKill(
-  child: Child,
+  child: BrokerChild,
   first: number,
   stopAfter: { amqp: number; stomp: number },
 ): Promise<TrialPublished> {
@@ -271,12 +244,12 @@ describe('kill -9 under confirmed publishes', () => {
         unknown: 0,
       };
       const problems: string[] = [];
-      let child: Child | undefined;
+      let child: BrokerChild | undefined;
       try {
         let next = 1;
         let pending: TrialPublished | undefined;
         for (let trial = 0; trial <= TRIALS; trial++) {
-          child = await startChild(dir);
+          child = await startBrokerChild(dir, 1024 * 1024);
           const recovered = await drainAll(child.amqpPort);
           if (pending !== undefined) {
             for (const [name, stream, ids] of [
@@ -326,7 +299,7 @@ describe('kill -9 under confirmed publishes', () => {
 describe('one broker per data directory', () => {
   it('refuses a second broker on a directory in use, and takes over the lock of a killed one', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'warren-lock-'));
-    const child = await startChild(dir);
+    const child = await startBrokerChild(dir, 1024 * 1024);
     try {
       // Two processes appending to the same segments would corrupt each other: the second must not start.
       await expect(Journal.open({ dir })).rejects.toThrow(`in use by process ${child.proc.pid}`);

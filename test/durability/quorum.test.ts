@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { startBrokerChild } from './broker-child';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -165,34 +165,8 @@ describe('quorum queues over STOMP', () => {
   });
 });
 
-interface Child {
-  proc: ChildProcess;
-  amqpPort: number;
-  exited: Promise<void>;
-}
-
-async function startChild(dataDir: string): Promise<Child> {
-  const proc = spawn(process.execPath, [join(__dirname, 'broker-process.js'), dataDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  let err = '';
-  proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    proc.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n')[0];
-      if (out.includes('\n') && line !== undefined)
-        resolve((JSON.parse(line) as { amqpPort: number }).amqpPort);
-    });
-    void exited.then(() => reject(new Error(`broker exited before listening: ${err}`)));
-  });
-  return { proc, amqpPort: port, exited };
-}
-
 test('kill -9 during publishes to a quorum queue: every confirmed transient message is there, in order, once', async () => {
-  let child = await startChild(dir);
+  let child = await startBrokerChild(dir);
   const ch = await confirmChannel(child.amqpPort);
   await ch.assertQueue('qq', { durable: true, arguments: QUORUM });
   for (let i = 0; i < 2000; i++) ch.sendToQueue('qq', Buffer.from(String(i)), { deliveryMode: 1 });
@@ -203,7 +177,7 @@ test('kill -9 during publishes to a quorum queue: every confirmed transient mess
   await child.exited;
   for (const c of connections.splice(0)) await c.close().catch(() => {});
 
-  child = await startChild(dir);
+  child = await startBrokerChild(dir);
   try {
     const after = await confirmChannel(child.amqpPort);
     const got: number[] = [];

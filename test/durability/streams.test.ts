@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { startBrokerChild } from './broker-child';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,7 +136,7 @@ describe('a stream across restarts', () => {
   });
 
   test('kill -9 keeps every confirmed append at its offset; a consumer from N gets N onwards', async () => {
-    let child = await startChild(dir);
+    let child = await startBrokerChild(dir);
     const c = await open(child.amqpPort);
     const ch = await c.createConfirmChannel();
     ch.on('error', () => {});
@@ -168,7 +168,7 @@ describe('a stream across restarts', () => {
     await child.exited;
     conns = [];
 
-    child = await startChild(dir);
+    child = await startBrokerChild(dir);
     try {
       const length = await queueLength(child.amqpPort, 's');
       const all = await readFrom(child.amqpPort, 's', 'first', length);
@@ -198,29 +198,3 @@ describe('a stream across restarts', () => {
     }
   });
 });
-
-interface Child {
-  proc: ChildProcess;
-  amqpPort: number;
-  exited: Promise<void>;
-}
-
-/** The durable broker in a child process (broker-process.js, as the crash test uses), on free ports. */
-async function startChild(dataDir: string): Promise<Child> {
-  const proc = spawn(process.execPath, [join(__dirname, 'broker-process.js'), dataDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  let err = '';
-  proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const ports = await new Promise<{ amqpPort: number }>((resolve, reject) => {
-    let out = '';
-    proc.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n')[0];
-      if (out.includes('\n') && line !== undefined) resolve(JSON.parse(line) as { amqpPort: number });
-    });
-    void exited.then(() => reject(new Error(`broker exited before listening: ${err}`)));
-  });
-  return { proc, amqpPort: ports.amqpPort, exited };
-}
