@@ -1,4 +1,14 @@
+import type { Channel } from './channel';
 import type { Connection } from './connection';
+import { WarrenError } from './errors';
+import type { QueueEntry } from './queue-entry';
+
+/** Per channel: the oldest unacked delivery the last sweep saw, its tag then, and since when. */
+interface Oldest {
+  entry: QueueEntry;
+  tag: number;
+  since: number;
+}
 
 /**
  * RabbitMQ's consumer_timeout: a channel holding a delivery unacknowledged for longer than the timeout is
@@ -13,6 +23,7 @@ import type { Connection } from './connection';
  */
 export class AckTimeouts {
   private timer: NodeJS.Timeout | undefined = undefined;
+  private readonly oldest = new WeakMap<Channel, Oldest>();
 
   constructor(
     private readonly connections: ReadonlyMap<number, Connection>,
@@ -36,8 +47,34 @@ export class AckTimeouts {
     for (const connection of [...this.connections.values()]) {
       // Each check runs for its own connection: one that fails ends that connection, never the sweep.
       for (const channel of [...connection.channels.values()]) {
-        connection.guard(() => channel.checkAckTimeout(now, timeoutMs));
+        connection.guard(() => this.check(channel, now, timeoutMs));
       }
     }
+  }
+
+  private check(channel: Channel, now: number, timeoutMs: number): void {
+    const first = channel.unacked.values().next().value as QueueEntry | undefined;
+    const seen = this.oldest.get(channel);
+    if (first === undefined) {
+      if (seen !== undefined) this.oldest.delete(channel);
+      return;
+    }
+    if (seen === undefined || seen.entry !== first || seen.tag !== first.tag) {
+      this.oldest.set(channel, { entry: first, tag: first.tag, since: now });
+      return;
+    }
+    if (now - seen.since < timeoutMs || channel.closed) return;
+    this.oldest.delete(channel);
+    channel.vhost.broker.logger.warn(
+      { connection: channel.connection.id, channel: channel.id, consumer: first.consumer?.tag, timeoutMs },
+      'consumer timed out waiting for delivery acknowledgement',
+    );
+    channel.closeByBroker(
+      new WarrenError(
+        'PRECONDITION_FAILED',
+        `delivery acknowledgement on channel ${channel.id} timed out. Timeout value used: ${timeoutMs} ms. ` +
+          'This timeout value can be configured, see consumers doc guide to learn more',
+      ),
+    );
   }
 }

@@ -71,10 +71,6 @@ export class Channel implements TransactionTarget {
   private readonly result: PublishResult = { routed: 0, rejected: 0 };
   private syncBatch: number[] | undefined = undefined;
   private syncBatchId = -1;
-  /** consumer_timeout: the oldest unacked delivery the last sweep saw, its tag then, and since when. */
-  private oldest: QueueEntry | undefined = undefined;
-  private oldestTag = 0;
-  private oldestSince = 0;
 
   private readonly access: ChannelAccess;
 
@@ -383,7 +379,7 @@ export class Channel implements TransactionTarget {
 
   nack(tag: number, multiple = false, requeue = true): void {
     const entries = this.collect(tag, multiple);
-    refuseStreamReturn(entries, 'basic.nack and basic.reject');
+    refuseReturns(entries, 'basic.nack and basic.reject');
     const kind = requeue ? 'requeue' : 'reject';
     if (this.tx !== undefined) return this.tx.settle(entries, kind);
     this.settle(entries, kind);
@@ -396,7 +392,7 @@ export class Channel implements TransactionTarget {
   /** basic.recover with requeue=true: every unacked delivery goes back to its queue, redelivered. */
   recover(): void {
     const entries = [...this.unacked.values()];
-    refuseStreamReturn(entries, 'basic.recover');
+    refuseReturns(entries, 'basic.recover');
     this.settle(entries, 'requeue');
   }
 
@@ -511,33 +507,11 @@ export class Channel implements TransactionTarget {
   // ---- lifecycle ------------------------------------------------------------------------------------
 
   /**
-   * consumer_timeout, called by the broker's sweep (AckTimeouts): when the same delivery has been the oldest
-   * unacked one for `timeoutMs`, the channel is closed with RabbitMQ's PRECONDITION_FAILED and its deliveries
-   * go back to their queues.
+   * The broker closes this channel with a channel error (consumer_timeout: see AckTimeouts). The protocol's
+   * closedByBroker does it; without one the error ends the connection, as an operator's close does.
    */
-  checkAckTimeout(now: number, timeoutMs: number): void {
-    const first = this.unacked.values().next().value as QueueEntry | undefined;
-    if (first === undefined) {
-      this.oldest = undefined;
-      return;
-    }
-    if (first !== this.oldest || first.tag !== this.oldestTag) {
-      this.oldest = first;
-      this.oldestTag = first.tag;
-      this.oldestSince = now;
-      return;
-    }
-    if (now - this.oldestSince < timeoutMs || this.closed) return;
-    this.oldest = undefined;
-    const err = new WarrenError(
-      'PRECONDITION_FAILED',
-      `delivery acknowledgement on channel ${this.id} timed out. Timeout value used: ${timeoutMs} ms. ` +
-        'This timeout value can be configured, see consumers doc guide to learn more',
-    );
-    this.vhost.broker.logger.warn(
-      { connection: this.connection.id, channel: this.id, consumer: first.consumer?.tag, timeoutMs },
-      'consumer timed out waiting for delivery acknowledgement',
-    );
+  closeByBroker(err: WarrenError): void {
+    if (this.closed) return;
     if (this.events.closedByBroker !== undefined) this.events.closedByBroker(err);
     else this.connection.onForcedClose(err);
   }
@@ -666,15 +640,11 @@ export const REPLY_TO_QUEUE = 'amq.rabbitmq.reply-to';
 export const REPLY_TO_PREFIX = 'amq.rabbitmq.reply-to.';
 
 /**
- * A stream keeps every message and has nothing to requeue or dead-letter: RabbitMQ 3.10 refuses a client's
- * nack, reject (and requeueing recover) of a stream delivery with NOT_IMPLEMENTED (rabbit_stream_queue:settle).
- * A closing channel's unacked stream deliveries are dropped instead (StreamQueue.requeue).
+ * Throws when a queue does not take back deliveries a client returns (nack, reject, a requeueing recover): a
+ * stream (StreamQueue.refuseReturn). A closing channel's unacked deliveries are not this: they always go back.
  */
-export function refuseStreamReturn(entries: readonly QueueEntry[], what: string): void {
-  const stream = entries.find((e) => e.queue.settings.type === 'stream');
-  if (stream !== undefined) {
-    throw new WarrenError('NOT_IMPLEMENTED', `${what} not supported by stream queues ${stream.queue.where}`);
-  }
+export function refuseReturns(entries: readonly QueueEntry[], what: string): void {
+  for (const e of entries) e.queue.refuseReturn(what);
 }
 
 function unknownTag(tag: number): WarrenError {

@@ -263,6 +263,9 @@ export class Queue {
     this.armExpiry();
   }
 
+  /** Throws when this queue does not take back deliveries a client returns (see refuseReturns); this one does. */
+  refuseReturn(_what: string): void {}
+
   /** Settles an unacked entry for good (ack, or reject without dead-letter exchange). */
   settle(entry: QueueEntry): void {
     this.unackedCount--;

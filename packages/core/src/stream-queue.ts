@@ -109,6 +109,11 @@ export class StreamQueue extends Queue {
     return this.tailBytes;
   }
 
+  /** RabbitMQ 3.10 refuses a client's nack, reject and requeueing recover of a stream delivery. */
+  override refuseReturn(what: string): void {
+    throw new WarrenError('NOT_IMPLEMENTED', `${what} not supported by stream queues ${this.where}`);
+  }
+
   override deliveryHeaders(entry: QueueEntry): FieldTable {
     return { 'x-stream-offset': entry.seq };
   }

@@ -122,26 +122,19 @@ const urlPath = stringKind((text) => {
   return text;
 }, URL_PATH);
 
-const LEVEL = `expected one of ${LOG_LEVELS.join(', ')}`;
-const logLevel = stringKind((text): LogLevel => {
-  const level = LOG_LEVELS.find((l) => l === text);
-  ensure(level !== undefined, LEVEL);
-  return level;
-}, LEVEL);
+/** One of a fixed list of words (a log level, a log format, ...). */
+function oneOf<T extends string>(choices: readonly T[]): Kind<T> {
+  const reason = `expected one of ${choices.join(', ')}`;
+  return stringKind((text): T => {
+    const choice = choices.find((c) => c === text);
+    ensure(choice !== undefined, reason);
+    return choice;
+  }, reason);
+}
 
-const UNKNOWN_HOST_TEXT = `expected one of ${UNKNOWN_HOST.join(', ')}`;
-const unknownHost = stringKind((text): UnknownHost => {
-  const choice = UNKNOWN_HOST.find((u) => u === text);
-  ensure(choice !== undefined, UNKNOWN_HOST_TEXT);
-  return choice;
-}, UNKNOWN_HOST_TEXT);
-
-const FORMAT = `expected one of ${LOG_FORMATS.join(', ')}`;
-const logFormat = stringKind((text): LogFormat => {
-  const format = LOG_FORMATS.find((f) => f === text);
-  ensure(format !== undefined, FORMAT);
-  return format;
-}, FORMAT);
+const logLevel = oneOf<LogLevel>(LOG_LEVELS);
+const unknownHost = oneOf<UnknownHost>(UNKNOWN_HOST);
+const logFormat = oneOf<LogFormat>(LOG_FORMATS);
 
 const PATH = 'expected a file path, or null';
 /** A file path, or null (JSON) to leave it unset; relative paths are resolved by loadConfig. */

@@ -1,6 +1,6 @@
 import {
   Message,
-  refuseStreamReturn,
+  refuseReturns,
   WarrenError,
   type Channel,
   type Consumer,
@@ -185,7 +185,7 @@ export class MessagingCommands {
     }
     const entries = this.collect(target, tag);
     // A NACK is RabbitMQ STOMP's basic.nack: a stream refuses it.
-    if (nack) refuseStreamReturn(entries, 'basic.nack and basic.reject');
+    if (nack) refuseReturns(entries, 'basic.nack and basic.reject');
     // RabbitMQ's default_nack_requeue: only an explicit false does not requeue.
     const how: SettleKind = !nack ? 'ack' : booleanHeader(h, 'requeue') === false ? 'reject' : 'requeue';
     const tx = h.get('transaction');
