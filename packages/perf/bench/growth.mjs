@@ -26,13 +26,15 @@
  * --at X runs only the points whose x is X; --profile DIR starts each broker with `--cpu-prof` into
  * DIR/<sweep>-<x>/. The connections sweep needs about 10,000 file descriptors on each side (`ulimit -n`).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import amqp from '@warren/amqp';
 import perfClient from '@warren/perf';
-import { run, startBroker } from './warren-child.mjs';
+import { startBroker } from './warren-child.mjs';
 
 const { AmqpClient } = perfClient;
 
@@ -162,6 +164,7 @@ async function drainQueue(broker, queue, expected) {
   await Promise.race([done, stalled]);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = brokerCpuS(broker.pid) - cpu0;
+  const gc = gcIn(broker, performance.now() - seconds * 1000, performance.now());
   clearInterval(sampler);
   await c.close();
   return {
@@ -170,6 +173,8 @@ async function drainQueue(broker, queue, expected) {
     drain_rate: r3(got / seconds),
     drain_cpu_us_per_msg: r3((cpu * 1e6) / got),
     drain_rss_peak_kb: peakKb,
+    drain_gc_share: gc.gc_share,
+    drain_gc_major: gc.gc_major,
   };
 }
 
@@ -203,29 +208,78 @@ const KEEP = [
   'machine_cores_busy',
 ];
 
-/** warren-perf against `broker`; a timed run (-z, --warmup) unless `flags` has --count. */
+/**
+ * warren-perf against `broker`; a timed run (-z, --warmup) unless `flags` has --count. Its --progress lines
+ * (t=<seconds since t0>) place its measurement window on this process's clock, for the broker's GC trace.
+ */
 async function warrenPerf(broker, flags) {
-  const timing = flags.includes('-C')
-    ? ['--warmup', '0']
-    : ['-z', String(SECONDS), '--warmup', String(WARMUP)];
-  const all = [...timing, ...flags];
+  const counted = flags.includes('-C');
+  const timing = counted ? ['--warmup', '0'] : ['-z', String(SECONDS), '--warmup', String(WARMUP)];
+  const all = [...timing, ...flags, '--progress'];
   const argv = ['packages/perf/bin/warren-perf.js', '--port', String(broker.amqp), '--broker-pid'];
-  const out = await run(process.execPath, [...argv, String(broker.pid), ...all, '--json'], {
-    maxBuffer: 16 * 1024 * 1024,
-  }).catch((err) => err);
-  const line = String(out.stdout ?? '')
-    .trim()
-    .split('\n')
-    .pop();
+  const child = spawn(process.execPath, [...argv, String(broker.pid), ...all, '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let t0;
+  child.stdout.on('data', (d) => (stdout += d));
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    const m = /^t=([\d.]+)s /.exec(line);
+    if (m) t0 ??= performance.now() - Number(m[1]) * 1000;
+    else stderr += `${line}\n`;
+  });
+  await new Promise((resolve) => child.once('close', resolve));
   let result;
   try {
-    result = JSON.parse(line);
+    result = JSON.parse(stdout.trim().split('\n').pop());
   } catch {
-    result = { ok: false, error: String(out.stderr ?? out.message ?? out).slice(0, 300) };
+    result = { ok: false, error: stderr.slice(0, 300) };
   }
   const point = { flags: all.join(' ') };
   for (const k of KEEP) if (k in result) point[k] = result[k];
+  if (t0 !== undefined) {
+    const from = counted ? t0 : t0 + WARMUP * 1000;
+    const to = counted ? from + (result.wall_s ?? 0) * 1000 : from + SECONDS * 1000;
+    Object.assign(point, gcIn(broker, from, to));
+  }
   return point;
+}
+
+// ---- the broker's garbage collector (--trace-gc) ---------------------------------------------------------------
+
+/**
+ * One line of V8's --trace-gc: `... 12392 ms: Mark-Compact 1165.1 (1208.8) -> 1107.4 (1175.0) MB, 30.93 / 0.04
+ * ms (+ 552.9 ms in 1035 steps since start of marking, ...`: the pause, and for a mark-compact the incremental
+ * marking steps before it, which ran on the main thread too (inside whatever allocated at the time).
+ */
+const GC_LINE =
+  /ms: (Scavenge|Mark-Compact|Minor Mark-Compact|Mark-Sweep)\b.*?MB, ([\d.]+) \/ [\d.]+ ms(?:\s+\(\+ ([\d.]+) ms in)?/;
+
+function traceGc(line, into) {
+  const m = GC_LINE.exec(line);
+  if (m === null) return;
+  into.push({
+    at: performance.now(),
+    major: m[1] !== 'Scavenge',
+    pauseMs: Number(m[2]),
+    stepsMs: Number(m[3] ?? 0),
+  });
+}
+
+/** The broker's GC work between two instants of performance.now(): counts, pause and marking time, share. */
+function gcIn(broker, from, to) {
+  const events = broker.gc.filter((g) => g.at >= from && g.at <= to);
+  const majors = events.filter((g) => g.major);
+  const ms = events.reduce((a, g) => a + g.pauseMs + g.stepsMs, 0);
+  return {
+    gc_scavenges: events.length - majors.length,
+    gc_major: majors.length,
+    gc_major_ms: r3(majors.reduce((a, g) => a + g.pauseMs + g.stepsMs, 0)),
+    gc_ms: r3(ms),
+    gc_max_pause_ms: r3(events.reduce((a, g) => Math.max(a, g.pauseMs), 0)),
+    gc_share: to > from ? r3(ms / (to - from)) : null,
+  };
 }
 
 // ---- the sweeps -------------------------------------------------------------------------------------------------
@@ -367,8 +421,11 @@ for (const name of names) {
   const xs = (QUICK ? sweep.quick : sweep.xs).filter((x) => AT === undefined || String(x) === AT);
   const points = [];
   for (const x of xs) {
-    const nodeArgs = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', join(PROFILE, `${name}-${x}`)] : [];
-    const broker = await startBroker('warren-growth-', nodeArgs);
+    const nodeArgs = ['--trace-gc'];
+    if (PROFILE) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', join(PROFILE, `${name}-${x}`));
+    const gc = [];
+    const broker = await startBroker('warren-growth-', { nodeArgs, onOutput: (line) => traceGc(line, gc) });
+    broker.gc = gc;
     const started = Date.now();
     let point;
     try {

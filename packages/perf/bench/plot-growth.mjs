@@ -1,17 +1,21 @@
 #!/usr/bin/env node
 /**
- * Draws docs/growth.svg from the results of growth.mjs (docs/growth.json): one row per sweep, four panels
- * across it (msgs/s, p99 latency, broker RSS, broker CPU per message) against the swept dimension on a log
- * scale, with the knee named in docs/benchmarks.md as a dashed line. Vega-Lite renders the SVG headless.
+ * Draws docs/growth.svg from the results of growth.mjs (docs/growth.json): one row per sweep, five panels
+ * across it (msgs/s, p99 latency, broker RSS, broker CPU per message, the broker's GC share of the window)
+ * against the swept dimension on a log scale, with the knee named in docs/benchmarks.md as a dashed line.
+ * Vega-Lite renders the SVG headless.
  *
- *   node packages/perf/bench/plot-growth.mjs [results.json] [out.svg]
+ *   node packages/perf/bench/plot-growth.mjs [results.json] [out.svg] [--tables]
+ *
+ * --tables also prints each sweep's table as Markdown (for docs/benchmarks.md).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 
-const input = process.argv[2] ?? 'docs/growth.json';
-const output = process.argv[3] ?? 'docs/growth.svg';
+const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const input = positional[0] ?? 'docs/growth.json';
+const output = positional[1] ?? 'docs/growth.svg';
 const r = JSON.parse(readFileSync(input, 'utf8'));
 
 /**
@@ -20,12 +24,13 @@ const r = JSON.parse(readFileSync(input, 'utf8'));
  */
 const KNEES = {};
 
-const WIDTH = 210;
+const WIDTH = 180;
 const HEIGHT = 120;
 const ORDER = ['queues', 'busy-queues', 'consumers', 'connections', 'size', 'backlog', 'topic', 'fanout'];
 
 const mib = (kb) => (kb == null ? null : kb / 1024);
 const ms = (us) => (us == null ? null : us / 1000);
+const pct = (share) => (share == null ? null : share * 100);
 
 /** The series of each panel for one point: [panel, series, value]. */
 function values(name, p) {
@@ -38,6 +43,8 @@ function values(name, p) {
       ['RSS (MiB)', 'peak while draining', mib(p.drain_rss_peak_kb)],
       ['µs/msg', 'fill', p.fill_cpu_us_per_msg],
       ['µs/msg', 'drain', p.drain_cpu_us_per_msg],
+      ['GC %', 'fill', pct(p.gc_share)],
+      ['GC %', 'drain', pct(p.drain_gc_share)],
     ];
   }
   const rows = [
@@ -45,6 +52,7 @@ function values(name, p) {
     ['p99 (ms)', 'end-to-end p99', ms(p.lat_us_p99)],
     ['RSS (MiB)', 'after the run', mib(p.broker_rss_kb_after)],
     ['µs/msg', name === 'fanout' ? 'per delivery' : 'per message', p.broker_cpu_us_per_msg],
+    ['GC %', 'pauses + marking', pct(p.gc_share)],
   ];
   if (name === 'fanout') rows.splice(1, 0, ['msgs/s', 'published', p.pub_rate]);
   return rows;
@@ -55,8 +63,9 @@ const PANELS = [
   ['p99 (ms)', 'p99 (ms)'],
   ['RSS (MiB)', 'RSS (MiB)'],
   ['µs/msg', 'CPU µs / msg'],
+  ['GC %', '% of the window'],
 ];
-const PANEL_TITLES = ['', 'p99 latency', 'broker RSS', 'broker CPU per message'];
+const PANEL_TITLES = ['', 'p99 latency', 'broker RSS', 'broker CPU per message', "broker's GC (main thread)"];
 
 /** A title as lines of at most ~40 characters: a long one would widen its column of the grid. */
 function wrap(text, width = 40) {
@@ -76,7 +85,9 @@ function row(name, sweep) {
   for (const p of sweep.points) {
     if (!p.ok) continue;
     for (const [panel, series, value] of values(name, p)) {
-      if (value != null && Number.isFinite(value) && value > 0) data.push({ x: p.x, panel, series, value });
+      const log = LOG_Y.has(panel) || LOG_Y.has(`${name}:${panel}`);
+      if (value != null && Number.isFinite(value) && (value > 0 || !log))
+        data.push({ x: p.x, panel, series, value });
     }
   }
   const knee = KNEES[name];
@@ -151,3 +162,59 @@ const spec = vl.compile({
 const view = new vega.View(vega.parse(spec), { renderer: 'none' });
 writeFileSync(output, await view.toSVG());
 process.stdout.write(`wrote ${output}\n`);
+
+// ---- the tables -------------------------------------------------------------------------------------------------
+
+const n0 = (v) => (v == null ? '–' : Math.round(v).toLocaleString('en-US'));
+const n1 = (v) =>
+  v == null ? '–' : v.toLocaleString('en-US', { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+const n2 = (v) => (v == null ? '–' : v.toFixed(2));
+const common = [
+  ['p99 ms', (p) => n1(ms(p.lat_us_p99))],
+  ['RSS MiB', (p) => n0(mib(p.broker_rss_kb_after))],
+  ['broker µs/msg', (p) => n1(p.broker_cpu_us_per_msg)],
+  ['GC %', (p) => n0(pct(p.gc_share))],
+  [
+    'broker / client / other cores',
+    (p) => `${n2(p.broker_cores)} / ${n2(p.client_cores)} / ${n2(p.other_cores)}`,
+  ],
+];
+const COLUMNS = {
+  default: [['msgs/s', (p) => n0(p.cons_rate)], ...common],
+  queues: [
+    ['msgs/s', (p) => n0(p.cons_rate)],
+    ...common,
+    ['declares/s', (p) => n0(p.declare_per_s)],
+    ['KiB per idle queue', (p) => n1(p.idle_rss_kb_per_queue)],
+    ['idle broker cores', (p) => n2(p.idle_broker_cores)],
+  ],
+  size: [['msgs/s', (p) => n0(p.cons_rate)], ['MiB/s', (p) => n1((p.cons_rate * p.x) / 1048576)], ...common],
+  fanout: [['deliveries/s', (p) => n0(p.cons_rate)], ['published/s', (p) => n0(p.pub_rate)], ...common],
+  backlog: [
+    ['fill msgs/s', (p) => n0(p.fill_rate)],
+    ['confirm p99 ms', (p) => n1(ms(p.confirm_us_p99))],
+    ['fill µs/msg', (p) => n1(p.fill_cpu_us_per_msg)],
+    ['RSS at full depth MiB', (p) => n0(mib(p.full_rss_kb))],
+    ['data dir MiB', (p) => n0(mib(p.data_dir_kb))],
+    ['drain msgs/s', (p) => n0(p.drain_rate)],
+    ['drain µs/msg', (p) => n1(p.drain_cpu_us_per_msg)],
+    ['peak RSS draining MiB', (p) => n0(mib(p.drain_rss_peak_kb))],
+    ['GC % fill / drain', (p) => `${n0(pct(p.gc_share))} / ${n0(pct(p.drain_gc_share))}`],
+  ],
+};
+
+if (process.argv.includes('--tables')) {
+  for (const name of ORDER.filter((n) => r.sweeps[n])) {
+    const sweep = r.sweeps[name];
+    const cols = COLUMNS[name] ?? COLUMNS.default;
+    const lines = [`${sweep.title}:`, '', `| ${[sweep.xTitle, ...cols.map((c) => c[0])].join(' | ')} |`];
+    lines.push(`| ${['--:', ...cols.map(() => '--:')].join(' | ')} |`);
+    for (const p of sweep.points) {
+      const cells = p.ok
+        ? cols.map((c) => c[1](p))
+        : cols.map((_, i) => (i === 0 ? `failed: ${p.error}` : ''));
+      lines.push(`| ${[n0(p.x), ...cells].join(' | ')} |`);
+    }
+    process.stdout.write(`${lines.join('\n')}\n\n`);
+  }
+}
