@@ -32,6 +32,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { clearTimeout } from 'node:timers';
 import amqp from '@warren/amqp';
 import perfClient from '@warren/perf';
 import { startBroker } from './warren-child.mjs';
@@ -229,12 +230,19 @@ async function warrenPerf(broker, flags) {
     if (m) t0 ??= performance.now() - Number(m[1]) * 1000;
     else stderr += `${line}\n`;
   });
+  // A run that cannot finish (publishers blocked for good, a broker that stopped answering) is cut, not waited on.
+  const limitMs = (counted ? 600 : SECONDS + WARMUP + 120) * 1000;
+  const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
   await new Promise((resolve) => child.once('close', resolve));
+  clearTimeout(timer);
   let result;
   try {
     result = JSON.parse(stdout.trim().split('\n').pop());
   } catch {
-    result = { ok: false, error: stderr.slice(0, 300) };
+    result = {
+      ok: false,
+      error: child.signalCode ? `killed after ${limitMs / 1000} s` : stderr.slice(0, 300),
+    };
   }
   const point = { flags: all.join(' ') };
   for (const k of KEEP) if (k in result) point[k] = result[k];
