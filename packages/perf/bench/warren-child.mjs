@@ -31,19 +31,31 @@ const ALL_PORTS_FREE = ['amqp', 'stomp', 'ws', 'http', 'prometheus'].flatMap((p)
 
 /**
  * Starts `warren start` with every listener on a free port and a data directory of its own; resolves with the
- * port of each protocol (from its `listening` log lines), its pid, and stop().
+ * port of each protocol (from its `listening` log lines), its pid, its data directory, and stop().
+ * `nodeArgs` go to the broker's node before the script (e.g. `--cpu-prof`, `--trace-gc`); `onOutput` gets every
+ * line of its stdout that is not a log entry (what such flags print).
  */
-export async function startBroker(prefix = 'warren-bench-') {
+export async function startBroker(prefix = 'warren-bench-', { nodeArgs = [], onOutput = () => {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const child = spawn(
     process.execPath,
-    ['packages/server/bin/warren.js', 'start', ...ALL_PORTS_FREE, '--data-dir', dir, '--log-format', 'json'],
+    [
+      ...nodeArgs,
+      'packages/server/bin/warren.js',
+      'start',
+      ...ALL_PORTS_FREE,
+      '--data-dir',
+      dir,
+      '--log-format',
+      'json',
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const ports = {};
   await new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`warren exited ${code}`)));
     createInterface({ input: child.stdout }).on('line', (line) => {
+      if (!line.startsWith('{')) return onOutput(line);
       const entry = JSON.parse(line);
       if (entry.msg === 'listening') ports[entry.protocol] = entry.port;
       if (entry.msg === 'warren started') resolve();
@@ -52,9 +64,13 @@ export async function startBroker(prefix = 'warren-bench-') {
   return {
     ...ports,
     pid: child.pid,
+    dir,
     async stop() {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };

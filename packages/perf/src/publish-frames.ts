@@ -56,7 +56,10 @@ export class PublishFrames {
     writer.content(channel, { deliveryMode: spec.persistent ? 2 : 1 }, body, chunks);
     this.content = Buffer.concat(chunks);
     this.bodyOffset = firstBodyOffset(this.content);
-    this.messageOctets = Math.min(...this.methods.map((m) => m.length)) + this.content.length;
+    // A loop, not Math.min(...lengths): spreading a million routing keys' frames overflows the call stack.
+    let shortest = Infinity;
+    for (const m of this.methods) shortest = Math.min(shortest, m.length);
+    this.messageOctets = shortest + this.content.length;
   }
 
   /** Messages per write when the user did not say: about 64 KiB, at least 1. */

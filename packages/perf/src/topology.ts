@@ -13,9 +13,12 @@ import {
   QUEUE_DECLARE,
   QUEUE_DELETE,
   QUEUE_PURGE,
+  type Method,
 } from '@warren/amqp';
 import type { AmqpClient } from './amqp-client';
 import type { PerfOptions } from './options';
+
+const PIPELINED_PER_WRITE = 1024;
 
 export interface Topology {
   /** '' = the default exchange. */
@@ -72,20 +75,29 @@ export async function declareTopology(c: AmqpClient, o: PerfOptions, t: Topology
     noWait: false,
     arguments: {},
   });
+  // Bindings are pipelined: every one but the last goes with no-wait, written ~1,000 to a socket write, and the
+  // last one's bind-ok (the broker handles a channel's methods in order) says they are all in. A million
+  // bindings then cost one round trip instead of a million (about a minute on loopback). A refused binding
+  // still closes the channel, which fails the run.
   const bindings = o.fanout > 0 ? t.queues.length : o.topic;
-  for (let i = 0; i < bindings; i++) {
-    const routingKey = o.fanout > 0 ? '' : `t.${i}.*`;
-    const queue = t.queues[i % t.queues.length] as string;
-    await c.rpc({
-      id: QUEUE_BIND,
-      ticket: 0,
-      queue,
-      exchange: t.exchange,
-      routingKey,
-      noWait: false,
-      arguments: {},
-    });
+  const bind = (i: number, noWait: boolean): Method => ({
+    id: QUEUE_BIND,
+    ticket: 0,
+    queue: t.queues[i % t.queues.length] as string,
+    exchange: t.exchange,
+    routingKey: o.fanout > 0 ? '' : `t.${i}.*`,
+    noWait,
+    arguments: {},
+  });
+  const frames: Buffer[] = [];
+  for (let i = 0; i < bindings - 1; i++) {
+    frames.push(c.writer.method(1, bind(i, true)));
+    if (frames.length === PIPELINED_PER_WRITE || i === bindings - 2) {
+      c.write(Buffer.concat(frames));
+      frames.length = 0;
+    }
   }
+  if (bindings > 0) await c.rpc(bind(bindings - 1, false));
 }
 
 export async function deleteTopology(c: AmqpClient, t: Topology): Promise<void> {
