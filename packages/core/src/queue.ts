@@ -49,6 +49,8 @@ export class Queue {
   private rr = 0;
   /** Consumers with a filter; while there are any, dispatch may look past the head. */
   private filtered = 0;
+  /** The highest x-priority among the consumers: a scan that finds a consumer with credit at it can stop. */
+  private topPriority = -Infinity;
   private hadConsumer = false;
   private dispatching = false;
   private dispatchScheduled = false;
@@ -167,6 +169,7 @@ export class Queue {
     }
     this.consumers.push(consumer);
     if (consumer.accepts !== undefined) this.filtered++;
+    if (consumer.priority > this.topPriority) this.topPriority = consumer.priority;
     this.hadConsumer = true;
     this.clearUnusedTimer();
     this.dispatch();
@@ -178,6 +181,9 @@ export class Queue {
     if (i < 0) return;
     this.consumers.splice(i, 1);
     if (consumer.accepts !== undefined) this.filtered--;
+    if (consumer.priority === this.topPriority) {
+      this.topPriority = this.consumers.reduce((top, c) => Math.max(top, c.priority), -Infinity);
+    }
     consumer.cancelled = true;
     if (this.rr > i) this.rr--;
     if (this.consumers.length === 0) {
@@ -393,8 +399,12 @@ export class Queue {
       const active = list[0] as Consumer;
       return active.hasCredit() && (active.accepts === undefined || active.accepts(msg)) ? active : undefined;
     }
+    // Round-robin among the highest-priority consumers with credit. The walk stops at the first one with
+    // credit at the top priority, so with equal priorities (the usual case) it costs one step per busy consumer
+    // skipped, not one per consumer.
     let best: Consumer | undefined;
     let bestIndex = -1;
+    const top = this.topPriority;
     for (let k = 0; k < n; k++) {
       const i = (this.rr + k) % n;
       const c = list[i] as Consumer;
@@ -405,6 +415,7 @@ export class Queue {
       ) {
         best = c;
         bestIndex = i;
+        if (c.priority === top) break;
       }
     }
     if (best !== undefined) this.rr = (bestIndex + 1) % n;

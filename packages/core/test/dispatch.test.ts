@@ -187,6 +187,24 @@ describe('consumers and acknowledgements', () => {
     expect(bodies(low.received)).toEqual(['3']);
   });
 
+  test('consumers of equal top priority take turns; a lower one gets messages only when the top ones go', () => {
+    const lowClient = new CoreClient(broker);
+    const low = lowClient.consume('task_queue', { noAck: true });
+    const aClient = new CoreClient(broker);
+    const a = aClient.consume('task_queue', { noAck: true, arguments: { 'x-priority': 5 } });
+    const bClient = new CoreClient(broker);
+    const b = bClient.consume('task_queue', { noAck: true, arguments: { 'x-priority': 5 } });
+    for (const m of ['1', '2', '3', '4']) c.publish('', 'task_queue', m);
+    expect(bodies(a.received)).toEqual(['1', '3']);
+    expect(bodies(b.received)).toEqual(['2', '4']);
+    aClient.close();
+    c.publish('', 'task_queue', '5');
+    expect(bodies(b.received)).toEqual(['2', '4', '5']);
+    bClient.close();
+    c.publish('', 'task_queue', '6');
+    expect(bodies(low.received)).toEqual(['6']);
+  });
+
   test('single active consumer: only the first consumer receives until it goes away', () => {
     c.declareQueue('sac', { 'x-single-active-consumer': true });
     const first = new CoreClient(broker);
