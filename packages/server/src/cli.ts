@@ -161,7 +161,7 @@ function start(config: WarrenConfig, { logger, reopenFile }: ProcessLogger): voi
   // Rereads the TLS certificates; before the start completes there is nothing to reload (it reads them itself).
   process.on('SIGHUP', (signal) => server?.reloadTls(signal));
 
-  const starting = startServer(config, { logger, onStep: (s) => (step = s) });
+  const starting = startServer(config, { logger, onStep: (s) => (step = s), warmUp: true });
   starting.then(
     (started) => (server = started),
     (err: unknown) => {

@@ -148,6 +148,11 @@ export interface WarrenConfig {
    */
   shutdownTimeoutMs: number;
   /**
+   * `warren start` pushes paced loopback traffic through a private broker before its listeners open, so the
+   * first clients meet optimised code (see warm-up.ts). Embedders of startServer choose with StartOptions.
+   */
+  warmUp: boolean;
+  /**
    * A RabbitMQ definitions file (or a directory of them) imported at every start, after durable state is
    * restored and before any listener opens (RabbitMQ's load_definitions). Absolute once loaded.
    */
@@ -227,6 +232,7 @@ export function defaultConfig(): WarrenConfig {
     loopbackUsers: ['guest'],
     diskFreeLimit: 50_000_000,
     shutdownTimeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    warmUp: true,
     loadDefinitions: null,
     product: { name: 'Warren', version: null },
   };

@@ -7,6 +7,7 @@ import { loadDefinitions } from './definitions-file';
 import { LISTENERS, type Listener, type ListenerFactory } from './listeners';
 import { TlsEndpoints } from './tls';
 import { VERSION } from './version';
+import { warmUp } from './warm-up';
 
 export interface ServerHandle {
   readonly broker: Broker;
@@ -32,6 +33,7 @@ export type StartStep =
   | 'opening the journal'
   | 'restoring durable state'
   | 'loading definitions'
+  | 'warming up'
   | 'opening listeners';
 
 export interface StartOptions {
@@ -43,6 +45,11 @@ export interface StartOptions {
   freeSpace?: JournalOptions['freeSpace'];
   /** Called as each step of the start begins. */
   onStep?: (step: StartStep) => void;
+  /**
+   * Runs the warm-up (warm-up.ts) before the listeners open when config.warmUp is on too. Default false: an
+   * embedder (a test) starts in milliseconds; `warren start` passes true.
+   */
+  warmUp?: boolean;
 }
 
 /**
@@ -52,6 +59,7 @@ export interface StartOptions {
  */
 export async function startServer(config: WarrenConfig, options: StartOptions = {}): Promise<ServerHandle> {
   const { logger = silentLogger, listeners: factories = LISTENERS, freeSpace, onStep = () => {} } = options;
+  const warm = options.warmUp === true && config.warmUp;
 
   onStep('preparing the data directory');
   await prepareDataDir(config.dataDir);
@@ -92,6 +100,12 @@ export async function startServer(config: WarrenConfig, options: StartOptions = 
       onStep('loading definitions');
       const files = await loadDefinitions(broker, config.loadDefinitions);
       logger.info({ path: config.loadDefinitions, files }, 'definitions loaded');
+    }
+    if (warm) {
+      onStep('warming up');
+      const journalDir = join(config.dataDir, 'warm-up');
+      const { ms, roundTrips } = await warmUp({ limits: config.limits, journalDir }, logger);
+      logger.info({ ms, roundTrips }, 'warmed up');
     }
     onStep('opening listeners');
     for (const open of factories) {

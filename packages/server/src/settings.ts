@@ -587,6 +587,17 @@ export const SETTINGS: readonly Setting[] = [
     },
   }),
   setting({
+    key: 'warmUp',
+    env: 'WARREN_WARM_UP',
+    flag: 'warm-up',
+    describe:
+      'Before the listeners open, warm the per-message code with private loopback traffic (about 0.5 s)',
+    kind: flag,
+    set: (c, v) => {
+      c.warmUp = v;
+    },
+  }),
+  setting({
     key: 'loadDefinitions',
     env: 'WARREN_LOAD_DEFINITIONS',
     describe: 'RabbitMQ definitions file (or directory of .json files) imported at every start',

@@ -57,6 +57,10 @@ describe('precedence', () => {
     expect(defaultConfig().shutdownTimeoutMs).toBe(8000);
   });
 
+  test('warren start warms up by default', () => {
+    expect(defaultConfig().warmUp).toBe(true);
+  });
+
   test('the config file overrides defaults and leaves the rest alone', () => {
     const file = writeConfigFile({ amqp: { port: 5673 }, limits: { frameMax: 65536 }, logLevel: 'debug' });
     const config = load({ config: file });
@@ -119,6 +123,7 @@ describe('precedence', () => {
         WARREN_LIMITS_MAX_MESSAGE_SIZE: '1048576',
         WARREN_DISK_FREE_LIMIT: '2000000000',
         WARREN_SHUTDOWN_TIMEOUT_MS: '30000',
+        WARREN_WARM_UP: 'false',
         WARREN_AMQPS_PORT: '5671',
         WARREN_AMQPS_HOST: '127.0.0.1',
         WARREN_STOMPS_PORT: '61614',
@@ -216,6 +221,7 @@ describe('precedence', () => {
       loopbackUsers: ['admin', 'ops'],
       diskFreeLimit: 2_000_000_000,
       shutdownTimeoutMs: 30_000,
+      warmUp: false,
       loadDefinitions: join(dir, 'definitions.json'),
       product: { name: 'RabbitMQ', version: '3.13.7' },
     });
