@@ -1,8 +1,8 @@
 import { crc32 } from 'node:zlib';
-import { RECORD_HEADER, type RecordType } from './record-format';
+import { lengthCrc, RECORD_HEADER, type RecordType } from './record-format';
 
 /** Bodies up to this size are copied into the batch buffer; larger ones go out as their own iovec, uncopied. */
-const INLINE_BODY_MAX = 1024;
+export const INLINE_BODY_MAX = 1024;
 
 /**
  * Builds one batch of framed records (see record-format.ts) as a list of chunks for one `writev`. Small
@@ -73,7 +73,7 @@ export class BatchWriter {
     const length = this.pos - start - 8 + tailLength;
     buf.writeUInt32LE(length, start);
     // The length is covered by the checksum too: a flipped length byte must not resync onto garbage.
-    let crc = crc32(buf.subarray(start + 8, this.pos), crc32(buf.subarray(start, start + 4)));
+    let crc = crc32(buf.subarray(start + 8, this.pos), lengthCrc(length));
     if (tail !== undefined && tailLength > 0) {
       crc = crc32(tail, crc);
       if (tailLength <= INLINE_BODY_MAX) {

@@ -14,7 +14,7 @@ import { Appender } from './appender';
 import { DirLock } from './dir-lock';
 import { DirectoryError, makeDirectory, probeWritable, type DirectoryStep } from './directory';
 import { DiskMonitor, type DiskAlarmListener } from './disk-monitor';
-import { BatchWriter } from './batch-writer';
+import { BatchWriter, INLINE_BODY_MAX } from './batch-writer';
 import { auditIndex } from './index-audit';
 import { JournalIndex } from './journal-index';
 import { Maintenance, type MaintenanceHost } from './maintenance';
@@ -221,7 +221,7 @@ export class Journal implements MessageStore, MaintenanceHost {
     if (this.closed) throw new Error('journal is closed');
     this.maintenance.noteWrite();
     this.append(
-      ops.length * 96,
+      batchSizeHint(ops),
       (w, seg, base) => encodeOps(ops, w, this.index, seg, base, this.logger),
       durable,
     );
@@ -239,7 +239,7 @@ export class Journal implements MessageStore, MaintenanceHost {
     if (this.head().size >= this.segmentSize) this.roll();
     const seg = this.head();
     const base = seg.size;
-    const w = new BatchWriter(Math.min(64 * 1024, Math.max(512, sizeHint)));
+    const w = new BatchWriter(Math.min(MAX_INITIAL_BATCH, Math.max(512, sizeHint)));
     this.index.batch = ++this.batch;
     build(w, seg, base);
     const chunks = w.finish();
@@ -380,4 +380,23 @@ async function step<T>(dir: string, name: DirectoryStep, run: () => Promise<T>):
   } catch (err) {
     throw err instanceof DirectoryError ? err : new DirectoryError(dir, name, err);
   }
+}
+
+/** A batch buffer this large is allocated up front at most; a bigger batch grows it (copying once or twice). */
+const MAX_INITIAL_BATCH = 1024 * 1024;
+
+/**
+ * About the bytes a batch encodes to: its small records, plus the bodies copied inline (BatchWriter's
+ * INLINE_BODY_MAX), so a batch of 1 KiB persistent messages starts in a buffer that holds it instead of
+ * doubling (and copying) its way up from 16 KiB.
+ */
+function batchSizeHint(ops: readonly StoreOp[]): number {
+  let bytes = 0;
+  for (const op of ops) {
+    bytes += 96;
+    if (op.op === 'enqueue' && op.message !== undefined && op.message.body.length <= INLINE_BODY_MAX) {
+      bytes += op.message.body.length;
+    }
+  }
+  return bytes;
 }
