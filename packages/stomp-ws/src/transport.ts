@@ -148,6 +148,13 @@ export class WebSocketTransport implements Transport {
       first(chunks);
     }
     if (this.ws.readyState !== WebSocket.OPEN) return;
+    // One STOMP frame stays one WebSocket message, but the messages of one tick leave in one socket write:
+    // the raw socket is corked at the first and uncorked once this tick's work is done.
+    if (!this.socketCorked) {
+      this.socketCorked = true;
+      this.socket.cork();
+      process.nextTick(this.uncorkSocket);
+    }
     const binary = this.binaryFrames || !chunks.every((c) => isUtf8(c));
     const only = chunks.length === 1 ? chunks[0] : undefined;
     if (only !== undefined) {
@@ -160,6 +167,12 @@ export class WebSocketTransport implements Transport {
       parts.forEach((part, i) => this.ws.send(part, { binary, fin: i === last }));
     }
   }
+
+  private socketCorked = false;
+  private readonly uncorkSocket = (): void => {
+    this.socketCorked = false;
+    this.socket.uncork();
+  };
 
   private hasRoom(unsent: number): boolean {
     if (this.ws.bufferedAmount + unsent <= this.maxOutbound) return true;

@@ -32,9 +32,20 @@ class FakeWebSocket {
   }
 }
 
+/** The upgraded socket under ws: its 'drain', and how deep it is corked (the transport corks it per tick). */
+class FakeSocket extends EventEmitter {
+  corked = 0;
+  cork(): void {
+    this.corked++;
+  }
+  uncork(): void {
+    if (this.corked > 0) this.corked--;
+  }
+}
+
 function setup(options: { maxOutboundBytes?: number; binaryFrames?: boolean } = {}) {
   const ws = new FakeWebSocket();
-  const socket = new EventEmitter();
+  const socket = new FakeSocket();
   const transport = new WebSocketTransport(
     ws as unknown as WebSocket,
     socket as unknown as Duplex,
@@ -129,5 +140,14 @@ describe('WebSocketTransport', () => {
     two.transport.destroy();
     expect(two.ws.closedWith).toEqual([1001, 'Broker shutdown']);
     two.transport.closed();
+  });
+  it('keeps the raw socket corked for the rest of the tick, so the messages of one tick leave in one write', async () => {
+    const { ws, socket, transport } = setup();
+    frame(transport, Buffer.from('MESSAGE\n\n'), Buffer.from('one\0'));
+    frame(transport, Buffer.from('MESSAGE\n\n'), Buffer.from('two\0'));
+    expect(ws.sent.map((m) => m.data.toString())).toEqual(['MESSAGE\n\none\0', 'MESSAGE\n\ntwo\0']);
+    expect(socket.corked).toBe(1);
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(socket.corked).toBe(0);
   });
 });

@@ -84,24 +84,34 @@ describe('a session fed arbitrary input', () => {
     fc.assert(
       fc.property(start, fc.array(chunk, { maxLength: 8 }), (prefix, chunks) => {
         const c = new SessionClient(broker);
-        const input = Buffer.concat([Buffer.from(prefix), ...chunks]);
-        c.raw(Buffer.from(prefix));
-        for (const piece of chunks) c.raw(piece);
-        const errors = c.of('ERROR');
-        expect(errors.length).toBeLessThanOrEqual(1);
-        if (errors.length === 1) {
-          expect(errors[0]?.headers.get('message')).toBeDefined();
-          expect(c.transport.ended).toBe(true);
+        try {
+          const input = Buffer.concat([Buffer.from(prefix), ...chunks]);
+          c.raw(Buffer.from(prefix));
+          for (const piece of chunks) c.raw(piece);
+          const errors = c.of('ERROR');
+          expect(errors.length).toBeLessThanOrEqual(1);
+          if (errors.length === 1) {
+            expect(errors[0]?.headers.get('message')).toBeDefined();
+            // Before a CONNECT succeeds every ERROR closes; after it (the noise held a bare "CONNECT\n\n\0"),
+            // some are answered and the session carries on, as RabbitMQ's 'Bad command'.
+            if (c.of('CONNECTED').length === 0) expect(c.transport.ended).toBe(true);
+          }
+          // Whatever does not begin with noise and then C or S is no STOMP client: refused with the first chunk.
+          const first = input.findIndex((o) => o !== 0x00 && o !== 0x0a && o !== 0x0d);
+          if (first >= 0 && input[first] !== 0x43 && input[first] !== 0x53) {
+            expect(errors).toHaveLength(1);
+            expect(errors[0]?.headers.get('message')).toBe('Illegal command');
+          }
+        } finally {
+          // Also when an expectation failed: a leaked session would fail the next property for the wrong reason.
+          c.session.shutdown();
         }
-        // Whatever does not begin with noise and then C or S is no STOMP client: refused with the first chunk.
-        const first = input.findIndex((o) => o !== 0x00 && o !== 0x0a && o !== 0x0d);
-        if (first >= 0 && input[first] !== 0x43 && input[first] !== 0x53) {
-          expect(errors).toHaveLength(1);
-          expect(errors[0]?.headers.get('message')).toBe('Illegal command');
-        }
-        c.session.shutdown();
       }),
-      { numRuns: 500 },
+      {
+        numRuns: 500,
+        // Found by a random run: a bare CONNECT, then a frame whose command is ':'.
+        examples: [['CONNECT\n', [[10], [0], [58], [10], [10, 0]].map((o) => Buffer.from(o))]],
+      },
     );
     expect(broker.connections.size).toBe(0);
   });
