@@ -20,11 +20,26 @@ describeWith(['python3-stomp', 'openssl'], 'STOMP over TLS and WSS', () => {
   afterAll(() => b.close());
   afterEach(() => killAllPrograms());
 
-  const stomps = (): { host: string; amqpPort: number; env: Record<string, string> } => ({
-    host: '127.0.0.1',
-    amqpPort: 0,
-    env: { ...programEnv(b.pki), STOMP_HOST: '127.0.0.1', STOMP_PORT: String(b.stompsPort) },
+  /** What stomp_tls.py reads: the CA, client certificate, login and the stomps port. */
+  const stompsEnv = (): Record<string, string> => ({
+    ...programEnv(b.pki),
+    STOMP_HOST: '127.0.0.1',
+    STOMP_PORT: String(b.stompsPort),
   });
+
+  /** Runs a stomp.py program; a failure says what the broker logged for the stomps listener meanwhile. */
+  async function runStompPy(args: string[], env: Record<string, string>): Promise<{ stdout: string }> {
+    const from = b.log.lines.length;
+    try {
+      return await runPython(`${PROGRAMS}/stomp_tls.py`, { host: '127.0.0.1', amqpPort: 0 }, { args, env });
+    } catch (err) {
+      const lines = b.log.lines
+        .slice(from)
+        .filter((l) => l.fields.listener === 'stomps')
+        .map((l) => `${l.level} ${l.msg ?? ''} ${JSON.stringify(l.fields)}`);
+      throw new Error(`${(err as Error).message}\n--- broker log (stomps)\n${lines.join('\n')}`);
+    }
+  }
 
   /** The users of the broker's open STOMP connections over one transport ('stomp' or 'stomp-ws'). */
   function stompUsers(protocol: string): string[] {
@@ -38,21 +53,16 @@ describeWith(['python3-stomp', 'openssl'], 'STOMP over TLS and WSS', () => {
     });
 
     test('stomp.py sends and receives over TLS with a login', async () => {
-      const { env, ...broker } = stomps();
-      const program = await runPython(`${PROGRAMS}/stomp_tls.py`, broker, {
-        args: ['/queue/tls.stomp-py'],
-        env,
-      });
+      const program = await runStompPy(['/queue/tls.stomp-py'], stompsEnv());
       expect(program.stdout).toContain('got hello over TLS');
     });
 
     test('with ssl_cert_login, stomp.py without a login is logged in as the certificate CN', async () => {
-      const { env, ...broker } = stomps();
       const asUser = { listener: 'stomps', user: USER };
       const before = b.log.find('connection opened', asUser).length;
-      const program = await runPython(`${PROGRAMS}/stomp_tls.py`, broker, {
-        args: ['/queue/tls.cert-login', 'cert-login'],
-        env: { ...env, STOMP_PASSWORD: 'unused' },
+      const program = await runStompPy(['/queue/tls.cert-login', 'cert-login'], {
+        ...stompsEnv(),
+        STOMP_PASSWORD: 'unused',
       });
       expect(program.stdout).toContain('got hello over TLS');
       // As alice, not as the default user guest/guest a CONNECT without login would otherwise get.

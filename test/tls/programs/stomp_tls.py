@@ -21,7 +21,10 @@ class Listener(stomp.ConnectionListener):
         received.set()
 
     def on_error(self, frame):
-        print("error", frame.headers.get("message"), frame.body)
+        print("error", frame.headers.get("message"), frame.body, flush=True)
+
+    def on_disconnected(self):
+        print("disconnected", flush=True)
 
 
 conn = stomp.Connection12([host_and_port])
