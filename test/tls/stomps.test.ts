@@ -3,7 +3,7 @@ import type { Client as StompClient, IMessage, IStompSocket } from '@stomp/stomp
 };
 import { WebSocket } from 'ws';
 import type { KeyPair } from '../support/certs';
-import { killAllPrograms, runPython } from '../support/python';
+import { killAllPrograms, runPython, type ChildProgram } from '../support/python';
 import { clientTls, PASSWORD, programEnv, PROGRAMS, startTlsBroker, USER, type TlsBroker } from './support';
 import { describeWith } from '../support/requires';
 
@@ -28,7 +28,7 @@ describeWith(['python3-stomp', 'openssl'], 'STOMP over TLS and WSS', () => {
   });
 
   /** Runs a stomp.py program; a failure says what the broker logged for the stomps listener meanwhile. */
-  async function runStompPy(args: string[], env: Record<string, string>): Promise<{ stdout: string }> {
+  async function runStompPy(args: string[], env: Record<string, string>): Promise<ChildProgram> {
     const from = b.log.lines.length;
     try {
       return await runPython(`${PROGRAMS}/stomp_tls.py`, { host: '127.0.0.1', amqpPort: 0 }, { args, env });
