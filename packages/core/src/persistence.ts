@@ -17,6 +17,13 @@ import {
 export class Persistence {
   private ops: StoreOp[] = [];
   private waiting: (() => void)[] = [];
+  /** This turn's holds: work elsewhere (a cluster's PubAcks) its confirms wait for besides the store. */
+  private holds: Promise<unknown>[] = [];
+  /**
+   * Settles when the newest batch that waited on a hold, or came after one, has released its waiters; undefined
+   * when none is outstanding (then batches go straight to the store, as on a single node).
+   */
+  private heldTail: Promise<void> | undefined = undefined;
   private scheduled = false;
   private inFlight = 0;
   /** Waiters of the newest batch handed to the store; stores complete batches in order. */
@@ -81,14 +88,24 @@ export class Persistence {
     this.push({ op: 'drop-queue', queue: queueKey(vhost, name) });
   }
 
+  /**
+   * Makes this turn's batch wait for `work` as well as for the store: its confirms and receipts go out once both
+   * are done (a replicated queue holds a turn until the cluster acknowledged its messages). Batches still release
+   * their waiters in order. A rejected hold counts as done: whoever holds handles its own failure (retries).
+   */
+  hold(work: Promise<unknown>): void {
+    this.holds.push(work);
+    this.schedule();
+  }
+
   /** Whether operations are waiting for this turn's batch. */
   get pending(): boolean {
-    return this.ops.length > 0;
+    return this.ops.length > 0 || this.holds.length > 0;
   }
 
   /** Calls `fn` once everything recorded so far (including this turn) is durable. */
   afterSync(fn: () => void): void {
-    if (this.ops.length === 0 && this.inFlight === 0) {
+    if (!this.pending && this.inFlight === 0) {
       queueMicrotask(() => {
         try {
           fn();
@@ -99,7 +116,7 @@ export class Persistence {
       return;
     }
     // Nothing new this turn: durable once the newest batch already handed out is.
-    (this.ops.length === 0 ? this.lastWaiting : this.waiting).push(fn);
+    (this.pending ? this.waiting : this.lastWaiting).push(fn);
   }
 
   /** Resolves when every batch handed out so far is durable. */
@@ -124,6 +141,10 @@ export class Persistence {
 
   private push(op: StoreOp): void {
     this.ops.push(op);
+    this.schedule();
+  }
+
+  private schedule(): void {
     if (!this.scheduled) {
       this.scheduled = true;
       // A microtask runs after the current socket 'data' handler: the whole chunk's work is one batch.
@@ -133,15 +154,17 @@ export class Persistence {
 
   private writeNow(): void {
     this.scheduled = false;
-    if (this.ops.length === 0) return;
+    if (!this.pending) return;
     const ops = this.ops;
     const waiting = this.waiting;
+    const holds = this.holds;
     this.ops = [];
     this.waiting = [];
+    this.holds = [];
     this.lastWaiting = waiting;
     this.batchId++;
     this.inFlight++;
-    this.store.write(ops, () => {
+    const release = (): void => {
       this.inFlight--;
       // Each waiter is some client's confirm or receipt: one that throws must not cost the others theirs.
       for (const fn of waiting) {
@@ -151,6 +174,18 @@ export class Persistence {
           this.onCallbackError(err);
         }
       }
+    };
+    if (holds.length === 0 && this.heldTail === undefined) {
+      this.store.write(ops, release);
+      return;
+    }
+    // Behind a hold: the store and the holds may finish in any order, the waiters still leave in batch order.
+    const written =
+      ops.length === 0 ? undefined : new Promise<void>((resolve) => this.store.write(ops, resolve));
+    const tail: Promise<void> = Promise.all([this.heldTail, written, Promise.allSettled(holds)]).then(() => {
+      if (this.heldTail === tail) this.heldTail = undefined;
+      release();
     });
+    this.heldTail = tail;
   }
 }
