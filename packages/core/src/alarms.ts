@@ -1,5 +1,8 @@
-/** The resources whose alarm blocks publishers, as RabbitMQ's memory and disk alarms do. */
-export type AlarmResource = 'memory' | 'disk';
+/**
+ * The resources whose alarm blocks publishers, as RabbitMQ's memory and disk alarms do; 'cluster' is a cluster
+ * node's lost connection to its NATS servers (it cannot confirm what it cannot replicate).
+ */
+export type AlarmResource = 'memory' | 'disk' | 'cluster';
 const RESOURCES: readonly AlarmResource[] = ['memory', 'disk'];
 
 export type AlarmListener = (blocked: boolean) => void;
@@ -20,9 +23,15 @@ export class ResourceAlarms {
     return this.raised.size > 0;
   }
 
-  /** RabbitMQ's connection.blocked reason: 'low on memory', 'low on disk', 'low on memory & disk'. */
+  /**
+   * RabbitMQ's connection.blocked reason: 'low on memory', 'low on disk', 'low on memory & disk'; a cluster
+   * node without NATS says 'cluster unreachable' (after the low-on part when both hold).
+   */
   get reason(): string {
-    return `low on ${RESOURCES.filter((r) => this.raised.has(r)).join(' & ')}`;
+    const low = RESOURCES.filter((r) => this.raised.has(r));
+    const parts = low.length > 0 ? [`low on ${low.join(' & ')}`] : [];
+    if (this.raised.has('cluster')) parts.push('cluster unreachable');
+    return parts.join('; ');
   }
 
   isRaised(resource: AlarmResource): boolean {

@@ -10,6 +10,8 @@ import { MemoryStore } from './memory-store';
 import { Message } from './message';
 import { ProtocolCounters, type ChurnCounters, type DeadLetterCounters } from './metrics';
 import { Persistence } from './persistence';
+import type { Queue, QueueOptions, QueueOwner } from './queue';
+import type { QueueSettings } from './queue-arguments';
 import { exportDefinitions, importDefinitions, type Definitions } from './definitions';
 import { queueKey, type MessageStore, type TopologyRecord, type VhostMetadata } from './store';
 import { StreamQueue } from './stream-queue';
@@ -70,6 +72,18 @@ export interface BrokerStats {
   redelivered: number;
 }
 
+/**
+ * Makes a vhost's queue where something other than this process keeps its messages (a cluster's replicated
+ * queue), or returns undefined for the local kind. Streams are always local.
+ */
+export type QueueFactory = (
+  host: Vhost,
+  name: string,
+  options: QueueOptions,
+  settings: QueueSettings,
+  owner: QueueOwner | undefined,
+) => Queue | undefined;
+
 const ALL: { configure: string; write: string; read: string } = { configure: '.*', write: '.*', read: '.*' };
 
 /** The root of the routing core: vhosts, users, connections, the store and the resource alarms. */
@@ -106,6 +120,8 @@ export class Broker {
   readonly logger: Logger;
   readonly now: () => number;
   readonly productVersion: string;
+  /** Where new queues come from when not from here (a cluster node's); undefined: every queue is local. */
+  queueFactory: QueueFactory | undefined = undefined;
   private readonly store: MessageStore;
   private messageSeq = 0;
   private connectionSeq = 0;
@@ -325,6 +341,68 @@ export class Broker {
     else this.persistence.delete(record);
   }
 
+  /**
+   * Brings this broker in step with a topology change made elsewhere (another node of a cluster): 'put' adds or
+   * updates the entity the record describes, 'delete' removes it. Idempotent: a record that is already true
+   * here changes nothing, so a node may also hear its own changes back.
+   */
+  applyRecord(op: 'put' | 'delete', record: TopologyRecord): void {
+    if (op === 'put') {
+      if (record.kind === 'vhost') {
+        const { kind: _kind, name, ...metadata } = record;
+        this.addVhost(name, { description: '', tags: [], ...metadata });
+      } else if (record.kind === 'user') {
+        const user = this.users.get(record.name);
+        if (user?.passwordHash === record.passwordHash && sameTags(user.tags, record.tags)) return;
+        this.restoreRecord(record);
+      } else if (record.kind === 'queue') {
+        const v = this.vhosts.get(record.vhost);
+        if (v !== undefined && !v.queues.has(record.name)) this.restoreRecord(record);
+      } else {
+        this.restoreRecord(record);
+      }
+      return;
+    }
+    switch (record.kind) {
+      case 'vhost':
+        this.deleteVhost(record.name);
+        return;
+      case 'user':
+        this.deleteUser(record.name);
+        return;
+      case 'permission':
+        this.users.clearPermissions(record.user, record.vhost);
+        return;
+      case 'topic-permission':
+        this.users.clearTopicPermissions(record.user, record.vhost, record.exchange);
+        return;
+      case 'exchange': {
+        const v = this.vhosts.get(record.vhost);
+        if (v?.exchanges.has(record.name) === true) v.deleteExchange(record.name, false);
+        return;
+      }
+      case 'queue': {
+        const v = this.vhosts.get(record.vhost);
+        const q = v?.queues.get(record.name);
+        if (v !== undefined && q !== undefined) v.removeQueue(q);
+        return;
+      }
+      case 'stream-chunk':
+        return;
+      case 'binding': {
+        const v = this.vhosts.get(record.vhost);
+        if (v === undefined) return;
+        const dest =
+          record.destinationKind === 'queue'
+            ? v.queues.get(record.destination)
+            : v.exchanges.get(record.destination);
+        if (dest !== undefined && v.exchanges.has(record.source))
+          v.unbind(record.source, dest, record.routingKey, record.arguments);
+        return;
+      }
+    }
+  }
+
   private restoreTopology(records: TopologyRecord[]): void {
     const order: TopologyRecord['kind'][] = [
       'vhost',
@@ -421,4 +499,8 @@ export class Broker {
     }
     return undefined;
   }
+}
+
+function sameTags(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((t, i) => t === b[i]);
 }

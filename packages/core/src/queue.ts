@@ -544,8 +544,22 @@ export class Queue {
     if (this.stores(entry.msg)) this.vhost.persistence.enqueue(entry);
   }
 
+  /**
+   * Takes in a message whose safekeeping is elsewhere (a replicated queue's stream, which counts it as
+   * published already): it joins the ready list behind the others with `deliveredBefore` deliveries on record,
+   * so the next one is flagged redelivered when that is above 0.
+   */
+  protected admit(msg: Message, deliveredBefore: number): QueueEntry {
+    const entry = new QueueEntry(this, msg, ++this.seq, 0);
+    entry.deliveryCount = deliveredBefore;
+    this.hold(entry);
+    this.ready.push(entry);
+    this.dispatch();
+    return entry;
+  }
+
   /** The entry leaves this queue for good: store record settled, memory released with the last reference. */
-  private release(entry: QueueEntry): void {
+  protected release(entry: QueueEntry): void {
     const msg = entry.msg;
     if (this.stores(msg) && !this.deleted) this.vhost.persistence.settle(entry);
     if (--msg.refs === 0) this.vhost.memory.remove(msg);

@@ -203,7 +203,8 @@ export class Vhost implements QueueHost {
     const q =
       settings.type === 'stream'
         ? new StreamQueue(this, name, options, settings, queueOwner)
-        : new Queue(this, name, options, settings, queueOwner);
+        : (this.broker.queueFactory?.(this, name, options, settings, queueOwner) ??
+          new Queue(this, name, options, settings, queueOwner));
     this.queues.set(name, q);
     if (q.durable && !options.exclusive) {
       this.broker.persistence.put({

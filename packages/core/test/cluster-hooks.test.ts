@@ -1,0 +1,153 @@
+import { Message, Queue, type Broker, type QueueEntry, type TopologyRecord } from '@warren/core';
+import { CoreClient, startBroker } from '@warren/testkit';
+
+/** The hooks a cluster node uses to keep this broker in step with the others and its queues elsewhere. */
+describe('cluster hooks of the core', () => {
+  let broker: Broker;
+  let c: CoreClient;
+
+  beforeEach(async () => {
+    broker = await startBroker();
+    c = new CoreClient(broker);
+  });
+  afterEach(() => broker.close());
+
+  const exchange: TopologyRecord = {
+    kind: 'exchange',
+    vhost: '/',
+    name: 'orders',
+    type: 'direct',
+    durable: true,
+    autoDelete: false,
+    internal: false,
+    arguments: {},
+  };
+  const queue: TopologyRecord = {
+    kind: 'queue',
+    vhost: '/',
+    name: 'billing',
+    durable: true,
+    autoDelete: false,
+    arguments: { 'x-max-length': 100 },
+  };
+  const binding: TopologyRecord = {
+    kind: 'binding',
+    vhost: '/',
+    source: 'orders',
+    destinationKind: 'queue',
+    destination: 'billing',
+    routingKey: 'paid',
+    arguments: {},
+  };
+
+  describe('applyRecord: a change made on another node', () => {
+    test('put records make an exchange, a queue and a binding that route here', () => {
+      for (const r of [exchange, queue, binding]) broker.applyRecord('put', r);
+      c.publish('orders', 'paid', 'invoice 1');
+      expect(c.getAll('billing')).toEqual(['invoice 1']);
+      expect(broker.getVhost('/')!.queues.get('billing')!.settings.maxLength).toBe(100);
+    });
+
+    test('hearing the same records again changes nothing (a node hears its own changes back)', () => {
+      for (const r of [exchange, queue, binding]) broker.applyRecord('put', r);
+      c.publish('orders', 'paid', 'kept');
+      for (const r of [exchange, queue, binding]) broker.applyRecord('put', r);
+      c.publish('orders', 'paid', 'once');
+      expect(c.getAll('billing')).toEqual(['kept', 'once']);
+    });
+
+    test('delete records unbind, then remove the queue and the exchange', () => {
+      for (const r of [exchange, queue, binding]) broker.applyRecord('put', r);
+      broker.applyRecord('delete', binding);
+      c.publish('orders', 'paid', 'unrouted');
+      expect(c.getAll('billing')).toEqual([]);
+      broker.applyRecord('delete', queue);
+      broker.applyRecord('delete', exchange);
+      const v = broker.getVhost('/')!;
+      expect(v.queues.has('billing')).toBe(false);
+      expect(v.exchanges.has('orders')).toBe(false);
+    });
+
+    test('vhosts, users and permissions follow put and delete', () => {
+      broker.applyRecord('put', { kind: 'vhost', name: 'shop', description: 'the shop', tags: ['prod'] });
+      expect(broker.getVhost('shop')!.metadata.description).toBe('the shop');
+      const hash = broker.users.get('guest')!.passwordHash;
+      broker.applyRecord('put', { kind: 'user', name: 'ann', passwordHash: hash, tags: ['monitoring'] });
+      broker.applyRecord('put', {
+        kind: 'permission',
+        user: 'ann',
+        vhost: 'shop',
+        configure: '',
+        write: 'orders',
+        read: '.*',
+      });
+      expect(broker.users.getPermissions('ann', 'shop')).toEqual({
+        configure: '',
+        write: 'orders',
+        read: '.*',
+      });
+      expect(broker.authenticate('ann', 'guest', true).tags).toEqual(['monitoring']);
+      broker.applyRecord('delete', {
+        kind: 'permission',
+        user: 'ann',
+        vhost: 'shop',
+        configure: '',
+        write: '',
+        read: '',
+      });
+      expect(broker.users.getPermissions('ann', 'shop')).toBeUndefined();
+      broker.applyRecord('delete', { kind: 'user', name: 'ann', passwordHash: hash, tags: [] });
+      expect(broker.users.get('ann')).toBeUndefined();
+      broker.applyRecord('delete', { kind: 'vhost', name: 'shop' });
+      expect(broker.getVhost('shop')).toBeUndefined();
+    });
+  });
+
+  describe('queueFactory: queues kept elsewhere', () => {
+    /** A queue that counts what it is handed and what leaves it, as a replicated queue would forward them. */
+    class CountingQueue extends Queue {
+      readonly released: string[] = [];
+      pushed(msg: Message, deliveredBefore: number): QueueEntry {
+        return this.admit(msg, deliveredBefore);
+      }
+      protected override release(entry: QueueEntry): void {
+        this.released.push(entry.msg.body.toString());
+        super.release(entry);
+      }
+    }
+
+    test('declares get the factory queue; streams and undefined answers stay local', () => {
+      broker.queueFactory = (host, name, options, settings, owner) =>
+        name.startsWith('local.') ? undefined : new CountingQueue(host, name, options, settings, owner);
+      c.declareQueue('replicated', {}, { durable: true });
+      c.declareQueue('local.one');
+      c.declareQueue('log', { 'x-queue-type': 'stream' }, { durable: true });
+      const queues = broker.getVhost('/')!.queues;
+      expect(queues.get('replicated')).toBeInstanceOf(CountingQueue);
+      expect(queues.get('local.one')).not.toBeInstanceOf(CountingQueue);
+      expect(queues.get('log')!.constructor.name).toBe('StreamQueue');
+    });
+
+    test('admit hands a message kept elsewhere to a consumer, redelivered when delivered before', () => {
+      let made: CountingQueue | undefined;
+      broker.queueFactory = (host, name, options, settings, owner) =>
+        (made = new CountingQueue(host, name, options, settings, owner));
+      c.declareQueue('replicated', {}, { durable: true });
+      const { received } = c.consume('replicated', { noAck: false });
+      made!.pushed(Message.fromProperties('', 'replicated', {}, Buffer.from('from the stream')), 1);
+      expect(received.map((r) => [r.body, r.redelivered])).toEqual([['from the stream', true]]);
+      c.channel.ack(received[0]!.tag);
+      expect(made!.released).toEqual(['from the stream']);
+    });
+  });
+
+  test("the cluster alarm blocks publishers with RabbitMQ's reason style", () => {
+    broker.alarms.set('cluster', true);
+    expect(broker.alarms.blocked).toBe(true);
+    expect(broker.alarms.reason).toBe('cluster unreachable');
+    broker.alarms.set('memory', true);
+    expect(broker.alarms.reason).toBe('low on memory; cluster unreachable');
+    broker.alarms.set('cluster', false);
+    expect(broker.alarms.reason).toBe('low on memory');
+  });
+});
