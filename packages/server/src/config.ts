@@ -158,6 +158,30 @@ export interface WarrenConfig {
    */
   loadDefinitions: string | null;
   product: ProductIdentity;
+  cluster: ClusterOptions;
+}
+
+/**
+ * Cluster mode (opt-in): with NATS servers named, this process is one node of a Warren cluster whose topology
+ * and durable queues live in that NATS JetStream cluster (docs/cluster.md). Without, it is a single broker
+ * with its own journal.
+ */
+export interface ClusterOptions {
+  /** nats:// (or tls://) URLs of the JetStream cluster's servers; empty: single node. */
+  natsServers: string[];
+  /** This node's name among the others (null: the host name and the AMQP port). */
+  nodeName: string | null;
+  /** Stream and KV replicas (RabbitMQ's quorum queues' initial group size); capped at the servers' count. */
+  replicas: number;
+  /** How long JetStream waits for a node's ack before it redelivers elsewhere (a node's heartbeat keeps it). */
+  ackWaitMs: number;
+  natsUser: string | null;
+  natsPassword: string | null;
+  natsToken: string | null;
+  /** TLS towards NATS: the CA that signed the servers' certificates, and this node's own pair. */
+  natsCaFile: string | null;
+  natsCertFile: string | null;
+  natsKeyFile: string | null;
 }
 
 /**
@@ -235,6 +259,18 @@ export function defaultConfig(): WarrenConfig {
     warmUp: true,
     loadDefinitions: null,
     product: { name: 'Warren', version: null },
+    cluster: {
+      natsServers: [],
+      nodeName: null,
+      replicas: 3,
+      ackWaitMs: 30_000,
+      natsUser: null,
+      natsPassword: null,
+      natsToken: null,
+      natsCaFile: null,
+      natsCertFile: null,
+      natsKeyFile: null,
+    },
   };
 }
 

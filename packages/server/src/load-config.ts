@@ -90,6 +90,10 @@ export function readConfig(sources: ConfigSources = {}): LoadedConfig {
     }
   }
   if (config.log.file !== null) config.log.file = resolve(cwd, config.log.file);
+  for (const name of ['natsCaFile', 'natsCertFile', 'natsKeyFile'] as const) {
+    const path = config.cluster[name];
+    if (path !== null) config.cluster[name] = resolve(cwd, path);
+  }
   if (config.loadDefinitions !== null) config.loadDefinitions = resolve(cwd, config.loadDefinitions);
   return { config, ignoredKeys };
 }

@@ -191,6 +191,25 @@ function choiceList(allowed: readonly string[]): Kind<string[]> {
   };
 }
 
+const NATS_URLS = 'expected NATS server URLs (nats://host:port or tls://host:port), comma-separated';
+/** The servers of a NATS cluster: nats:// or tls:// URLs, or bare host:port (nats:// is meant). */
+const natsUrlList: Kind<string[]> = {
+  fromText: (text) => nameList.fromText(text).map(natsUrl),
+  fromJson: (value) => nameList.fromJson(value).map(natsUrl),
+};
+
+function natsUrl(text: string): string {
+  const url = /^[a-z]+:\/\//.test(text) ? text : `nats://${text}`;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InvalidValue(NATS_URLS);
+  }
+  ensure(['nats:', 'tls:'].includes(parsed.protocol) && parsed.hostname !== '', NATS_URLS);
+  return url;
+}
+
 /**
  * One configurable value: its dotted key in the config file, its environment variable and, for the few an
  * operator changes per run, its CLI flag. The CLI builds its options from this table, so a new setting is
@@ -624,5 +643,63 @@ export const SETTINGS: readonly Setting[] = [
       c.product.version = v;
     },
   }),
+  setting({
+    key: 'cluster.natsServers',
+    env: 'WARREN_NATS_SERVERS',
+    flag: 'nats-servers',
+    describe: 'Cluster mode: the NATS JetStream servers this node joins (nats://h1:4222,nats://h2:4222)',
+    kind: natsUrlList,
+    set: (c, v) => {
+      c.cluster.natsServers = v;
+    },
+  }),
+  setting({
+    key: 'cluster.nodeName',
+    env: 'WARREN_NODE_NAME',
+    flag: 'node-name',
+    describe: "Cluster mode: this node's name (default: host name and AMQP port)",
+    kind: nonEmptyString,
+    set: (c, v) => {
+      c.cluster.nodeName = v;
+    },
+  }),
+  setting({
+    key: 'cluster.replicas',
+    env: 'WARREN_CLUSTER_REPLICAS',
+    describe: 'Cluster mode: replicas of each queue stream and of the topology (at most the servers)',
+    kind: positiveCount,
+    set: (c, v) => {
+      c.cluster.replicas = v;
+    },
+  }),
+  setting({
+    key: 'cluster.ackWaitMs',
+    env: 'WARREN_CLUSTER_ACK_WAIT_MS',
+    describe: "Cluster mode: how long a dead node's unacked deliveries wait before redelivery elsewhere",
+    kind: positiveCount,
+    set: (c, v) => {
+      c.cluster.ackWaitMs = v;
+    },
+  }),
+  ...(
+    [
+      ['natsUser', 'WARREN_NATS_USER', 'NATS user name', nonEmptyString],
+      ['natsPassword', 'WARREN_NATS_PASSWORD', 'NATS password', nonEmptyString],
+      ['natsToken', 'WARREN_NATS_TOKEN', 'NATS token', nonEmptyString],
+      ['natsCaFile', 'WARREN_NATS_CA_FILE', 'CA bundle for the NATS servers (PEM)', optionalPath],
+      ['natsCertFile', 'WARREN_NATS_CERT_FILE', "This node's certificate for NATS (PEM)", optionalPath],
+      ['natsKeyFile', 'WARREN_NATS_KEY_FILE', "This node's private key for NATS (PEM)", optionalPath],
+    ] as const
+  ).map(([name, env, describe, kind]) =>
+    setting<string | null>({
+      key: `cluster.${name}`,
+      env,
+      describe: `Cluster mode: ${describe}`,
+      kind,
+      set: (c, v) => {
+        c.cluster[name] = v;
+      },
+    }),
+  ),
   ...(Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]).map(limitSetting),
 ];

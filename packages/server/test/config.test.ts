@@ -161,6 +161,16 @@ describe('precedence', () => {
         WARREN_LOAD_DEFINITIONS: 'definitions.json',
         WARREN_PRODUCT_NAME: 'RabbitMQ',
         WARREN_PRODUCT_VERSION: '3.13.7',
+        WARREN_NATS_SERVERS: 'nats://n1:4222, n2:4223',
+        WARREN_NODE_NAME: 'warren-a',
+        WARREN_CLUSTER_REPLICAS: '5',
+        WARREN_CLUSTER_ACK_WAIT_MS: '15000',
+        WARREN_NATS_USER: 'warren',
+        WARREN_NATS_PASSWORD: 'nats-secret',
+        WARREN_NATS_TOKEN: 't0ken',
+        WARREN_NATS_CA_FILE: 'nats-ca.pem',
+        WARREN_NATS_CERT_FILE: '/etc/nats/node.pem',
+        WARREN_NATS_KEY_FILE: 'node.key',
       },
     );
     expect(config).toEqual({
@@ -224,7 +234,39 @@ describe('precedence', () => {
       warmUp: false,
       loadDefinitions: join(dir, 'definitions.json'),
       product: { name: 'RabbitMQ', version: '3.13.7' },
+      cluster: {
+        natsServers: ['nats://n1:4222', 'nats://n2:4223'],
+        nodeName: 'warren-a',
+        replicas: 5,
+        ackWaitMs: 15_000,
+        natsUser: 'warren',
+        natsPassword: 'nats-secret',
+        natsToken: 't0ken',
+        natsCaFile: join(dir, 'nats-ca.pem'),
+        natsCertFile: '/etc/nats/node.pem',
+        natsKeyFile: join(dir, 'node.key'),
+      },
     });
+  });
+
+  test('cluster mode is off until NATS servers are named, by flag, variable or file', () => {
+    expect(load({}).cluster.natsServers).toEqual([]);
+    expect(load({ 'nats-servers': 'nats://10.0.0.1:4222,tls://10.0.0.2:4222' }).cluster.natsServers).toEqual([
+      'nats://10.0.0.1:4222',
+      'tls://10.0.0.2:4222',
+    ]);
+    expect(load({ 'node-name': 'b' }).cluster.nodeName).toBe('b');
+    const file = writeConfigFile({ cluster: { natsServers: ['localhost:4222'], replicas: 1 } });
+    expect(load({ config: file }).cluster).toMatchObject({
+      natsServers: ['nats://localhost:4222'],
+      replicas: 1,
+    });
+    expect(loadError({}, { WARREN_NATS_SERVERS: 'http://n1:4222' })).toMatch(
+      /WARREN_NATS_SERVERS.*expected NATS server URLs/,
+    );
+    expect(loadError({}, { WARREN_CLUSTER_REPLICAS: '0' })).toMatch(
+      /WARREN_CLUSTER_REPLICAS.*positive integer/,
+    );
   });
 
   test('WebSocket switches take only true or false, in the file as JSON booleans', () => {
