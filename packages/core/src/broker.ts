@@ -459,7 +459,7 @@ export class Broker {
         const v = this.vhosts.get(r.vhost);
         if (v === undefined || v.exchanges.has(r.name)) return;
         v.declareExchange(r.name, r.type, {
-          durable: true,
+          durable: r.durable,
           autoDelete: r.autoDelete,
           internal: r.internal,
           arguments: r.arguments,
@@ -471,7 +471,7 @@ export class Broker {
           .get(r.vhost)
           ?.declareQueue(
             r.name,
-            { durable: true, exclusive: false, autoDelete: r.autoDelete, arguments: r.arguments },
+            { durable: r.durable, exclusive: false, autoDelete: r.autoDelete, arguments: r.arguments },
             undefined,
           );
         return;

@@ -16,12 +16,20 @@ export type TopologyRecord =
       vhost: string;
       name: string;
       type: string;
-      durable: true;
+      /** Always true in a broker's own store; a cluster's topology also keeps transient ones (docs/cluster.md). */
+      durable: boolean;
       autoDelete: boolean;
       internal: boolean;
       arguments: FieldTable;
     }
-  | { kind: 'queue'; vhost: string; name: string; durable: true; autoDelete: boolean; arguments: FieldTable }
+  | {
+      kind: 'queue';
+      vhost: string;
+      name: string;
+      durable: boolean;
+      autoDelete: boolean;
+      arguments: FieldTable;
+    }
   /**
    * One chunk of a stream: its first offset, the id of its first message (how a restart finds where the chunk
    * starts among the queue's messages), its timestamp (ms), and whether it opens a segment. Written in the

@@ -68,6 +68,15 @@ describe('cluster hooks of the core', () => {
       expect(v.exchanges.has('orders')).toBe(false);
     });
 
+    test('a transient exchange or queue of the cluster stays transient here', () => {
+      broker.applyRecord('put', { ...exchange, durable: false });
+      broker.applyRecord('put', { ...queue, durable: false });
+      const v = broker.getVhost('/')!;
+      expect(v.exchanges.get('orders')!.durable).toBe(false);
+      expect(v.queues.get('billing')!.durable).toBe(false);
+      expect(() => c.declareQueue('billing', { 'x-max-length': 100 }, { durable: false })).not.toThrow();
+    });
+
     test('vhosts, users and permissions follow put and delete', () => {
       broker.applyRecord('put', { kind: 'vhost', name: 'shop', description: 'the shop', tags: ['prod'] });
       expect(broker.getVhost('shop')!.metadata.description).toBe('the shop');
