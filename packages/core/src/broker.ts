@@ -14,6 +14,7 @@ import { exportDefinitions, importDefinitions, type Definitions } from './defini
 import { queueKey, type MessageStore, type TopologyRecord, type VhostMetadata } from './store';
 import { StreamQueue } from './stream-queue';
 import { isHashingAlgorithm, UserRegistry, type RegistryChange, type User } from './users';
+import type { TopologyAuthority, TopologyChange } from './topology-authority';
 import { Vhost } from './vhost';
 
 export interface BrokerOptions {
@@ -34,6 +35,8 @@ export interface BrokerOptions {
   memoryProbe?: MemoryProbe;
   /** Warren's release, for what the broker reports about itself (a definitions export's product_version). */
   productVersion?: string;
+  /** This node's name in a cluster (named in an exclusive queue's claim); undefined on a single node. */
+  nodeName?: string;
 }
 
 export interface DefaultUserOptions {
@@ -106,6 +109,12 @@ export class Broker {
   readonly logger: Logger;
   readonly now: () => number;
   readonly productVersion: string;
+  readonly nodeName: string | undefined;
+  /**
+   * The cluster's say over topology (see TopologyAuthority): installed by a clustering package, undefined on a
+   * single node, where every topology change applies synchronously as it always has.
+   */
+  topologyAuthority: TopologyAuthority | undefined = undefined;
   private readonly store: MessageStore;
   private messageSeq = 0;
   private connectionSeq = 0;
@@ -118,6 +127,7 @@ export class Broker {
     this.logger = options.logger ?? silentLogger;
     this.now = options.clock ?? Date.now;
     this.productVersion = options.productVersion ?? '';
+    this.nodeName = options.nodeName;
     this.store = options.store ?? new MemoryStore();
     this.ackTimeouts = new AckTimeouts(this.connections, this.now);
     const callbackFailed = (err: unknown): void => {
@@ -134,6 +144,14 @@ export class Broker {
       this.logger,
     );
     this.users = new UserRegistry(options.loopbackUsers ?? ['guest']);
+  }
+
+  /**
+   * Claims `change` from the topology authority: its promise, or undefined without an authority (the caller
+   * applies the change itself, synchronously, as on any single node).
+   */
+  topologyClaim(change: TopologyChange): Promise<void> | undefined {
+    return this.topologyAuthority?.claim(change);
   }
 
   /** Restores durable state from the store; resolves before any listener should open. */
