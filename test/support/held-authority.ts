@@ -106,7 +106,8 @@ export class HeldAuthority implements TopologyAuthority {
       case 'declare-queue': {
         const v = broker.getVhost(change.vhost);
         if (v === undefined || change.passive) return;
-        const owner = broker.connections.get(change.owner.connection);
+        const owner =
+          change.owner === undefined ? undefined : broker.connections.get(change.owner.connection);
         if (change.exclusive && owner === undefined) return;
         v.declareQueue(change.name, change, owner);
         return;

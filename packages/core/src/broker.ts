@@ -10,7 +10,12 @@ import { MemoryStore } from './memory-store';
 import { Message } from './message';
 import { ProtocolCounters, type ChurnCounters, type DeadLetterCounters } from './metrics';
 import { Persistence } from './persistence';
-import { exportDefinitions, importDefinitions, type Definitions } from './definitions';
+import {
+  claimImportDefinitions,
+  exportDefinitions,
+  importDefinitions,
+  type Definitions,
+} from './definitions';
 import { queueKey, type MessageStore, type TopologyRecord, type VhostMetadata } from './store';
 import { StreamQueue } from './stream-queue';
 import { isHashingAlgorithm, UserRegistry, type RegistryChange, type User } from './users';
@@ -291,6 +296,10 @@ export class Broker {
    */
   importDefinitions(defs: unknown, vhost?: string): void {
     importDefinitions(this, defs, vhost);
+  }
+  /** importDefinitions through the topology authority (see claimImportDefinitions); undefined without one. */
+  claimImportDefinitions(defs: unknown, vhost?: string): Promise<void> | undefined {
+    return claimImportDefinitions(this, defs, vhost);
   }
 
   private forceCloseWhere(match: (c: Connection) => boolean, reason: string): void {

@@ -46,8 +46,11 @@ export type TopologyChange =
       autoDelete: boolean;
       arguments: FieldTable;
       passive: boolean;
-      /** The declaring connection: the owner of an exclusive queue, and who may use one. */
-      owner: QueueOwnerRef;
+      /**
+       * The declaring connection: the owner of an exclusive queue, and who may use one; undefined for an
+       * operator's declare (management API, definitions import), which is never exclusive.
+       */
+      owner: QueueOwnerRef | undefined;
     }
   | {
       kind: 'delete-queue';
