@@ -1,6 +1,8 @@
 import amqp, { type ChannelModel } from 'amqplib';
 import { WarrenError, type Broker, type Connection } from '@warren/core';
+import { BASIC_QOS, BASIC_QOS_OK, CHANNEL_OPEN, CHANNEL_OPEN_OK, QUEUE_DECLARE } from '@warren/amqp';
 import { HeldAuthority } from '../support/held-authority';
+import { RawAmqp } from '../support/raw-amqp';
 import { startWarren, type TestBroker } from '../support/warren';
 
 // Topology claims over AMQP (issue 16's seam): a channel whose declare or bind the cluster has not yet
@@ -187,4 +189,38 @@ test('a connection that closes while its channel is parked drops the parked fram
   await new Promise((r) => setImmediate(r));
   expect(core.getVhost('/')?.queues.has(q)).toBe(false);
   expect(depth(other)).toBe(0);
+});
+
+test('a nowait queue.declare parks too (for the order) and sends no declare-ok', async () => {
+  const q = unique('nowait');
+  const raw = await RawAmqp.open(broker.amqpPort);
+  try {
+    raw.send(1, { id: CHANNEL_OPEN, outOfBand: '' });
+    await raw.method(1, CHANNEL_OPEN_OK);
+    raw.send(1, {
+      id: QUEUE_DECLARE,
+      ticket: 0,
+      queue: q,
+      passive: false,
+      durable: false,
+      exclusive: false,
+      autoDelete: false,
+      noWait: true,
+      arguments: {},
+    });
+    raw.send(1, { id: BASIC_QOS, prefetchSize: 0, prefetchCount: 5, global: false });
+    const claim = await authority.next('declare-queue');
+    // Channel 2's answer comes after channel 1's basic.qos was read: it waits behind the claim.
+    raw.send(2, { id: CHANNEL_OPEN, outOfBand: '' });
+    await raw.method(2, CHANNEL_OPEN_OK);
+    const on1 = (): number[] =>
+      raw.frames.flatMap((f) => (f.type === 'method' && f.channel === 1 ? [f.method.id] : []));
+    expect(on1()).toEqual([CHANNEL_OPEN_OK]);
+    claim.release();
+    await raw.method(1, BASIC_QOS_OK);
+    expect(on1()).toEqual([CHANNEL_OPEN_OK, BASIC_QOS_OK]);
+    expect(core.getVhost('/')?.queues.has(q)).toBe(true);
+  } finally {
+    raw.destroy();
+  }
 });

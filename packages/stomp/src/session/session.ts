@@ -420,6 +420,7 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
   private unblock(): void {
     if (!this.blocked || this.state === CLOSED) return;
     this.blocked = false;
+    if (this.parkPaused) return; // still over maxParkedBytes: unpark resumes
     this.heartbeats.paused = false;
     this.heartbeats.heard = true;
     this.transport.resumeReading();
