@@ -12,10 +12,16 @@ import { ProtocolCounters, type ChurnCounters, type DeadLetterCounters } from '.
 import { Persistence } from './persistence';
 import type { Queue, QueueOptions, QueueOwner } from './queue';
 import type { QueueSettings } from './queue-arguments';
-import { exportDefinitions, importDefinitions, type Definitions } from './definitions';
+import {
+  claimImportDefinitions,
+  exportDefinitions,
+  importDefinitions,
+  type Definitions,
+} from './definitions';
 import { queueKey, type MessageStore, type TopologyRecord, type VhostMetadata } from './store';
 import { StreamQueue } from './stream-queue';
 import { isHashingAlgorithm, UserRegistry, type RegistryChange, type User } from './users';
+import type { TopologyAuthority, TopologyChange } from './topology-authority';
 import { Vhost } from './vhost';
 
 export interface BrokerOptions {
@@ -36,6 +42,8 @@ export interface BrokerOptions {
   memoryProbe?: MemoryProbe;
   /** Warren's release, for what the broker reports about itself (a definitions export's product_version). */
   productVersion?: string;
+  /** This node's name in a cluster (named in an exclusive queue's claim); undefined on a single node. */
+  nodeName?: string;
 }
 
 export interface DefaultUserOptions {
@@ -122,6 +130,12 @@ export class Broker {
   readonly productVersion: string;
   /** Where new queues come from when not from here (a cluster node's); undefined: every queue is local. */
   queueFactory: QueueFactory | undefined = undefined;
+  readonly nodeName: string | undefined;
+  /**
+   * The cluster's say over topology (see TopologyAuthority): installed by a clustering package, undefined on a
+   * single node, where every topology change applies synchronously as it always has.
+   */
+  topologyAuthority: TopologyAuthority | undefined = undefined;
   private readonly store: MessageStore;
   private messageSeq = 0;
   private connectionSeq = 0;
@@ -134,6 +148,7 @@ export class Broker {
     this.logger = options.logger ?? silentLogger;
     this.now = options.clock ?? Date.now;
     this.productVersion = options.productVersion ?? '';
+    this.nodeName = options.nodeName;
     this.store = options.store ?? new MemoryStore();
     this.ackTimeouts = new AckTimeouts(this.connections, this.now);
     const callbackFailed = (err: unknown): void => {
@@ -150,6 +165,14 @@ export class Broker {
       this.logger,
     );
     this.users = new UserRegistry(options.loopbackUsers ?? ['guest']);
+  }
+
+  /**
+   * Claims `change` from the topology authority: its promise, or undefined without an authority (the caller
+   * applies the change itself, synchronously, as on any single node).
+   */
+  topologyClaim(change: TopologyChange): Promise<void> | undefined {
+    return this.topologyAuthority?.claim(change);
   }
 
   /** Restores durable state from the store; resolves before any listener should open. */
@@ -289,6 +312,10 @@ export class Broker {
    */
   importDefinitions(defs: unknown, vhost?: string): void {
     importDefinitions(this, defs, vhost);
+  }
+  /** importDefinitions through the topology authority (see claimImportDefinitions); undefined without one. */
+  claimImportDefinitions(defs: unknown, vhost?: string): Promise<void> | undefined {
+    return claimImportDefinitions(this, defs, vhost);
   }
 
   private forceCloseWhere(match: (c: Connection) => boolean, reason: string): void {

@@ -5,6 +5,7 @@ import { Decimal, type FieldTable, type FieldValue } from './field-table';
 import type { QueueOptions } from './queue';
 import { parseQueueArguments } from './queue-arguments';
 import type { VhostMetadata } from './store';
+import { claimInOrder, type TopologyChange } from './topology-authority';
 import {
   DEFAULT_HASHING_ALGORITHM,
   hashPassword,
@@ -242,6 +243,80 @@ export function importDefinitions(broker: Broker, defs: unknown, vhost?: string)
   }
   const plan = validate(broker, record(defs, 'definitions'), vhost);
   apply(broker, plan);
+}
+
+/**
+ * importDefinitions through the topology authority: validated whole now (a bad file throws here and changes
+ * nothing), then every change claimed in the file's order (vhosts, users, permissions, exchanges, queues,
+ * bindings), then applied here. Without an authority it is importDefinitions, synchronous, and returns
+ * undefined.
+ */
+export function claimImportDefinitions(
+  broker: Broker,
+  defs: unknown,
+  vhost?: string,
+): Promise<void> | undefined {
+  const authority = broker.topologyAuthority;
+  if (authority === undefined) {
+    importDefinitions(broker, defs, vhost);
+    return undefined;
+  }
+  if (vhost !== undefined && broker.vhosts.get(vhost) === undefined) {
+    throw new DefinitionsError(`vhost '${vhost}' does not exist`);
+  }
+  const plan = validate(broker, record(defs, 'definitions'), vhost);
+  return claimInOrder(authority, planChanges(plan)).then(() => apply(broker, plan));
+}
+
+function* planChanges(plan: Plan): Generator<TopologyChange> {
+  for (const v of plan.vhosts) {
+    yield { kind: 'put-record', record: { kind: 'vhost', name: v.name, ...(v.metadata ?? {}) } };
+  }
+  for (const u of plan.users) {
+    const record = {
+      kind: 'user' as const,
+      name: u.name,
+      passwordHash: u.passwordHash,
+      hashingAlgorithm: u.algorithm,
+      tags: u.tags,
+    };
+    yield { kind: 'put-record', record };
+  }
+  for (const p of plan.permissions) yield { kind: 'put-record', record: { kind: 'permission', ...p } };
+  for (const t of plan.topicPermissions) {
+    yield { kind: 'put-record', record: { kind: 'topic-permission', ...t } };
+  }
+  for (const x of plan.exchanges) {
+    yield {
+      kind: 'declare-exchange',
+      vhost: x.vhost,
+      name: x.name,
+      type: x.type,
+      ...x.options,
+      passive: false,
+    };
+  }
+  for (const q of plan.queues) {
+    yield {
+      kind: 'declare-queue',
+      vhost: q.vhost,
+      name: q.name,
+      ...q.options,
+      passive: false,
+      owner: undefined,
+    };
+  }
+  for (const b of plan.bindings) {
+    yield {
+      kind: 'bind',
+      vhost: b.vhost,
+      source: b.source,
+      destination: b.destination,
+      destinationKind: b.kind,
+      routingKey: b.key,
+      arguments: b.args,
+    };
+  }
 }
 
 function validate(broker: Broker, d: Record<string, unknown>, scope: string | undefined): Plan {

@@ -28,3 +28,4 @@ export * from './broker';
 export * from './metrics';
 export * from './definitions';
 export * from './transport';
+export * from './topology-authority';

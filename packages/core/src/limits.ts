@@ -35,6 +35,13 @@ export interface Limits {
   maxUnackedPerChannel: number;
   /** Bytes queued for one socket before the broker stops delivering to it until 'drain'. */
   maxOutboundBytes: number;
+  /**
+   * Bytes of frames one connection may have waiting behind topology claims (see TopologyAuthority: a channel
+   * or STOMP session whose declare or bind the cluster has not yet confirmed queues what follows it, in
+   * order). Past it the broker stops reading the connection until the claims settle and the queue drains.
+   * Only a clustered broker ever parks; a single node never does.
+   */
+  maxParkedBytes: number;
   /** Message body bytes held in memory by the whole broker before publishers are blocked. */
   memoryHighWatermark: number;
   /**
@@ -106,6 +113,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   consumerTimeoutMs: 1_800_000,
   maxUnackedPerChannel: 1_000_000,
   maxOutboundBytes: 4 * 1024 * 1024,
+  maxParkedBytes: 1024 * 1024,
   memoryHighWatermark: 1024 * 1024 * 1024,
   vmMemoryHighWatermark: 0.4,
   heapHighWatermark: 0.75,

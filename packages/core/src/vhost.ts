@@ -21,7 +21,7 @@ import type { Message } from './message';
 import type { DeadLetterCounters } from './metrics';
 import type { Persistence } from './persistence';
 import { Queue, type QueueOptions, type QueueOwner } from './queue';
-import { checkEquivalentArguments, parseQueueArguments } from './queue-arguments';
+import { checkEquivalentArguments, parseQueueArguments, type QueueSettings } from './queue-arguments';
 import type { BodyAccounting, QueueHost } from './queue-host';
 import type { TopologyRecord, VhostMetadata } from './store';
 import { StreamQueue } from './stream-queue';
@@ -112,7 +112,18 @@ export class Vhost implements QueueHost {
     return x;
   }
 
-  declareExchange(name: string, type: string, options: ExchangeOptions, passive = false): Exchange {
+  /**
+   * The local checks of an exchange.declare, without changing anything: NOT_FOUND for a passive declare of
+   * nothing, the default exchange, an unknown type, an inequivalent redeclare, the reserved amq. prefix.
+   * Returns the exchange that exists, if any. declareExchange runs it too, and so does a claim (see
+   * TopologyAuthority) before it asks the cluster.
+   */
+  checkDeclareExchange(
+    name: string,
+    type: string,
+    options: ExchangeOptions,
+    passive = false,
+  ): Exchange | undefined {
     const existing = this.exchanges.get(name);
     if (passive) {
       if (existing === undefined)
@@ -132,13 +143,20 @@ export class Vhost implements QueueHost {
     if (name.startsWith('amq.')) {
       throw new WarrenError('ACCESS_REFUSED', `exchange name '${name}' contains reserved prefix 'amq.*'`);
     }
+    return undefined;
+  }
+
+  declareExchange(name: string, type: string, options: ExchangeOptions, passive = false): Exchange {
+    const existing = this.checkDeclareExchange(name, type, options, passive);
+    if (existing !== undefined) return existing;
     const x = this.makeExchange(name, type as ExchangeType, options);
     this.exchanges.set(name, x);
     if (x.durable) this.broker.persistence.put(this.exchangeRecord(x));
     return x;
   }
 
-  deleteExchange(name: string, ifUnused: boolean): void {
+  /** The local checks of an exchange.delete; returns the exchange, or undefined if there is none (fine). */
+  checkDeleteExchange(name: string, ifUnused: boolean): Exchange | undefined {
     if (name === '' || name.startsWith('amq.')) {
       throw new WarrenError(
         'ACCESS_REFUSED',
@@ -146,11 +164,16 @@ export class Vhost implements QueueHost {
       );
     }
     const x = this.exchanges.get(name);
-    if (x === undefined) return; // idempotent, as in RabbitMQ 3.x
+    if (x === undefined) return undefined; // idempotent, as in RabbitMQ 3.x
     if (ifUnused && x.bindingCount > 0) {
       throw new WarrenError('PRECONDITION_FAILED', `${describe('exchange', name, this.name)} in use`);
     }
-    this.removeExchange(x);
+    return x;
+  }
+
+  deleteExchange(name: string, ifUnused: boolean): void {
+    const x = this.checkDeleteExchange(name, ifUnused);
+    if (x !== undefined) this.removeExchange(x);
   }
 
   // ---- queues ----------------------------------------------------------------------------------------
@@ -173,6 +196,33 @@ export class Vhost implements QueueHost {
     return q;
   }
 
+  /**
+   * The local checks of a queue.declare, without changing anything: NOT_FOUND for a passive declare of
+   * nothing, RESOURCE_LOCKED for another connection's exclusive queue, an inequivalent redeclare, the reserved
+   * amq. prefix, invalid arguments. Returns the queue that exists, if any.
+   */
+  checkDeclareQueue(
+    name: string,
+    options: QueueOptions,
+    owner: QueueOwner | undefined,
+    passive = false,
+    internal = false,
+  ): Queue | undefined {
+    const existing = this.queues.get(name);
+    if (passive) {
+      if (existing === undefined)
+        throw new WarrenError('NOT_FOUND', `no ${describe('queue', name, this.name)}`);
+      return this.useQueue(name, owner);
+    }
+    if (existing !== undefined) {
+      const q = this.useQueue(name, owner);
+      this.checkQueueEquivalent(q, options);
+      return q;
+    }
+    this.checkNewQueue(name, options, internal);
+    return undefined;
+  }
+
   declareQueue(
     name: string,
     options: QueueOptions,
@@ -181,24 +231,12 @@ export class Vhost implements QueueHost {
     /** The broker's own amq.* queues (direct reply-to) skip the reserved-name check. */
     internal = false,
   ): Queue {
-    const existing = this.queues.get(name);
-    if (passive) {
-      if (existing === undefined)
-        throw new WarrenError('NOT_FOUND', `no ${describe('queue', name, this.name)}`);
-      const q = this.useQueue(name, owner);
+    if (passive || this.queues.has(name)) {
+      const q = this.checkDeclareQueue(name, options, owner, passive, internal) as Queue;
       q.touch();
       return q;
     }
-    if (existing !== undefined) {
-      const q = this.useQueue(name, owner);
-      this.checkQueueEquivalent(q, options);
-      q.touch();
-      return q;
-    }
-    if (name.startsWith('amq.') && !name.startsWith('amq.gen-') && !internal) {
-      throw new WarrenError('ACCESS_REFUSED', `queue name '${name}' contains reserved prefix 'amq.*'`);
-    }
-    const settings = parseQueueArguments(options.arguments, name, this.name, options);
+    const settings = this.checkNewQueue(name, options, internal);
     const queueOwner = options.exclusive ? owner : undefined;
     const q =
       settings.type === 'stream'
@@ -219,13 +257,32 @@ export class Vhost implements QueueHost {
     return q;
   }
 
-  deleteQueue(name: string, owner: QueueOwner | undefined, ifUnused: boolean, ifEmpty: boolean): number {
+  /** A queue that does not exist yet: its name and arguments. */
+  private checkNewQueue(name: string, options: QueueOptions, internal: boolean): QueueSettings {
+    if (name.startsWith('amq.') && !name.startsWith('amq.gen-') && !internal) {
+      throw new WarrenError('ACCESS_REFUSED', `queue name '${name}' contains reserved prefix 'amq.*'`);
+    }
+    return parseQueueArguments(options.arguments, name, this.name, options);
+  }
+
+  /** The local checks of a queue.delete; returns the queue, or undefined if there is none (fine). */
+  checkDeleteQueue(
+    name: string,
+    owner: QueueOwner | undefined,
+    ifUnused: boolean,
+    ifEmpty: boolean,
+  ): Queue | undefined {
     const q = this.queues.get(name);
-    if (q === undefined) return 0; // idempotent, as in RabbitMQ 3.x
+    if (q === undefined) return undefined; // idempotent, as in RabbitMQ 3.x
     this.useQueue(name, owner);
     if (ifUnused && q.consumerCount > 0) throw new WarrenError('PRECONDITION_FAILED', `${q.where} in use`);
     if (ifEmpty && q.messageCount > 0) throw new WarrenError('PRECONDITION_FAILED', `${q.where} not empty`);
-    return this.removeQueue(q);
+    return q;
+  }
+
+  deleteQueue(name: string, owner: QueueOwner | undefined, ifUnused: boolean, ifEmpty: boolean): number {
+    const q = this.checkDeleteQueue(name, owner, ifUnused, ifEmpty);
+    return q === undefined ? 0 : this.removeQueue(q);
   }
 
   /**
@@ -254,11 +311,22 @@ export class Vhost implements QueueHost {
 
   // ---- bindings --------------------------------------------------------------------------------------
 
-  bind(source: string, destination: Destination, routingKey: string, args: FieldTable): void {
+  /** The local checks of a bind: not the default exchange, the source exists, the arguments are valid. */
+  checkBind(source: string, args: FieldTable): Exchange {
+    const x = this.checkUnbind(source);
+    x.validateBinding(args);
+    return x;
+  }
+
+  /** The local checks of an unbind: not the default exchange, and the source exists. */
+  checkUnbind(source: string): Exchange {
     if (source === '')
       throw new WarrenError('ACCESS_REFUSED', `operation not permitted on the default exchange`);
-    const x = this.getExchange(source);
-    x.validateBinding(args);
+    return this.getExchange(source);
+  }
+
+  bind(source: string, destination: Destination, routingKey: string, args: FieldTable): void {
+    const x = this.checkBind(source, args);
     const binding: Binding = {
       source: x,
       destination,
@@ -279,9 +347,7 @@ export class Vhost implements QueueHost {
   }
 
   unbind(source: string, destination: Destination, routingKey: string, args: FieldTable): void {
-    if (source === '')
-      throw new WarrenError('ACCESS_REFUSED', `operation not permitted on the default exchange`);
-    const x = this.getExchange(source);
+    const x = this.checkUnbind(source);
     const binding = x.findBinding(bindingKey(destination, routingKey, args));
     if (binding !== undefined) this.removeBinding(binding);
   }

@@ -6,6 +6,7 @@ import {
   type Channel,
   type Consumer,
   type ConsumerSink,
+  type DeclaredQueue,
   type Delivery,
   type GetResult,
   type MessageProperties,
@@ -76,6 +77,7 @@ import {
 } from '../codec/properties';
 import { methodName } from '../codec/method-frame';
 import type { ChannelHost } from './channel-host';
+import type { ParkedFrame } from './parked-frames';
 
 /** The property encoding of messages published over AMQP; deliveries to AMQP consumers re-send these bytes. */
 export const AMQP_PROPERTIES: PropertiesDecoder = { format: 'amqp-0-9-1', decode: decodeProperties };
@@ -100,6 +102,11 @@ const enum Content {
  */
 export class AmqpChannel implements ConsumerSink {
   readonly core: Channel;
+  /**
+   * Set while a topology claim of this channel is pending (clustered brokers only): the frames that arrive
+   * meanwhile, in order, replayed once it settles. Undefined on a single node, always.
+   */
+  parked: ParkedFrame[] | undefined = undefined;
   /** We sent channel.close and wait for close-ok. */
   private closing = false;
   private content = Content.None;
@@ -216,6 +223,8 @@ export class AmqpChannel implements ConsumerSink {
     if (this.closing) return;
     this.closing = true;
     this.content = Content.None;
+    // As after any channel.close, what the client sent after the failed method is discarded (spec 2.2.5).
+    this.dropParked();
     this.conn.log.debug(
       { channel: this.id, code: err.replyCode, reason: err.message },
       'closing channel on error',
@@ -266,59 +275,66 @@ export class AmqpChannel implements ConsumerSink {
         core.recover();
         return;
       case QUEUE_DECLARE: {
-        const r = core.queueDeclare(
+        const r = core.claimDeclareQueue(
           m.queue,
           { durable: m.durable, exclusive: m.exclusive, autoDelete: m.autoDelete, arguments: m.arguments },
           m.passive,
         );
-        if (!m.noWait)
-          this.reply({
-            id: QUEUE_DECLARE_OK,
-            queue: r.queue,
-            messageCount: r.messageCount,
-            consumerCount: r.consumerCount,
-          });
-        return;
+        if (r instanceof Promise) return this.parkOn(r, m, (d) => this.declareOk(m.noWait, d));
+        return this.declareOk(m.noWait, r);
       }
       case QUEUE_BIND:
-        core.queueBind(m.queue, m.exchange, m.routingKey, m.arguments);
-        if (!m.noWait) this.reply({ id: QUEUE_BIND_OK });
-        return;
+        return this.replyAfter(
+          core.claimQueueBind(m.queue, m.exchange, m.routingKey, m.arguments),
+          m,
+          m.noWait ? undefined : { id: QUEUE_BIND_OK },
+        );
       case QUEUE_UNBIND:
-        core.queueUnbind(m.queue, m.exchange, m.routingKey, m.arguments);
-        this.reply({ id: QUEUE_UNBIND_OK });
-        return;
+        return this.replyAfter(core.claimQueueUnbind(m.queue, m.exchange, m.routingKey, m.arguments), m, {
+          id: QUEUE_UNBIND_OK,
+        });
       case QUEUE_PURGE: {
         const n = core.queuePurge(m.queue);
         if (!m.noWait) this.reply({ id: QUEUE_PURGE_OK, messageCount: n });
         return;
       }
       case QUEUE_DELETE: {
-        const n = core.queueDelete(m.queue, m.ifUnused, m.ifEmpty);
-        if (!m.noWait) this.reply({ id: QUEUE_DELETE_OK, messageCount: n });
-        return;
+        const r = core.claimDeleteQueue(m.queue, m.ifUnused, m.ifEmpty);
+        const ok = (n: number): void => {
+          if (!m.noWait) this.reply({ id: QUEUE_DELETE_OK, messageCount: n });
+        };
+        if (r instanceof Promise) return this.parkOn(r, m, ok);
+        return ok(r);
       }
       case EXCHANGE_DECLARE:
-        core.exchangeDeclare(
-          m.exchange,
-          m.type,
-          { durable: m.durable, autoDelete: m.autoDelete, internal: m.internal, arguments: m.arguments },
-          m.passive,
+        return this.replyAfter(
+          core.claimDeclareExchange(
+            m.exchange,
+            m.type,
+            { durable: m.durable, autoDelete: m.autoDelete, internal: m.internal, arguments: m.arguments },
+            m.passive,
+          ),
+          m,
+          m.noWait ? undefined : { id: EXCHANGE_DECLARE_OK },
         );
-        if (!m.noWait) this.reply({ id: EXCHANGE_DECLARE_OK });
-        return;
       case EXCHANGE_DELETE:
-        core.exchangeDelete(m.exchange, m.ifUnused);
-        if (!m.noWait) this.reply({ id: EXCHANGE_DELETE_OK });
-        return;
+        return this.replyAfter(
+          core.claimDeleteExchange(m.exchange, m.ifUnused),
+          m,
+          m.noWait ? undefined : { id: EXCHANGE_DELETE_OK },
+        );
       case EXCHANGE_BIND:
-        core.exchangeBind(m.destination, m.source, m.routingKey, m.arguments);
-        if (!m.noWait) this.reply({ id: EXCHANGE_BIND_OK });
-        return;
+        return this.replyAfter(
+          core.claimExchangeBind(m.destination, m.source, m.routingKey, m.arguments),
+          m,
+          m.noWait ? undefined : { id: EXCHANGE_BIND_OK },
+        );
       case EXCHANGE_UNBIND:
-        core.exchangeUnbind(m.destination, m.source, m.routingKey, m.arguments);
-        if (!m.noWait) this.reply({ id: EXCHANGE_UNBIND_OK });
-        return;
+        return this.replyAfter(
+          core.claimExchangeUnbind(m.destination, m.source, m.routingKey, m.arguments),
+          m,
+          m.noWait ? undefined : { id: EXCHANGE_UNBIND_OK },
+        );
       case CONFIRM_SELECT:
         core.confirmSelect();
         if (!m.noWait) this.reply({ id: CONFIRM_SELECT_OK });
@@ -361,6 +377,61 @@ export class AmqpChannel implements ConsumerSink {
 
   private reply(m: Method): void {
     this.conn.send(this.id, m);
+  }
+
+  private declareOk(noWait: boolean, r: DeclaredQueue): void {
+    if (noWait) return;
+    this.reply({
+      id: QUEUE_DECLARE_OK,
+      queue: r.queue,
+      messageCount: r.messageCount,
+      consumerCount: r.consumerCount,
+    });
+  }
+
+  // ---- topology claims --------------------------------------------------------------------------------
+
+  /** Sends `ok` (undefined: nowait) now, or once `claim` has settled, the channel parked meanwhile. */
+  private replyAfter(claim: Promise<void> | undefined, m: Method, ok: Method | undefined): void {
+    const reply = (): void => {
+      if (ok !== undefined) this.reply(ok);
+    };
+    if (claim === undefined) return reply();
+    this.parkOn(claim, m, reply);
+  }
+
+  /**
+   * Parks this channel until `claim` settles: its later frames (publishes, acks, anything) wait in order
+   * while the connection's other channels carry on. Resolved: the reply goes out, then the parked frames are
+   * replayed. Rejected: the method's usual channel (or connection) close, and the parked frames are
+   * dropped, as AMQP discards what follows a failed method on its channel.
+   */
+  private parkOn<T>(claim: Promise<T>, m: Method, ok: (result: T) => void): void {
+    this.parked = [];
+    claim.then(
+      (result) =>
+        this.conn.guard(() => {
+          const frames = this.parked;
+          if (frames === undefined || this.closing || this.core.closed) return this.dropParked();
+          this.parked = undefined;
+          ok(result);
+          this.conn.replayParked(this.id, frames);
+        }),
+      (e: unknown) =>
+        this.conn.guard(() => {
+          if (this.parked === undefined || this.closing || this.core.closed) return this.dropParked();
+          this.dropParked();
+          this.conn.failChannel(this.id, e, m);
+        }),
+    );
+  }
+
+  /** Forgets the parked frames (the channel failed or closed, or its connection went). */
+  dropParked(): void {
+    const frames = this.parked;
+    if (frames === undefined) return;
+    this.parked = undefined;
+    this.conn.releaseParked(frames);
   }
 
   /** consume-ok must precede the first delivery, and the core may deliver inside consume(). */

@@ -39,6 +39,7 @@ import { decodeMethodFrame, methodName } from '../codec/method-frame';
 import { clipShortstr } from '../codec/primitives';
 import { AmqpChannel } from './amqp-channel';
 import type { ChannelHost } from './channel-host';
+import { FrameKind, type ParkedFrame } from './parked-frames';
 import { DEFAULT_MECHANISMS, offeredMechanisms, parseCredentials, unknownMechanism } from './auth';
 import { clientCapabilities, serverProperties, type ClientCapabilities } from './server-properties';
 
@@ -94,6 +95,10 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
   capabilities: ClientCapabilities = { consumerCancelNotify: false, connectionBlocked: false };
   /** Set while the memory alarm keeps this publishing connection from being read. */
   blocked = false;
+  /** Bytes of frames parked behind topology claims on this connection's channels (see AmqpChannel.parked). */
+  private parkedBytes = 0;
+  /** Set while parked frames above maxParkedBytes keep this connection from being read. */
+  private parkPaused = false;
   private state = State.Header;
   private user: User | undefined = undefined;
   /** What connection.start offered; start-ok must pick one of them. */
@@ -216,6 +221,14 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
   onMethod(channel: number, payload: Buffer): void {
     let m: Method | undefined;
     try {
+      if (this.state === State.Running && channel !== 0) {
+        const ch = this.channels.get(channel);
+        if (ch !== undefined) {
+          if (ch.parked !== undefined) return this.park(ch.parked, FrameKind.Method, payload);
+          m = decodeMethodFrame(payload);
+          return ch.onMethod(m);
+        }
+      }
       m = decodeMethodFrame(payload);
       if (this.state === State.Closing) return this.whileClosing(channel, m);
       if (channel === 0) return this.onConnectionMethod(m);
@@ -233,7 +246,9 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
   onContentHeader(channel: number, payload: Buffer): void {
     if (this.state === State.Closing) return;
     try {
-      this.requireChannel(channel).onContentHeader(payload);
+      const ch = this.requireChannel(channel);
+      if (ch.parked !== undefined) return this.park(ch.parked, FrameKind.ContentHeader, payload);
+      ch.onContentHeader(payload);
     } catch (e) {
       this.fail(e, channel);
     }
@@ -242,7 +257,9 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
   onBody(channel: number, payload: Buffer): void {
     if (this.state === State.Closing) return;
     try {
-      this.requireChannel(channel).onBody(payload);
+      const ch = this.requireChannel(channel);
+      if (ch.parked !== undefined) return this.park(ch.parked, FrameKind.Body, payload);
+      ch.onBody(payload);
     } catch (e) {
       this.fail(e, channel);
     }
@@ -250,6 +267,52 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
 
   onHeartbeat(): void {
     // Liveness is any inbound byte (lastRead); nothing else to do.
+  }
+
+  // ---- parked channels (topology claims) ----------------------------------------------------------------
+
+  /**
+   * A frame for a channel waiting on a topology claim: copied (it is a view into a socket chunk) and queued.
+   * Past maxParkedBytes the socket is not read until the claims settle and the queues drain.
+   */
+  private park(parked: ParkedFrame[], kind: FrameKind, payload: Buffer): void {
+    parked.push({ kind, payload: Buffer.from(payload) });
+    this.parkedBytes += payload.length;
+    if (!this.parkPaused && this.parkedBytes > this.limits.maxParkedBytes) {
+      this.parkPaused = true;
+      this.transport.pauseReading();
+      this.log.debug({ parkedBytes: this.parkedBytes }, 'reading paused behind topology claims');
+    }
+  }
+
+  replayParked(channel: number, frames: readonly ParkedFrame[]): void {
+    for (const f of frames) {
+      this.parkedBytes -= f.payload.length;
+      // Through the same handlers as a socket's frames: a replayed frame may park the channel again (another
+      // claim), and then the ones after it are parked again, in order.
+      if (f.kind === FrameKind.Method) this.onMethod(channel, f.payload);
+      else if (f.kind === FrameKind.ContentHeader) this.onContentHeader(channel, f.payload);
+      else this.onBody(channel, f.payload);
+    }
+    this.resumeIfDrained();
+  }
+
+  releaseParked(frames: readonly ParkedFrame[]): void {
+    for (const f of frames) this.parkedBytes -= f.payload.length;
+    this.resumeIfDrained();
+  }
+
+  private resumeIfDrained(): void {
+    if (!this.parkPaused || this.parkedBytes > this.limits.maxParkedBytes) return;
+    this.parkPaused = false;
+    if (this.state === State.Closed || this.blocked) return;
+    this.lastRead = Date.now();
+    this.transport.resumeReading();
+  }
+
+  failChannel(channel: number, e: unknown, m?: Method): void {
+    if (this.state === State.Closed) return;
+    this.fail(e, channel, m);
   }
 
   // ---- channel 0 --------------------------------------------------------------------------------------
@@ -450,6 +513,8 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
     this.unsubscribeAlarm?.();
     // A client that vanished (killed worker): its unacked deliveries go back to their queues now.
     this.core?.close();
+    // Frames parked behind claims go with the connection.
+    for (const ch of this.channels.values()) ch.parked = undefined;
     this.channels.clear();
     this.options.onClosed(this);
   }
@@ -563,7 +628,7 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
 
   private heartbeatTick(): void {
     // Blocked, the socket is not read, so the client's heartbeats are not seen: RabbitMQ pauses the monitor too.
-    if (!this.blocked && Date.now() - this.lastRead > 2 * this.heartbeatMs) {
+    if (!this.blocked && !this.parkPaused && Date.now() - this.lastRead > 2 * this.heartbeatMs) {
       this.log.warn(
         { timeoutSeconds: (2 * this.heartbeatMs) / 1000 },
         'missed heartbeats from client, closing',
@@ -591,7 +656,7 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
     if (blocked || !this.blocked || this.state === State.Closed) return;
     this.blocked = false;
     this.lastRead = Date.now();
-    this.transport.resumeReading();
+    if (!this.parkPaused) this.transport.resumeReading();
     if (this.capabilities.connectionBlocked) this.send(0, { id: CONNECTION_UNBLOCKED });
   }
 }

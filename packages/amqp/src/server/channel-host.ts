@@ -1,6 +1,7 @@
 import type { Connection, Limits, Logger, WarrenError } from '@warren/core';
 import type { FrameWriter } from '../codec/frame-writer';
 import type { Method } from '../codec/generated/methods';
+import type { ParkedFrame } from './parked-frames';
 import type { ClientCapabilities } from './server-properties';
 
 /**
@@ -25,4 +26,12 @@ export interface ChannelHost {
   forgetChannel(id: number): void;
   /** A publish arrived: stop reading this connection if a resource alarm is raised. */
   blockIfAlarm(): void;
+  /** Runs `fn` on this connection's behalf from outside its input handler (a settled claim). */
+  guard(fn: () => void): void;
+  /** A failure of `channel` outside its frame handler (a rejected claim): its usual channel or connection close. */
+  failChannel(channel: number, e: unknown, m?: Method): void;
+  /** Feeds a parked channel's frames through the frame handlers again, in order (its claim settled). */
+  replayParked(channel: number, frames: readonly ParkedFrame[]): void;
+  /** Parked frames dropped unreplayed (the channel failed or closed): their bytes no longer count. */
+  releaseParked(frames: readonly ParkedFrame[]): void;
 }

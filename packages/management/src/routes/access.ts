@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { isHashingAlgorithm, type Connection } from '@warren/core';
+import { hashPassword, isHashingAlgorithm, type ClaimedRecord, type Connection } from '@warren/core';
 import { NO_CONTENT, objectBody, putAnswer, resource, type ApiContext, type ApiRequest } from '../api';
 import { canSeeVhost, requireTag, requireVhostRead, seesAll } from '../auth';
 import { badRequest, notFound } from '../errors';
@@ -25,6 +25,13 @@ const CLOSED_VIA_API = 'Closed via management plugin';
 export function accessRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const { broker } = ctx;
   const users = broker.users;
+  /**
+   * A record change through the topology authority (a cluster's replicated store): the reply waits until
+   * every node has it; then it is applied here as ever. At once (nothing to wait for) on a single node.
+   */
+  const claim = async (kind: 'put-record' | 'delete-record', record: ClaimedRecord): Promise<void> => {
+    await broker.topologyClaim({ kind, record });
+  };
 
   // ---- vhosts ----------------------------------------------------------------------------------------
   const vhostShape = (name: string): Item => {
@@ -55,7 +62,7 @@ export function accessRoutes(app: FastifyInstance, ctx: ApiContext): void {
       requireVhostRead(broker, req.caller, name);
       return projectOne(vhostShape(name), req.query.columns);
     },
-    PUT: (req) => {
+    PUT: async (req) => {
       requireTag(req.caller, 'administrator');
       const name = req.params['vhost'] ?? '';
       const existed = broker.vhosts.has(name);
@@ -67,16 +74,22 @@ export function accessRoutes(app: FastifyInstance, ctx: ApiContext): void {
           ? { defaultQueueType: body['default_queue_type'] }
           : {}),
       };
+      await claim('put-record', { kind: 'vhost', name, ...metadata });
       broker.addVhost(name, Object.keys(metadata).length > 0 ? metadata : undefined);
       // As RabbitMQ's management plugin: whoever creates a vhost may use it at once.
       if (!existed) {
-        broker.users.setPermissions(req.caller.user.name, name, { configure: '.*', write: '.*', read: '.*' });
+        const all = { configure: '.*', write: '.*', read: '.*' };
+        await claim('put-record', { kind: 'permission', user: req.caller.user.name, vhost: name, ...all });
+        broker.users.setPermissions(req.caller.user.name, name, all);
       }
       return putAnswer(!existed);
     },
-    DELETE: (req) => {
+    DELETE: async (req) => {
       requireTag(req.caller, 'administrator');
-      if (!broker.deleteVhost(req.params['vhost'] ?? '')) throw notFound();
+      const name = req.params['vhost'] ?? '';
+      if (!broker.vhosts.has(name)) throw notFound();
+      await claim('delete-record', { kind: 'vhost', name });
+      if (!broker.deleteVhost(name)) throw notFound();
       return NO_CONTENT;
     },
   });
@@ -131,12 +144,36 @@ export function accessRoutes(app: FastifyInstance, ctx: ApiContext): void {
       if (u === undefined) throw notFound();
       return projectOne(userShape(u), req.query.columns);
     },
-    PUT: (req) => {
+    PUT: async (req) => {
       adminOnly(req);
       const body = objectBody(req);
       const name = req.params['user'] ?? '';
       const existing = users.get(name);
       const newTags = tags(body, 'tags');
+      if (broker.topologyAuthority !== undefined) {
+        // The cluster stores the user whole, hash included, so every node checks the same password hash.
+        let passwordHash: string;
+        let algorithm: string = DEFAULT_HASHING;
+        if (typeof body['password'] === 'string') passwordHash = hashPassword(body['password']);
+        else if (typeof body['password_hash'] === 'string') {
+          algorithm = str(body, 'hashing_algorithm', DEFAULT_HASHING);
+          if (!isHashingAlgorithm(algorithm)) throw badRequest(`Unknown hashing algorithm: ${algorithm}`);
+          passwordHash = body['password_hash'];
+        } else if (existing !== undefined) {
+          passwordHash = existing.passwordHash;
+          algorithm = existing.hashingAlgorithm;
+        } else throw badRequest('Missing field: password or password_hash');
+        if (!isHashingAlgorithm(algorithm)) throw badRequest(`Unknown hashing algorithm: ${algorithm}`);
+        await claim('put-record', {
+          kind: 'user',
+          name,
+          passwordHash,
+          hashingAlgorithm: algorithm,
+          tags: newTags,
+        });
+        users.addHashed(name, passwordHash, newTags, algorithm);
+        return putAnswer(existing === undefined);
+      }
       if (typeof body['password'] === 'string') {
         if (existing === undefined) users.add(name, body['password'], newTags);
         else {
@@ -155,9 +192,13 @@ export function accessRoutes(app: FastifyInstance, ctx: ApiContext): void {
       }
       return putAnswer(existing === undefined);
     },
-    DELETE: (req) => {
+    DELETE: async (req) => {
       adminOnly(req);
-      if (!broker.deleteUser(req.params['user'] ?? '')) throw notFound();
+      const name = req.params['user'] ?? '';
+      const existing = users.get(name);
+      if (existing === undefined) throw notFound();
+      await claim('delete-record', { kind: 'user', name, passwordHash: '', tags: [] });
+      if (!broker.deleteUser(name)) throw notFound();
       return NO_CONTENT;
     },
   });
@@ -205,20 +246,24 @@ export function accessRoutes(app: FastifyInstance, ctx: ApiContext): void {
       if (p === undefined) throw notFound();
       return { user, vhost, ...p };
     },
-    PUT: (req) => {
+    PUT: async (req) => {
       const { vhost, user } = subject(req);
       const body = objectBody(req);
       const existed = users.getPermissions(user, vhost) !== undefined;
-      users.setPermissions(user, vhost, {
+      const permission = {
         configure: str(body, 'configure'),
         write: str(body, 'write'),
         read: str(body, 'read'),
-      });
+      };
+      await claim('put-record', { kind: 'permission', user, vhost, ...permission });
+      users.setPermissions(user, vhost, permission);
       return putAnswer(!existed);
     },
-    DELETE: (req) => {
+    DELETE: async (req) => {
       const { vhost, user } = subject(req);
-      if (users.getPermissions(user, vhost) === undefined) throw notFound();
+      const p = users.getPermissions(user, vhost);
+      if (p === undefined) throw notFound();
+      await claim('delete-record', { kind: 'permission', user, vhost, ...p });
       users.clearPermissions(user, vhost);
       return NO_CONTENT;
     },
@@ -236,19 +281,27 @@ export function accessRoutes(app: FastifyInstance, ctx: ApiContext): void {
       if (found.length === 0) throw notFound();
       return found;
     },
-    PUT: (req) => {
+    PUT: async (req) => {
       const { vhost, user } = subject(req);
       const body = objectBody(req);
-      users.setTopicPermissions(user, vhost, {
+      const permission = {
         exchange: str(body, 'exchange'),
         write: str(body, 'write'),
         read: str(body, 'read'),
-      });
+      };
+      await claim('put-record', { kind: 'topic-permission', user, vhost, ...permission });
+      users.setTopicPermissions(user, vhost, permission);
       return putAnswer(true);
     },
-    DELETE: (req) => {
+    DELETE: async (req) => {
       const { vhost, user } = subject(req);
-      users.clearTopicPermissions(user, vhost, req.query['exchange']);
+      const exchange = req.query['exchange'];
+      for (const t of users.listTopicPermissions()) {
+        if (t.user !== user || t.vhost !== vhost || (exchange !== undefined && t.exchange !== exchange))
+          continue;
+        await claim('delete-record', { kind: 'topic-permission', ...t });
+      }
+      users.clearTopicPermissions(user, vhost, exchange);
       return NO_CONTENT;
     },
   });
@@ -260,12 +313,13 @@ export function accessRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (vhost !== undefined && !broker.vhosts.has(vhost)) throw notFound();
     return broker.exportDefinitions(vhost);
   };
-  const importDefs = (req: ApiRequest) => {
+  const importDefs = async (req: ApiRequest) => {
     adminOnly(req);
     const vhost = req.params['vhost'];
     if (vhost !== undefined && !broker.vhosts.has(vhost)) throw notFound();
     try {
-      broker.importDefinitions(objectBody(req), vhost);
+      // Through the topology authority in a cluster: validated whole, claimed in order, then applied here.
+      await broker.claimImportDefinitions(objectBody(req), vhost);
     } catch (err) {
       // A file that does not validate changes nothing; the client hears what is wrong with it.
       throw err instanceof Error && !(err instanceof TypeError) ? badRequest(err.message) : err;

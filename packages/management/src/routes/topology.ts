@@ -71,8 +71,9 @@ export function topologyRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const name = exchangeParam(req.params['exchange']);
       const v = writableVhost(ctx, req.caller, req.params['vhost']);
       const existed = v.exchanges.has(name);
-      return withChannel(broker, req.caller.user, v.name, ({ channel }) => {
-        channel.exchangeDeclare(name, str(body, 'type'), {
+      return withChannel(broker, req.caller.user, v.name, async ({ channel }) => {
+        // A claim in a cluster (the reply waits until every node has the exchange); at once on one node.
+        await channel.claimDeclareExchange(name, str(body, 'type'), {
           durable: bool(body, 'durable', true),
           autoDelete: bool(body, 'auto_delete', false),
           internal: bool(body, 'internal', false),
@@ -85,8 +86,8 @@ export function topologyRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const v = writableVhost(ctx, req.caller, req.params['vhost']);
       const name = exchangeParam(req.params['exchange']);
       if (!v.exchanges.has(name)) throw notFound();
-      return withChannel(broker, req.caller.user, v.name, ({ channel }) => {
-        channel.exchangeDelete(name, req.query['if-unused'] === 'true');
+      return withChannel(broker, req.caller.user, v.name, async ({ channel }) => {
+        await channel.claimDeleteExchange(name, req.query['if-unused'] === 'true');
         return NO_CONTENT;
       });
     },
@@ -149,8 +150,8 @@ export function topologyRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const name = req.params['queue'] ?? '';
       const v = writableVhost(ctx, req.caller, req.params['vhost']);
       const existed = v.queues.has(name);
-      return withChannel(broker, req.caller.user, v.name, ({ channel }) => {
-        channel.queueDeclare(name, {
+      return withChannel(broker, req.caller.user, v.name, async ({ channel }) => {
+        await channel.claimDeclareQueue(name, {
           durable: bool(body, 'durable', true),
           autoDelete: bool(body, 'auto_delete', false),
           // An exclusive queue would die with the API's own connection at the end of this request.
@@ -164,8 +165,12 @@ export function topologyRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const v = writableVhost(ctx, req.caller, req.params['vhost']);
       const name = req.params['queue'] ?? '';
       if (!v.queues.has(name)) throw notFound();
-      return withChannel(broker, req.caller.user, v.name, ({ channel }) => {
-        channel.queueDelete(name, req.query['if-unused'] === 'true', req.query['if-empty'] === 'true');
+      return withChannel(broker, req.caller.user, v.name, async ({ channel }) => {
+        await channel.claimDeleteQueue(
+          name,
+          req.query['if-unused'] === 'true',
+          req.query['if-empty'] === 'true',
+        );
         return NO_CONTENT;
       });
     },
@@ -250,9 +255,9 @@ export function topologyRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const { v, source, dest } = between(req);
       const routingKey = str(body, 'routing_key', '');
       const args = table(body, 'arguments');
-      return withChannel(broker, req.caller.user, v.name, ({ channel }) => {
-        if (dest.kind === 'queue') channel.queueBind(dest.name, source.name, routingKey, args);
-        else channel.exchangeBind(dest.name, source.name, routingKey, args);
+      return withChannel(broker, req.caller.user, v.name, async ({ channel }) => {
+        if (dest.kind === 'queue') await channel.claimQueueBind(dest.name, source.name, routingKey, args);
+        else await channel.claimExchangeBind(dest.name, source.name, routingKey, args);
         const location = `${encodeURIComponent(dest.name)}/${propertiesKey(routingKey, args)}`;
         return new Answer(201, undefined, { Location: location });
       });
@@ -280,9 +285,10 @@ export function topologyRoutes(app: FastifyInstance, ctx: ApiContext): void {
       writableVhost(ctx, req.caller, req.params['vhost']);
       const { v, source, dest } = between(req);
       const b = bindingAt(source, dest, req.params['props']);
-      return withChannel(broker, req.caller.user, v.name, ({ channel }) => {
-        if (dest.kind === 'queue') channel.queueUnbind(dest.name, source.name, b.routingKey, b.arguments);
-        else channel.exchangeUnbind(dest.name, source.name, b.routingKey, b.arguments);
+      return withChannel(broker, req.caller.user, v.name, async ({ channel }) => {
+        if (dest.kind === 'queue')
+          await channel.claimQueueUnbind(dest.name, source.name, b.routingKey, b.arguments);
+        else await channel.claimExchangeUnbind(dest.name, source.name, b.routingKey, b.arguments);
         return NO_CONTENT;
       });
     },

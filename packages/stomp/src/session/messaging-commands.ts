@@ -9,12 +9,12 @@ import {
   type QueueEntry,
   type SettleKind,
 } from '@warren/core';
-import type { StompFrame, StompHeaders } from '../codec/frame';
+import type { StompFrame } from '../codec/frame';
 import { parseDestination, replyToProperty, type Destination } from '../mapping/destination';
 import { booleanHeader, fitsShortstr, propertiesFromSend } from '../mapping/headers';
 import { Selector, SelectorError } from '../selector';
 import { StompFailure } from './stomp-failure';
-import { planSubscription, queueArguments } from './subscribe-plan';
+import { planSubscription, queueArguments, runTopology, type TopologyStep } from './subscribe-plan';
 import { Subscription, type AckMode, type MessageWriter } from './subscription';
 import { StompTransactions } from './transactions';
 
@@ -28,6 +28,15 @@ export interface CommandHost extends MessageWriter {
 
 const ACK_MODES: ReadonlySet<string> = new Set(['auto', 'client', 'client-individual']);
 const PREFETCH = /^[0-9]{1,9}$/;
+
+/** What a SEND came to: see MessagingCommands.send. */
+export type SendOutcome = 'routed' | 'stored' | 'in-transaction';
+
+/** A SUBSCRIBE checked and planned: its topology steps (see runTopology), then `finish` consumes. */
+export interface PreparedSubscription {
+  readonly steps: readonly TopologyStep[];
+  finish(): void;
+}
 
 /**
  * SEND, SUBSCRIBE, UNSUBSCRIBE, ACK, NACK of a connected session, translated into calls on its one core
@@ -58,7 +67,7 @@ export class MessagingCommands {
    * SEND. Says whether the store is writing the message (its receipt then waits for the disk), or whether it
    * waits in a transaction (which owns its receipt).
    */
-  send(frame: StompFrame): 'routed' | 'stored' | 'in-transaction' {
+  send(frame: StompFrame): SendOutcome | Promise<SendOutcome> {
     const h = frame.headers;
     // The broker names each message; a client's message-id would be a lie about where it came from.
     for (const name of HEADERS_NOT_ON_SEND) {
@@ -66,7 +75,23 @@ export class MessagingCommands {
     }
     const dest = parseDestination(required(frame, 'destination', 'Missing destination'));
     checkDeliverable(dest);
-    const [exchange, routingKey] = this.target(dest, h);
+    // /queue/x is declared (durable) on first SEND, with the SEND's x-* headers as its arguments as a
+    // SUBSCRIBE's would be, so a later AMQP declare with the same arguments is equivalent (as RabbitMQ).
+    if (dest.kind === 'queue' && !this.channel.vhost.queues.has(dest.name)) {
+      const declared = this.channel.claimDeclareQueue(dest.name, {
+        durable: true,
+        exclusive: false,
+        autoDelete: false,
+        arguments: queueArguments(h),
+      });
+      if (declared instanceof Promise) return declared.then(() => this.publish(frame, dest));
+    }
+    return this.publish(frame, dest);
+  }
+
+  private publish(frame: StompFrame, dest: Destination): SendOutcome {
+    const h = frame.headers;
+    const [exchange, routingKey] = this.target(dest);
     const properties = propertiesFromSend(h, this.resolveReplyTo);
     this.channel.checkUserId(properties.userId);
     const msg = Message.fromProperties(exchange, routingKey, properties, frame.body);
@@ -79,7 +104,17 @@ export class MessagingCommands {
     return msg.stored ? 'stored' : 'routed';
   }
 
-  subscribe(frame: StompFrame): void {
+  /** A prepared SUBSCRIBE's declares and binds: made now on a single node, else the claims' promise. */
+  runTopology(prepared: PreparedSubscription): Promise<void> | undefined {
+    return runTopology(this.channel, prepared.steps);
+  }
+
+  /**
+   * SUBSCRIBE's checks (headers, ids, room, selector, the destination's exchange) and plan; the caller runs
+   * the plan's topology steps (runTopology: at once on a single node, through claims in a cluster) and then
+   * `finish`, which creates the subscription and its consumer.
+   */
+  prepareSubscribe(frame: StompFrame): PreparedSubscription {
     const h = frame.headers;
     const destination = required(frame, 'destination', 'Missing destination');
     const dest = parseDestination(destination);
@@ -121,25 +156,29 @@ export class MessagingCommands {
     const prefetch = prefetchText === undefined ? 0 : Number(prefetchText);
     const args = streamOffsetArgument(h.get('x-stream-offset'));
     const plan = planSubscription(this.channel, dest, h, idHeader, destination, this.tempQueueFn);
-    const sub = new Subscription(
-      {
-        id,
-        hasId: idHeader !== undefined,
-        destination,
-        ackMode: ack as AckMode,
-        selector,
-        privateQueue: plan.privateQueue,
-        durableQueue: plan.durableQueue,
-      },
-      this.channel,
-      this.host,
-      this.host.id,
-    );
-    this.consume(sub, plan.queue, tag, prefetch, args);
-    this.subscriptions.set(id, sub);
+    const finish = (): void => {
+      const sub = new Subscription(
+        {
+          id,
+          hasId: idHeader !== undefined,
+          destination,
+          ackMode: ack as AckMode,
+          selector,
+          privateQueue: plan.privateQueue,
+          durableQueue: plan.durableQueue,
+        },
+        this.channel,
+        this.host,
+        this.host.id,
+      );
+      this.consume(sub, plan.queue, tag, prefetch, args);
+      this.subscriptions.set(id, sub);
+    };
+    return { steps: plan.steps, finish };
   }
 
-  unsubscribe(frame: StompFrame): void {
+  /** UNSUBSCRIBE; a promise when it deletes a durable subscription's queue through a pending claim. */
+  unsubscribe(frame: StompFrame): Promise<void> | undefined {
     const h = frame.headers;
     // STOMP 1.0: by id, or by destination for a subscription made without one.
     const id = h.get('id') ?? h.get('destination');
@@ -159,8 +198,10 @@ export class MessagingCommands {
       durableQueue !== undefined &&
       (booleanHeader(h, 'durable') === true || booleanHeader(h, 'persistent') === true)
     ) {
-      this.channel.queueDelete(durableQueue);
+      const deleted = this.channel.claimDeleteQueue(durableQueue);
+      if (deleted instanceof Promise) return deleted.then(() => undefined);
     }
+    return undefined;
   }
 
   /** ACK / NACK (NACK: `requeue:false` dead-letters or drops instead of requeueing). */
@@ -261,22 +302,10 @@ export class MessagingCommands {
     sub.consumer = consumer;
   }
 
-  /**
-   * Where a SEND goes: [exchange, routing key]. /queue/x is declared (durable) on first SEND, with the SEND's
-   * x-* headers as its arguments as a SUBSCRIBE's would be, so a later AMQP declare with the same arguments
-   * is equivalent (RabbitMQ does the same).
-   */
-  private target(dest: Destination, headers: StompHeaders): [string, string] {
+  /** Where a SEND goes: [exchange, routing key] (a /queue/x is declared by then: see send). */
+  private target(dest: Destination): [string, string] {
     switch (dest.kind) {
       case 'queue':
-        if (!this.channel.vhost.queues.has(dest.name)) {
-          this.channel.queueDeclare(dest.name, {
-            durable: true,
-            exclusive: false,
-            autoDelete: false,
-            arguments: queueArguments(headers),
-          });
-        }
         return ['', dest.name];
       case 'amq-queue':
       case 'reply-queue':

@@ -20,7 +20,7 @@ import { serializeFrame } from '../codec/serializer';
 import { Heartbeats, type HeartbeatHost } from './heartbeat';
 import { chooseVersion, isLoopback, parseHeartBeat } from './negotiate';
 import { Receipts, type ReceiptSink } from './receipts';
-import { MessagingCommands } from './messaging-commands';
+import { MessagingCommands, type PreparedSubscription, type SendOutcome } from './messaging-commands';
 import { StompFailure, toFailure } from './stomp-failure';
 import type { MessageWriter, Subscription } from './subscription';
 import type { Transport } from './transport';
@@ -97,6 +97,14 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
   private disconnected = false;
   /** Not reading: this session published while a resource alarm was raised. */
   private blocked = false;
+  /**
+   * Set while a frame's topology claim is pending (clustered brokers only): the frames that arrived since,
+   * handled in order once it settles. Undefined on a single node, always.
+   */
+  private parked: StompFrame[] | undefined = undefined;
+  private parkedBytes = 0;
+  /** Not reading: parked frames passed maxParkedBytes. */
+  private parkPaused = false;
   private unsubscribeAlarm: (() => void) | undefined = undefined;
   /** Until CONNECTED: a peer that never logs in is cut (RabbitMQ's handshake_timeout). */
   private handshakeTimer: NodeJS.Timeout | undefined = undefined;
@@ -210,10 +218,72 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
   // ---- parser events --------------------------------------------------------------------------------
 
   onFrame(frame: StompFrame): void {
+    if (this.parked !== undefined) return this.park(frame);
     try {
       this.handle(frame);
     } catch (error) {
       this.fail(toFailure(error), frame);
+    }
+  }
+
+  // ---- parking behind topology claims ---------------------------------------------------------------
+
+  /** A frame that arrived while an earlier one waits for its claim; past maxParkedBytes reading stops. */
+  private park(frame: StompFrame): void {
+    (this.parked as StompFrame[]).push(frame);
+    this.parkedBytes += frameSize(frame);
+    if (!this.parkPaused && this.parkedBytes > this.limits.maxParkedBytes) {
+      this.parkPaused = true;
+      this.heartbeats.paused = true;
+      this.transport.pauseReading();
+    }
+  }
+
+  /**
+   * `frame` waits for `claim` (a declare or bind it implies): the session parks, and its later frames wait in
+   * order. Resolved: `then` finishes the frame (its receipt included), and the parked frames are handled.
+   * Rejected: the usual ERROR for that frame; a fatal one ends the session and the parked frames with it.
+   */
+  private parkOn<T>(claim: Promise<T>, frame: StompFrame, then: (result: T) => void): void {
+    this.parked = [];
+    claim.then(
+      (result) =>
+        this.guard(() => {
+          if (this.state === CLOSED) return;
+          try {
+            then(result);
+          } catch (error) {
+            this.fail(toFailure(error), frame);
+          }
+          this.unpark();
+        }),
+      (error: unknown) =>
+        this.guard(() => {
+          if (this.state === CLOSED) return;
+          this.fail(toFailure(error), frame);
+          this.unpark();
+        }),
+    );
+  }
+
+  private unpark(): void {
+    const frames = this.parked ?? [];
+    this.parked = undefined;
+    this.parkedBytes = 0;
+    for (let i = 0; i < frames.length; i++) {
+      if (this.state === CLOSED) break;
+      const frame = frames[i] as StompFrame;
+      // A frame handled here may park the session again: the rest wait behind it, still in order.
+      if (this.parked !== undefined) this.park(frame);
+      else this.onFrame(frame);
+    }
+    if (this.parkPaused && this.parkedBytes <= this.limits.maxParkedBytes && this.state !== CLOSED) {
+      this.parkPaused = false;
+      if (!this.blocked) {
+        this.heartbeats.paused = false;
+        this.heartbeats.heard = true;
+        this.transport.resumeReading();
+      }
     }
   }
 
@@ -242,17 +312,25 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     switch (command) {
       case 'SEND': {
         const sent = commands.send(frame);
-        // Inside a transaction its receipt is the transaction's, sent after COMMIT.
-        if (sent === 'in-transaction') return this.blockIfAlarm(command);
-        durable = sent === 'stored';
+        if (sent instanceof Promise) return this.parkOn(sent, frame, (s) => this.sent(frame, s));
+        return this.sent(frame, sent);
+      }
+      case 'SUBSCRIBE': {
+        const prepared = commands.prepareSubscribe(frame);
+        const pending = commands.runTopology(prepared);
+        if (pending === undefined) this.subscribe(prepared, frame);
+        else
+          return this.parkOn(pending, frame, () => {
+            this.subscribe(prepared, frame);
+            this.done(frame, false);
+          });
         break;
       }
-      case 'SUBSCRIBE':
-        this.subscribe(commands, frame);
+      case 'UNSUBSCRIBE': {
+        const pending = commands.unsubscribe(frame);
+        if (pending !== undefined) return this.parkOn(pending, frame, () => this.done(frame, false));
         break;
-      case 'UNSUBSCRIBE':
-        commands.unsubscribe(frame);
-        break;
+      }
       case 'ACK':
         commands.settle(frame, false);
         break;
@@ -279,10 +357,20 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
       default:
         throw new StompFailure('Bad command', `Could not interpret command "${command}"\n`);
     }
-    // STOMP 1.2 "Header receipt": any client frame but CONNECT may ask for one.
+    this.done(frame, durable);
+  }
+
+  /** A SEND's end: its receipt (after the disk, if `stored`), unless a transaction owns it (after COMMIT). */
+  private sent(frame: StompFrame, outcome: SendOutcome): void {
+    if (outcome === 'in-transaction') return this.blockIfAlarm(frame.command);
+    this.done(frame, outcome === 'stored');
+  }
+
+  /** A frame handled: its receipt (STOMP 1.2 "Header receipt": any client frame but CONNECT may ask for one). */
+  private done(frame: StompFrame, durable: boolean): void {
     const receipt = frame.headers.get('receipt');
     if (receipt !== undefined) (this.receipts as Receipts).receipt(receipt, durable);
-    this.blockIfAlarm(command);
+    this.blockIfAlarm(frame.command);
   }
 
   /**
@@ -290,12 +378,12 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
    * wait until its RECEIPT is written, so the client learns the subscription exists before it hears from it,
    * as RabbitMQ orders them.
    */
-  private subscribe(commands: MessagingCommands, frame: StompFrame): void {
+  private subscribe(prepared: PreparedSubscription, frame: StompFrame): void {
     const receipt = frame.headers.get('receipt');
-    if (receipt === undefined) return commands.subscribe(frame);
+    if (receipt === undefined) return prepared.finish();
     this.held ??= { receipt, frames: [] };
     try {
-      commands.subscribe(frame);
+      prepared.finish();
     } catch (error) {
       this.releaseHeld();
       throw error;
@@ -332,6 +420,7 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
   private unblock(): void {
     if (!this.blocked || this.state === CLOSED) return;
     this.blocked = false;
+    if (this.parkPaused) return; // still over maxParkedBytes: unpark resumes
     this.heartbeats.paused = false;
     this.heartbeats.heard = true;
     this.transport.resumeReading();
@@ -582,6 +671,8 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     if (this.state === CLOSED) return;
     this.state = CLOSED;
     this.held = undefined;
+    // Frames parked behind a claim go with the session.
+    this.parked = undefined;
     if (this.handshakeTimer !== undefined) clearTimeout(this.handshakeTimer);
     this.heartbeats.stop();
     this.unsubscribeAlarm?.();
@@ -592,6 +683,13 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     this.commands?.clear();
     this.connection?.close();
   }
+}
+
+/** What a parked frame holds: its body and about what its headers take. */
+function frameSize(frame: StompFrame): number {
+  let n = frame.body.length + frame.command.length;
+  for (const [name, value] of frame.headers) n += name.length + value.length + 2;
+  return n;
 }
 
 /** The default grace: half the interval, at least a second (network jitter, a client busy in a GC pause). */
