@@ -136,9 +136,7 @@ export class QueueStream {
         });
         return { seq: ack.seq, duplicate: ack.duplicate };
       } catch (err) {
-        // An API error (stream gone, message too large) is an answer; anything else means nobody answered.
-        if (err instanceof JetStreamApiError || this.conn.nc.isClosed() || Date.now() + backoff > deadline)
-          throw err;
+        if (!retryable(err) || this.conn.nc.isClosed() || Date.now() + backoff > deadline) throw err;
         await new Promise((r) => setTimeout(r, backoff));
         backoff = Math.min(1000, backoff * 2);
       }
@@ -211,6 +209,16 @@ export class QueueStream {
   async delete(): Promise<void> {
     await this.conn.jsm.streams.delete(this.name);
   }
+}
+
+/**
+ * Whether a failed publish may succeed if tried again: nobody answered (timeout, no responders, a
+ * disconnect) or JetStream said it is unavailable for now (status 503: no leader, no quorum). Any other
+ * API error is an answer (stream gone, message too large) and is final.
+ */
+function retryable(err: unknown): boolean {
+  if (err instanceof JetStreamApiError) return err.status === 503;
+  return true;
 }
 
 /**
