@@ -26,10 +26,12 @@ export {
   recordKey,
   type ParsedKey,
 } from './key-codec';
+export { Publisher, PublishError, PublishTimeout, type PubAck } from './publisher';
 export type { PullEnd, PullRequestOptions } from './pull-session';
 export {
   CONSUMER_NAME,
   clusterSize,
+  DEFAULT_PUBLISH_TIMEOUT_MS,
   DUPLICATE_WINDOW_MS,
   MAX_WAITING_PULLS,
   QueueStream,

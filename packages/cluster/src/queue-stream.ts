@@ -31,11 +31,13 @@ import type { ClusterConnection } from './connection';
 import { ConsumeLoop, type ConsumeHandle, type ConsumeOptions } from './consume-loop';
 import type { Delivery } from './delivery';
 import { queueStreamName, queueSubject } from './key-codec';
+import { Publisher, PublishError, PublishTimeout } from './publisher';
 import { PullSession, type PullRequestOptions } from './pull-session';
 
 export const CONSUMER_NAME = 'warren';
 export const DUPLICATE_WINDOW_MS = 120_000;
 export const MAX_WAITING_PULLS = 4096;
+export const DEFAULT_PUBLISH_TIMEOUT_MS = 5000;
 
 export interface QueueStreamOptions {
   vhost: string;
@@ -53,7 +55,7 @@ export interface PublishResult {
 }
 
 export interface PublishOptions {
-  /** Wait for one PubAck, ms (default the connection's API timeout). */
+  /** Wait for one PubAck, ms (default 5000). */
   timeoutMs?: number;
   /**
    * Retry with the same msgId (so the stream stores the message at most once) while the stream cannot
@@ -126,15 +128,13 @@ export class QueueStream {
 
   /** Stores one message; resolves once the stream's quorum has it (a publisher confirm). */
   async publish(bytes: Uint8Array, msgId: string, opts: PublishOptions = {}): Promise<PublishResult> {
+    const publisher = publisherOf(this.conn);
     const deadline = Date.now() + (opts.retryForMs ?? 0);
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
     let backoff = 50;
     for (;;) {
       try {
-        const ack = await this.conn.js.publish(this.subject, bytes, {
-          msgID: msgId,
-          ...(opts.timeoutMs !== undefined ? { timeout: opts.timeoutMs } : {}),
-        });
-        return { seq: ack.seq, duplicate: ack.duplicate };
+        return await publisher.publish(this.subject, bytes, msgId, timeoutMs);
       } catch (err) {
         if (!retryable(err) || this.conn.nc.isClosed() || Date.now() + backoff > deadline) throw err;
         await new Promise((r) => setTimeout(r, backoff));
@@ -212,13 +212,26 @@ export class QueueStream {
 }
 
 /**
- * Whether a failed publish may succeed if tried again: nobody answered (timeout, no responders, a
- * disconnect) or JetStream said it is unavailable for now (status 503: no leader, no quorum). Any other
- * API error is an answer (stream gone, message too large) and is final.
+ * Whether a failed publish may succeed if tried again: nobody answered in time, or JetStream answered 503
+ * (no responders, no leader, no quorum). Any other answer (stream gone, message too large) is final, and
+ * so is an error of the connection itself (closed).
  */
 function retryable(err: unknown): boolean {
-  if (err instanceof JetStreamApiError) return err.status === 503;
-  return true;
+  return (err instanceof PublishError || err instanceof PublishTimeout) && err.retryable;
+}
+
+const publishers = new WeakMap<ClusterConnection, Publisher>();
+
+/** One Publisher (one reply subscription) per connection, shared by every queue stream on it. */
+function publisherOf(conn: ClusterConnection): Publisher {
+  let p = publishers.get(conn);
+  if (p === undefined) {
+    const created = new Publisher(conn.nc);
+    publishers.set(conn, created);
+    void conn.nc.closed().then(() => created.close());
+    p = created;
+  }
+  return p;
 }
 
 /**

@@ -1,4 +1,11 @@
-import { CONSUMER_NAME, decodeEnvelope, encodeEnvelope, QueueStream, type Delivery } from '@warren/cluster';
+import {
+  CONSUMER_NAME,
+  decodeEnvelope,
+  encodeEnvelope,
+  PublishError,
+  QueueStream,
+  type Delivery,
+} from '@warren/cluster';
 import { describeWith } from '../../../test/support/requires';
 import { clusterFixture, until, type ClusterFixture } from './support';
 
@@ -194,5 +201,19 @@ describeWith(['nats-server'], 'QueueStream on a 3-server JetStream cluster', () 
     expect(await qs.messageCount()).toBe(0);
     await qs.delete();
     await expect(f.conn.jsm.streams.info(qs.name)).rejects.toThrow(/stream not found/);
+    // Nobody listens on the subject now: no responders, which a retry could outlast (a leader election).
+    const err = await qs.publish(body(1), 'late').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PublishError);
+    expect(err).toMatchObject({ status: 503, retryable: true });
+  });
+
+  test('a message larger than the server takes is refused at once, however long retries may go on', async () => {
+    const qs = await fresh();
+    const started = Date.now();
+    const err = await qs
+      .publish(Buffer.alloc(2 * 1024 * 1024), 'big', { retryForMs: 20_000 })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 });
