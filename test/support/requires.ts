@@ -27,6 +27,8 @@ const PROBES = {
   'nagios-plugins-rabbitmq': ['perl', '-c', '/usr/bin/check_rabbitmq_overview'],
   // Debian's prometheus ships both the server and promtool, the format checker.
   prometheus: ['promtool', '--version'],
+  // The cluster tests start real NATS servers (JetStream clusters of three); Debian's is 2.9.10.
+  'nats-server': ['nats-server', '--version'],
   // util-linux's script(1), which gives a child a terminal (macOS's script has other flags).
   bsdutils: ['script', '--version'],
 } as const satisfies Record<string, readonly [string, ...string[]]>;

@@ -1,0 +1,69 @@
+export {
+  connectCluster,
+  parseVersion,
+  type ClusterConnectOptions,
+  type ClusterConnection,
+} from './connection';
+export { ConsumeLoop, type ConsumeHandle, type ConsumeOptions } from './consume-loop';
+export { Delivery, parseAckSubject, type AckMetadata } from './delivery';
+export {
+  decodeEnvelope,
+  encodeEnvelope,
+  envelopeProperties,
+  EnvelopeError,
+  WARREN_PROPERTIES,
+  type Envelope,
+  type EnvelopeInput,
+} from './envelope';
+export {
+  argumentsId,
+  decodeToken,
+  encodeToken,
+  KeyCodecError,
+  parseKey,
+  queueStreamName,
+  queueSubject,
+  recordKey,
+  type ParsedKey,
+} from './key-codec';
+export { Publisher, PublishError, PublishTimeout, type PubAck } from './publisher';
+export type { PullEnd, PullRequestOptions } from './pull-session';
+export {
+  CONSUMER_NAME,
+  clusterSize,
+  DEFAULT_PUBLISH_TIMEOUT_MS,
+  DUPLICATE_WINDOW_MS,
+  MAX_WAITING_PULLS,
+  QueueStream,
+  type PublishOptions,
+  type PublishResult,
+  type QueueStreamOptions,
+} from './queue-stream';
+export {
+  TOPOLOGY_BUCKET,
+  TopologyBucket,
+  TopologyConflict,
+  type TopologyChange,
+  type TopologyEntry,
+  type TopologyWatch,
+} from './topology-bucket';
+export {
+  canonicalJson,
+  decodeProperties,
+  decodeRecord,
+  decodeValue,
+  encodeProperties,
+  encodeRecord,
+  encodeValue,
+  ValueCodecError,
+  type CodecValue,
+} from './value-codec';
+// Test support, exported here rather than from a second entry point: jest maps @warren/<pkg> to src/index.ts
+// and a subpath (@warren/cluster/testing) would need its own mapping and package.json "exports".
+export {
+  freePort,
+  natsServerBinary,
+  startNatsCluster,
+  type NatsCluster,
+  type NatsClusterOptions,
+} from './testing/nats-cluster';

@@ -1,0 +1,226 @@
+/*
+ * A throwaway NATS cluster of real nats-server processes, for tests and demos: N servers with JetStream,
+ * each on its own free ports (client, route, monitoring: never the 4222/6222/8222 defaults) and its own
+ * storage directory under os.tmpdir(), routed to each other. `ready()` polls every running server's
+ * monitoring endpoint until JetStream agrees on a meta leader; nothing here sleeps on luck.
+ *
+ * Every process started is SIGKILLed by stop(), and by a process 'exit' hook if a test run ends without it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface NatsClusterOptions {
+  /** How many servers (default 3: the smallest cluster that keeps R3 streams writable through a failure). */
+  servers?: number;
+  /** Parent of the cluster's directory (default os.tmpdir()); removed again by stop(). */
+  dir?: string;
+  /** nats-server binary (default $NATS_SERVER, /usr/sbin/nats-server if present, else nats-server on PATH). */
+  binary?: string;
+  /** How long ready() waits, ms (default 30 s). */
+  readyTimeoutMs?: number;
+}
+
+export interface NatsCluster {
+  /** nats://127.0.0.1:port, one per server, in server order. */
+  readonly urls: string[];
+  /** Server names (n1, n2, ...), as JetStream reports leaders. */
+  readonly names: string[];
+  /** The cluster's directory: one config, log and store directory per server. */
+  readonly dir: string;
+  /** SIGKILL server i; resolves once it has exited. */
+  kill(i: number): Promise<void>;
+  /** Start server i again on the same ports and storage (after kill). */
+  restart(i: number): Promise<void>;
+  /** Index of a server name (as in a stream's cluster.leader), -1 if unknown. */
+  indexOf(name: string): number;
+  /** Every running server is up and routed, JetStream has a meta leader they all agree on. */
+  ready(): Promise<void>;
+  /** Kills every server and removes the directory. */
+  stop(): Promise<void>;
+}
+
+interface Ports {
+  client: number;
+  cluster: number;
+  http: number;
+}
+
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const child of live) child.kill('SIGKILL');
+  });
+}
+
+export function natsServerBinary(): string {
+  const env = process.env['NATS_SERVER'];
+  if (env !== undefined && env !== '') return env;
+  return existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server';
+}
+
+/** A port nobody listens on now (bound to port 0, then released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startNatsCluster(options: NatsClusterOptions = {}): Promise<NatsCluster> {
+  const n = options.servers ?? 3;
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`servers must be a positive integer, not ${n}`);
+  const binary = options.binary ?? natsServerBinary();
+  const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+  const dir = await mkdtemp(join(options.dir ?? tmpdir(), 'warren-nats-'));
+  installExitHook();
+
+  // All ports first, distinct from each other: a port freed by one probe could be handed out again.
+  const taken = new Set<number>();
+  const pick = async (): Promise<number> => {
+    for (;;) {
+      const p = await freePort();
+      if (!taken.has(p)) {
+        taken.add(p);
+        return p;
+      }
+    }
+  };
+  const ports: Ports[] = [];
+  for (let i = 0; i < n; i++) ports.push({ client: await pick(), cluster: await pick(), http: await pick() });
+  const names = ports.map((_p, i) => `n${i + 1}`);
+  const urls = ports.map((p) => `nats://127.0.0.1:${p.client}`);
+  const routes = ports.map((p) => `nats-route://127.0.0.1:${p.cluster}`);
+
+  const configs: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const p = ports[i] as Ports;
+    const serverDir = join(dir, names[i] as string);
+    await mkdir(join(serverDir, 'store'), { recursive: true });
+    const config = join(serverDir, 'nats.conf');
+    const lines = [
+      `server_name: ${names[i]}`,
+      `listen: 127.0.0.1:${p.client}`,
+      `http: 127.0.0.1:${p.http}`,
+      // Tests and demos share a small machine: bounded memory store, file store as large as needed.
+      `jetstream { store_dir: ${JSON.stringify(join(serverDir, 'store'))}, max_memory_store: 64MB, max_file_store: 4GB }`,
+    ];
+    if (n > 1) {
+      lines.push(
+        `cluster { name: warren-test, listen: 127.0.0.1:${p.cluster}, routes: [${routes.map((r) => JSON.stringify(r)).join(', ')}] }`,
+      );
+    }
+    await writeFile(config, lines.join('\n') + '\n');
+    configs.push(config);
+  }
+
+  const children: (ChildProcess | undefined)[] = new Array<ChildProcess | undefined>(n).fill(undefined);
+  const exited: (Promise<void> | undefined)[] = new Array<Promise<void> | undefined>(n).fill(undefined);
+
+  const launch = (i: number): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const log = join(dir, names[i] as string, 'server.log');
+      const child = spawn(binary, ['-c', configs[i] as string, '-l', log], { stdio: 'ignore' });
+      children[i] = child;
+      live.add(child);
+      exited[i] = new Promise<void>((done) => {
+        child.once('exit', () => {
+          live.delete(child);
+          if (children[i] === child) children[i] = undefined;
+          done();
+        });
+      });
+      child.once('error', (err) => reject(new Error(`cannot start ${binary}: ${err.message}`)));
+      child.once('spawn', () => resolve());
+    });
+
+  const kill = async (i: number): Promise<void> => {
+    const child = children[i];
+    if (child === undefined) return;
+    child.kill('SIGKILL');
+    await exited[i];
+  };
+
+  const stop = async (): Promise<void> => {
+    await Promise.all(children.map((_c, i) => kill(i)));
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  const ready = async (): Promise<void> => {
+    const deadline = Date.now() + readyTimeoutMs;
+    let last = 'no answer yet';
+    for (;;) {
+      const running = children.flatMap((c, i) => (c !== undefined ? [i] : []));
+      try {
+        const verdict = await clusterVerdict(
+          running.map((i) => (ports[i] as Ports).http),
+          n > 1,
+        );
+        if (verdict === 'ok') return;
+        last = verdict;
+      } catch (err) {
+        last = (err as Error).message;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`NATS cluster not ready after ${readyTimeoutMs} ms: ${last} (logs in ${dir})`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  try {
+    for (let i = 0; i < n; i++) await launch(i);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  return {
+    urls,
+    names,
+    dir,
+    kill,
+    restart: async (i) => {
+      if (children[i] !== undefined) throw new Error(`server ${names[i]} is running`);
+      await launch(i);
+    },
+    indexOf: (name) => names.indexOf(name),
+    ready,
+    stop,
+  };
+}
+
+interface Jsz {
+  meta_cluster?: { leader?: string; cluster_size?: number; replicas?: { name: string; current: boolean }[] };
+}
+
+/** 'ok', or what is still missing, from every running server's /healthz and /jsz. */
+async function clusterVerdict(httpPorts: number[], clustered: boolean): Promise<string> {
+  const leaders = new Set<string>();
+  for (const port of httpPorts) {
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2000) });
+    if (health.status !== 200) return `:${port} /healthz ${health.status} ${await health.text()}`;
+    if (!clustered) continue;
+    const jsz = (await (
+      await fetch(`http://127.0.0.1:${port}/jsz`, { signal: AbortSignal.timeout(2000) })
+    ).json()) as Jsz;
+    const leader = jsz.meta_cluster?.leader;
+    if (leader === undefined || leader === '') return `:${port} sees no JetStream meta leader`;
+    leaders.add(leader);
+  }
+  if (leaders.size > 1) return `servers disagree on the meta leader (${[...leaders].join(', ')})`;
+  return 'ok';
+}
