@@ -67,3 +67,5 @@ export {
   type NatsCluster,
   type NatsClusterOptions,
 } from './testing/nats-cluster';
+export { ClusterNode, defaultNodeName, type ClusterNodeOptions } from './node';
+export { ReplicatedQueue, type ReplicaHost } from './replicated-queue';

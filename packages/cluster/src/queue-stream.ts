@@ -190,6 +190,11 @@ export class QueueStream {
     return (await this.conn.jsm.streams.info(this.name)).state.messages;
   }
 
+  /** Messages not yet handed to any node: a queue's ready count (RabbitMQ's messages_ready). */
+  async readyCount(): Promise<number> {
+    return (await this.conn.jsm.consumers.info(this.name, CONSUMER_NAME)).num_pending;
+  }
+
   /** Messages delivered and not yet acked, over every node. */
   async unackedCount(): Promise<number> {
     return (await this.conn.jsm.consumers.info(this.name, CONSUMER_NAME)).num_ack_pending;

@@ -100,8 +100,11 @@ export class TopologyBucket {
     }
   }
 
-  async delete(key: string): Promise<void> {
+  /** Deletes the key; resolves with the revision of the deletion (what a watcher applies it at). */
+  async delete(key: string): Promise<number> {
     await this.kv.delete(key);
+    const e = await this.kv.get(key);
+    return e?.revision ?? 0;
   }
 
   /**

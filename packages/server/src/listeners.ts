@@ -43,8 +43,8 @@ export interface ListenerContext {
   readonly listeners: () => readonly Listener[];
   /** False from the moment a shutdown begins: what readiness checks report. */
   readonly serving: () => boolean;
-  /** The broker's store, for the journal's metrics. */
-  readonly journal: Journal;
+  /** The broker's store, for the journal's metrics; undefined on a cluster node (its queues are streams). */
+  readonly journal: Journal | undefined;
 }
 
 /**
@@ -131,7 +131,7 @@ async function prometheusOptions({ broker, config, logger, serving, journal }: L
     productVersion: VERSION,
     dataDir: config.dataDir,
     diskFreeLimit: config.diskFreeLimit,
-    journal: () => journal.histograms(),
+    ...(journal === undefined ? {} : { journal: () => journal.histograms() }),
   };
 }
 

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
-import { Broker, silentLogger, type Logger } from '@warren/core';
+import { Broker, MemoryStore, silentLogger, type Logger } from '@warren/core';
 import { DirectoryError, Journal, type JournalOptions } from '@warren/journal';
 import type { WarrenConfig } from './config';
 import { DataDirError, prepareDataDir } from './data-dir';
 import { loadDefinitions } from './definitions-file';
+import { joinCluster, type ClusterMembership } from './join-cluster';
 import { LISTENERS, type Listener, type ListenerFactory } from './listeners';
 import { TlsEndpoints } from './tls';
 import { VERSION } from './version';
@@ -32,6 +33,7 @@ export type StartStep =
   | 'preparing the data directory'
   | 'opening the journal'
   | 'restoring durable state'
+  | 'joining the cluster'
   | 'loading definitions'
   | 'warming up'
   | 'opening listeners';
@@ -64,19 +66,25 @@ export async function startServer(config: WarrenConfig, options: StartOptions = 
   onStep('preparing the data directory');
   await prepareDataDir(config.dataDir);
   // Durable state lives in the journal under the data directory; recovery runs here, before any listener opens.
-  onStep('opening the journal');
-  let store: Journal;
-  try {
-    store = await Journal.open({
-      dir: join(config.dataDir, 'journal'),
-      logger: logger.child({ component: 'journal' }),
-      diskFreeLimit: config.diskFreeLimit,
-      ...(freeSpace === undefined ? {} : { freeSpace }),
-    });
-  } catch (err) {
-    // The journal's directory is part of the data directory: the operator hears about the one they named.
-    throw err instanceof DirectoryError ? new DataDirError(config.dataDir, err) : err;
+  // A cluster node keeps it in NATS JetStream instead (docs/cluster.md): its own store only holds what is local.
+  const clustered = config.cluster.natsServers.length > 0;
+  let journal: Journal | undefined;
+  if (!clustered) {
+    onStep('opening the journal');
+    try {
+      journal = await Journal.open({
+        dir: join(config.dataDir, 'journal'),
+        logger: logger.child({ component: 'journal' }),
+        diskFreeLimit: config.diskFreeLimit,
+        ...(freeSpace === undefined ? {} : { freeSpace }),
+      });
+    } catch (err) {
+      // The journal's directory is part of the data directory: the operator hears about the one they named.
+      throw err instanceof DirectoryError ? new DataDirError(config.dataDir, err) : err;
+    }
   }
+  const memoryStore = journal === undefined ? new MemoryStore() : undefined;
+  const store = journal ?? (memoryStore as MemoryStore);
   const broker = new Broker({
     store,
     limits: config.limits,
@@ -86,8 +94,11 @@ export async function startServer(config: WarrenConfig, options: StartOptions = 
     productVersion: VERSION,
   });
   // Below disk_free_limit publishers are blocked, as under the memory alarm; the journal keeps writing.
-  broker.alarms.set('disk', store.diskLow);
-  store.onDiskAlarm((low) => broker.alarms.set('disk', low));
+  if (journal !== undefined) {
+    broker.alarms.set('disk', journal.diskLow);
+    journal.onDiskAlarm((low) => broker.alarms.set('disk', low));
+  }
+  let cluster: ClusterMembership | undefined;
   const listeners: Listener[] = [];
   // Readiness: false from the first moment of a shutdown, while the HTTP listeners can still say so.
   let serving = true;
@@ -95,6 +106,11 @@ export async function startServer(config: WarrenConfig, options: StartOptions = 
   try {
     onStep('restoring durable state');
     await broker.start();
+    if (memoryStore !== undefined) {
+      // Before definitions and listeners: what they declare is claimed in the cluster.
+      onStep('joining the cluster');
+      cluster = await joinCluster(broker, memoryStore, config.cluster, config.amqp.port, logger);
+    }
     if (config.loadDefinitions !== null) {
       // After recovery, so the file adds to (or matches) what survived; before listeners, so clients find it.
       onStep('loading definitions');
@@ -110,7 +126,7 @@ export async function startServer(config: WarrenConfig, options: StartOptions = 
     onStep('opening listeners');
     for (const open of factories) {
       const context = { broker, config, logger, tls, listeners: () => listeners, serving: () => serving };
-      const listener = await open({ ...context, journal: store });
+      const listener = await open({ ...context, journal });
       if (listener === undefined) continue;
       listeners.push(listener);
       const { host, port } = listener.address;
@@ -119,7 +135,7 @@ export async function startServer(config: WarrenConfig, options: StartOptions = 
   } catch (err) {
     // The cause of the failed start matters more than any trouble cleaning up after it (which stop() logs).
     tls.close();
-    await stop({ listeners, broker, store, logger, waiting: new Map() }).catch(() => {});
+    await stop({ listeners, broker, journal, cluster, logger, waiting: new Map() }).catch(() => {});
     throw err;
   }
   const { pid, version: node } = process;
@@ -133,7 +149,7 @@ export async function startServer(config: WarrenConfig, options: StartOptions = 
     close() {
       serving = false;
       tls.close();
-      closing ??= stop({ listeners, broker, store, logger, waiting }).then(() =>
+      closing ??= stop({ listeners, broker, journal, cluster, logger, waiting }).then(() =>
         logger.info({}, 'warren stopped'),
       );
       return closing;
@@ -161,18 +177,20 @@ function track<T>(waiting: Waiting, part: string, describe: () => string, work: 
 async function stop(parts: {
   listeners: readonly Listener[];
   broker: Broker;
-  store: Journal;
+  journal: Journal | undefined;
+  cluster: ClusterMembership | undefined;
   logger: Logger;
   waiting: Waiting;
 }): Promise<void> {
-  const { listeners, broker, store, logger, waiting } = parts;
+  const { listeners, broker, journal, cluster, logger, waiting } = parts;
   const first = listeners.filter((l) => l.lastToClose !== true);
   const last = listeners.filter((l) => l.lastToClose === true);
   for (const listener of first) listener.stopAccepting();
   if (first.length > 0) logger.info({}, 'not accepting new connections');
   const failures = await closeListeners(first, waiting, logger);
   const describeBroker = (): string => {
-    const unflushed = store.stats().pendingBatches;
+    if (journal === undefined) return 'broker: its clients closed and its last acks sent to the cluster';
+    const unflushed = journal.stats().pendingBatches;
     return `broker: final store flush and journal close (journal batches not yet on disk: ${unflushed})`;
   };
   try {
@@ -180,6 +198,15 @@ async function stop(parts: {
   } catch (err) {
     failures.push(err);
     logger.error({ err }, 'broker failed to close');
+  }
+  if (cluster !== undefined) {
+    // After the broker: its closing channels' acks and naks still go to the streams.
+    try {
+      await track(waiting, 'cluster', () => 'cluster: leaving (NATS connection close)', cluster.leave());
+    } catch (err) {
+      failures.push(err);
+      logger.error({ err }, 'leaving the cluster failed');
+    }
   }
   failures.push(...(await closeListeners(last, waiting, logger)));
   if (failures.length > 0) throw new AggregateError(failures, 'warren did not stop cleanly');

@@ -1,0 +1,408 @@
+import { hostname } from 'node:os';
+import type { Subscription } from '@nats-io/transport-node';
+import {
+  queueKey,
+  queueTypeOf,
+  type Broker,
+  type ClaimedRecord,
+  type Logger,
+  type Message,
+  type TopologyAuthority,
+  type TopologyChange,
+  type TopologyRecord,
+} from '@warren/core';
+import type { ClusterConnection } from './connection';
+import { recordKey } from './key-codec';
+import { QueueStream } from './queue-stream';
+import { ReplicatedQueue } from './replicated-queue';
+import { TopologyBucket, TopologyConflict, type TopologyWatch } from './topology-bucket';
+
+export interface ClusterNodeOptions {
+  conn: ClusterConnection;
+  broker: Broker;
+  /** This node's name in the cluster; unique among the nodes. */
+  name: string;
+  /** Replicas of the topology bucket and of each queue stream (capped at the servers' count). */
+  replicas: number;
+  ackWaitMs: number;
+  logger: Logger;
+  /** What the broker made at its start (default user, vhost, permissions): the seed of an empty cluster. */
+  localRecords: TopologyRecord[];
+  /** How often a node says it is alive, and how long the others wait before they stop counting on it. */
+  heartbeatMs?: number;
+}
+
+/** Core NATS subjects the nodes talk over (not JetStream: nothing here needs keeping). */
+const HEARTBEAT_SUBJECT = 'warren.node.heartbeat';
+const BARRIER_SUBJECT = 'warren.topology.barrier';
+/** The key whose creation makes one node the one that seeds an empty cluster with its defaults. */
+const SEEDED_KEY = 'meta.seeded';
+const DEFAULT_HEARTBEAT_MS = 2000;
+/** A node unheard of for this many heartbeats is not waited for by barriers. */
+const MISSED_HEARTBEATS = 3;
+
+/** The node name when none is configured: the host and the AMQP port, unique on one machine. */
+export function defaultNodeName(amqpPort: number): string {
+  return `warren@${hostname()}:${amqpPort}`;
+}
+
+/**
+ * One Warren process's membership of a cluster: the topology authority (declares, binds and deletes are
+ * stored in the replicated KV bucket and applied on every live node before the client hears -ok), the
+ * watcher that keeps this broker's routing in step with the bucket, and the maker of replicated queues.
+ *
+ * How "bind-ok on A, then publish on B routes" holds: a claim resolves only after (1) the bucket stored the
+ * record at revision r, (2) this node's watcher applied everything through r, and (3) every other live node
+ * answered the barrier request for r, which a node does only once its own watcher has applied through r.
+ * A node that does not answer within the barrier's time is treated as gone (it applies r when it returns).
+ */
+export class ClusterNode implements TopologyAuthority {
+  private bucket!: TopologyBucket;
+  private watch: TopologyWatch | undefined;
+  private applied = 0;
+  private readonly appliedWaiters: { revision: number; resolve: () => void }[] = [];
+  private readonly streams = new Map<string, Promise<QueueStream>>();
+  /** The bucket's records as last applied here, by key. */
+  private readonly known = new Map<string, TopologyRecord>();
+  private readonly peers = new Map<string, number>();
+  private readonly subscriptions: Subscription[] = [];
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly bootId = `${Date.now().toString(36)}.${process.pid}`;
+  running = false;
+  private readonly heartbeatMs: number;
+
+  private constructor(private readonly o: ClusterNodeOptions) {
+    this.heartbeatMs = o.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  }
+
+  get name(): string {
+    return this.o.name;
+  }
+
+  /** Names of the other nodes heard from recently. */
+  get livePeers(): string[] {
+    const cutoff = Date.now() - this.heartbeatMs * MISSED_HEARTBEATS;
+    return [...this.peers].filter(([, at]) => at >= cutoff).map(([name]) => name);
+  }
+
+  /**
+   * Joins: opens the bucket, seeds an empty cluster with this broker's defaults (or drops local defaults the
+   * cluster does not have), applies the cluster's topology, then takes over topology changes and durable
+   * queues. Call after broker.start() and before any listener opens.
+   */
+  static async start(options: ClusterNodeOptions): Promise<ClusterNode> {
+    const node = new ClusterNode(options);
+    await node.join();
+    return node;
+  }
+
+  private async join(): Promise<void> {
+    const { conn, broker } = this.o;
+    this.running = true;
+    this.bucket = await TopologyBucket.open(conn, { replicas: this.o.replicas });
+    this.listen();
+    // Replicated queues from here on: the watcher's first pass makes the cluster's durable queues.
+    broker.queueFactory = (host, name, options, settings, owner) =>
+      this.replicates(options.exclusive, options.autoDelete, settings.type)
+        ? new ReplicatedQueue(host, name, options, settings, owner, this)
+        : undefined;
+    const local = this.o.localRecords;
+    const seeding = await this.claimSeed();
+    this.watch = await this.bucket.watch(
+      (change) => this.applyChange(change.key, change.record, change.revision),
+      (err) => this.o.logger.error({ err }, 'a topology record from the cluster could not be applied'),
+    );
+    await this.watch.caughtUp;
+    if (seeding) {
+      for (const record of local) {
+        await this.bucket.create(recordKey(record), record).catch((err: unknown) => {
+          if (!(err instanceof TopologyConflict)) throw err;
+        });
+      }
+    } else {
+      // Defaults this broker made on its own (guest, '/') that the cluster removed are removed here too.
+      for (const record of local) {
+        if ((await this.bucket.get(recordKey(record))) === undefined) broker.applyRecord('delete', record);
+      }
+    }
+    broker.topologyAuthority = this;
+    this.o.logger.info({ node: this.name, seeded: seeding }, 'joined the cluster');
+  }
+
+  /** The first node of an empty cluster seeds it; every later one takes what is there. */
+  private async claimSeed(): Promise<boolean> {
+    try {
+      await this.bucket.create(SEEDED_KEY, { kind: 'vhost', name: '', description: this.name });
+      return true;
+    } catch (err) {
+      if (err instanceof TopologyConflict) return false;
+      throw err;
+    }
+  }
+
+  /** What the broker made at start (the default user, vhost and permissions): its store's topology. */
+  /**
+   * Which queues the cluster keeps: every queue but an exclusive one (its owner's connection is on one node),
+   * an auto-delete one (deleted when its node's last consumer goes) and a stream (a local log). Transient
+   * queues too, as RabbitMQ's transient queues are reachable from every node.
+   */
+  private replicates(exclusive: boolean, autoDelete: boolean, type: string): boolean {
+    return !exclusive && !autoDelete && type !== 'stream';
+  }
+
+  /** The stream of one queue, opened once per node. */
+  stream(vhost: string, queue: string): Promise<QueueStream> {
+    const key = queueKey(vhost, queue);
+    let s = this.streams.get(key);
+    if (s === undefined) {
+      s = QueueStream.ensure(this.o.conn, {
+        vhost,
+        queue,
+        replicas: this.o.replicas,
+        ackWaitMs: this.o.ackWaitMs,
+      });
+      // A failed open is tried again by the next caller.
+      s.catch(() => this.streams.delete(key));
+      this.streams.set(key, s);
+    }
+    return s;
+  }
+
+  publishId(msg: Message): string {
+    return `${this.bootId}.${msg.id}`;
+  }
+
+  nextMessageId(): number {
+    return this.o.broker.nextMessageId();
+  }
+
+  get ackWaitMs(): number {
+    return this.o.ackWaitMs;
+  }
+
+  /** See TopologyAuthority: stored in the bucket, applied here and on every live node. */
+  async claim(change: TopologyChange): Promise<void> {
+    const revision = await this.store(change);
+    if (revision === undefined) return;
+    await this.appliedThrough(revision);
+    await this.barrier(revision);
+  }
+
+  /** Writes the change to the bucket; undefined when it stays on this node (or there is nothing to write). */
+  private async store(change: TopologyChange): Promise<number | undefined> {
+    const broker = this.o.broker;
+    switch (change.kind) {
+      case 'declare-exchange': {
+        // Known here already: the cluster has it, and the caller's local check compares the declare with it.
+        if (broker.getVhost(change.vhost)?.exchanges.has(change.name) === true) return undefined;
+        const record: TopologyRecord = {
+          kind: 'exchange',
+          vhost: change.vhost,
+          name: change.name,
+          type: change.type,
+          durable: change.durable,
+          autoDelete: change.autoDelete,
+          internal: change.internal,
+          arguments: change.arguments,
+        };
+        return change.passive ? this.lookup(record) : this.declare(record);
+      }
+      case 'declare-queue': {
+        const local = broker.getVhost(change.vhost)?.queues.get(change.name);
+        if (local !== undefined) return undefined;
+        const record: TopologyRecord = {
+          kind: 'queue',
+          vhost: change.vhost,
+          name: change.name,
+          durable: change.durable,
+          autoDelete: change.autoDelete,
+          arguments: change.arguments,
+        };
+        if (change.passive) return this.lookup(record);
+        if (!this.replicates(change.exclusive, change.autoDelete, queueTypeOf(change.arguments)))
+          return undefined;
+        // The stream first: a node that applies the record opens a stream that exists.
+        await this.stream(change.vhost, change.name);
+        return this.declare(record);
+      }
+      case 'delete-exchange':
+        return this.remove({
+          kind: 'exchange',
+          vhost: change.vhost,
+          name: change.name,
+          type: '',
+          durable: true,
+          autoDelete: false,
+          internal: false,
+          arguments: {},
+        });
+      case 'delete-queue': {
+        const q = broker.getVhost(change.vhost)?.queues.get(change.name);
+        if (!(q instanceof ReplicatedQueue)) return undefined;
+        const revision = await this.remove({
+          kind: 'queue',
+          vhost: change.vhost,
+          name: change.name,
+          durable: true,
+          autoDelete: false,
+          arguments: {},
+        });
+        const stream = await this.stream(change.vhost, change.name);
+        this.streams.delete(queueKey(change.vhost, change.name));
+        await stream.delete().catch(() => {});
+        return revision;
+      }
+      case 'bind':
+      case 'unbind': {
+        if (!this.clusterWide(change.vhost, change.source, 'exchange')) return undefined;
+        if (!this.clusterWide(change.vhost, change.destination, change.destinationKind)) return undefined;
+        const record: TopologyRecord = {
+          kind: 'binding',
+          vhost: change.vhost,
+          source: change.source,
+          destination: change.destination,
+          destinationKind: change.destinationKind,
+          routingKey: change.routingKey,
+          arguments: change.arguments,
+        };
+        return change.kind === 'bind' ? this.bucket.put(recordKey(record), record) : this.remove(record);
+      }
+      case 'put-record':
+        return isTopologyRecord(change.record)
+          ? this.bucket.put(recordKey(change.record), change.record)
+          : undefined;
+      case 'delete-record':
+        return isTopologyRecord(change.record) ? this.remove(change.record) : undefined;
+    }
+  }
+
+  /** Whether an exchange or queue is the same on every node: every exchange, and the replicated queues. */
+  private clusterWide(vhost: string, name: string, kind: 'queue' | 'exchange'): boolean {
+    const v = this.o.broker.getVhost(vhost);
+    if (v === undefined) return false;
+    if (kind === 'queue') return v.queues.get(name) instanceof ReplicatedQueue;
+    return v.exchanges.has(name);
+  }
+
+  /** Declare if absent; if present, the stored record is applied here and the caller's local check decides. */
+  private async declare(record: TopologyRecord): Promise<number> {
+    const key = recordKey(record);
+    const got = await this.bucket.get(key);
+    if (got !== undefined) return got.revision;
+    try {
+      return await this.bucket.create(key, record);
+    } catch (err) {
+      if (err instanceof TopologyConflict) return err.revision;
+      throw err;
+    }
+  }
+
+  /** A passive declare: NOT_FOUND unless the cluster has it. */
+  private async lookup(record: TopologyRecord): Promise<number | undefined> {
+    const got = await this.bucket.get(recordKey(record));
+    if (got === undefined) return undefined;
+    return got.revision;
+  }
+
+  /** Deletes the record's key; resolves with the revision of the deletion. */
+  private remove(record: TopologyRecord): Promise<number> {
+    return this.bucket.delete(recordKey(record));
+  }
+
+  /** A change from the bucket (any node's, this one's included) applied to this broker. */
+  private applyChange(key: string, record: TopologyRecord | undefined, revision: number): void {
+    try {
+      if (key === SEEDED_KEY) return;
+      if (record !== undefined) {
+        this.known.set(key, record);
+        this.o.broker.applyRecord('put', record);
+      } else {
+        // A deletion names only the key; what it deletes is the record last seen under it.
+        const gone = this.known.get(key);
+        this.known.delete(key);
+        if (gone !== undefined) this.o.broker.applyRecord('delete', gone);
+      }
+    } catch (err) {
+      this.o.logger.error({ err, key, revision }, 'a topology change from the cluster could not be applied');
+    } finally {
+      this.advance(revision);
+    }
+  }
+
+  private advance(revision: number): void {
+    if (revision <= this.applied) return;
+    this.applied = revision;
+    for (let i = this.appliedWaiters.length - 1; i >= 0; i--) {
+      const w = this.appliedWaiters[i]!;
+      if (w.revision <= revision) {
+        this.appliedWaiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+  }
+
+  private appliedThrough(revision: number): Promise<void> {
+    if (this.applied >= revision) return Promise.resolve();
+    return new Promise((resolve) => this.appliedWaiters.push({ revision, resolve }));
+  }
+
+  /** Waits until every live peer has applied through `revision` (or did not answer in time). */
+  private async barrier(revision: number): Promise<void> {
+    const peers = this.livePeers;
+    if (peers.length === 0) return;
+    const nc = this.o.conn.nc;
+    const answers = await nc.requestMany(BARRIER_SUBJECT, String(revision), {
+      maxMessages: peers.length,
+      maxWait: this.heartbeatMs * MISSED_HEARTBEATS,
+    });
+    let n = 0;
+    for await (const _ of answers) if (++n >= peers.length) break;
+  }
+
+  private listen(): void {
+    const { nc } = this.o.conn;
+    const me = this.name;
+    this.subscriptions.push(
+      nc.subscribe(HEARTBEAT_SUBJECT, {
+        callback: (err, msg) => {
+          if (err !== null) return;
+          const name = msg.string();
+          if (name !== me) this.peers.set(name, Date.now());
+        },
+      }),
+      nc.subscribe(BARRIER_SUBJECT, {
+        callback: (err, msg) => {
+          if (err !== null || msg.reply === undefined) return;
+          const revision = Number(msg.string());
+          void this.appliedThrough(revision).then(() => msg.respond(me));
+        },
+      }),
+    );
+    const beat = (): void => {
+      try {
+        nc.publish(HEARTBEAT_SUBJECT, me);
+      } catch {
+        // Closed or reconnecting: the next beat tries again.
+      }
+    };
+    beat();
+    this.heartbeat = setInterval(beat, this.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  /** Leaves the cluster: no more pulls, heartbeats or barrier answers. The connection is the caller's. */
+  async leave(): Promise<void> {
+    this.running = false;
+    if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
+    this.watch?.stop();
+    for (const s of this.subscriptions.splice(0)) s.unsubscribe();
+    const broker = this.o.broker;
+    for (const v of broker.vhosts.values())
+      for (const q of v.queues.values()) if (q instanceof ReplicatedQueue) q.leave();
+    if (broker.topologyAuthority === this) broker.topologyAuthority = undefined;
+  }
+}
+
+function isTopologyRecord(r: ClaimedRecord): r is TopologyRecord {
+  return r.kind !== 'policy' && r.kind !== 'parameter';
+}

@@ -1,0 +1,238 @@
+import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
+import { waitFor } from '@warren/testkit';
+import { RawClient } from '../stomp-clients/support';
+import { RawWsClient } from '../stomp-ws/support';
+import { describeWith } from '../support/requires';
+import type { TestBroker } from '../support/warren';
+import { startTestCluster, type TestCluster } from './support';
+
+/**
+ * Two Warren nodes on one NATS JetStream cluster (three nats-server processes): what a client does through
+ * one node, a client of the other sees.
+ */
+describeWith(['nats-server'], 'a two-node cluster', () => {
+  let cluster: TestCluster;
+  let a: TestBroker;
+  let b: TestBroker;
+  const opened: { close(): unknown }[] = [];
+  let n = 0;
+  const unique = (base: string): string => `${base}-${++n}`;
+
+  beforeAll(async () => {
+    cluster = await startTestCluster(['a', 'b']);
+    [a, b] = cluster.nodes as [TestBroker, TestBroker];
+  }, 60_000);
+  afterAll(() => cluster?.close());
+  afterEach(async () => {
+    for (const c of opened.splice(0)) await Promise.resolve(c.close()).catch(() => {});
+  });
+
+  async function amqpTo(node: TestBroker): Promise<{ conn: ChannelModel; ch: ConfirmChannel }> {
+    const conn = await amqp.connect(`amqp://guest:guest@${node.host}:${node.amqpPort}`);
+    opened.push(conn);
+    return { conn, ch: await conn.createConfirmChannel() };
+  }
+
+  /** One way of sending to and receiving from a queue, over one protocol, through one node. */
+  interface Side {
+    send(queue: string, bodies: string[]): Promise<void>;
+    receive(queue: string, count: number): Promise<string[]>;
+  }
+
+  const protocols: Record<'amqp' | 'stomp' | 'ws', (node: TestBroker) => Side> = {
+    amqp: (node) => ({
+      async send(queue, bodies) {
+        const { ch } = await amqpTo(node);
+        for (const body of bodies) ch.sendToQueue(queue, Buffer.from(body), { persistent: true });
+        await ch.waitForConfirms();
+      },
+      async receive(queue, count) {
+        const { ch } = await amqpTo(node);
+        const got: string[] = [];
+        await ch.consume(queue, (m) => {
+          if (m === null) return;
+          got.push(m.content.toString());
+          ch.ack(m);
+        });
+        await waitFor(() => got.length >= count, 10_000, `${count} messages from ${queue}`);
+        return got;
+      },
+    }),
+    stomp: (node) => ({
+      async send(queue, bodies) {
+        const c = await stompTo(node);
+        bodies.forEach((body, i) =>
+          c.frame('SEND', { destination: `/amq/queue/${queue}`, receipt: `r${i}` }, body),
+        );
+        await c.next('RECEIPT', bodies.length);
+      },
+      async receive(queue, count) {
+        const c = await stompTo(node);
+        c.frame('SUBSCRIBE', { destination: `/amq/queue/${queue}`, id: '1', ack: 'auto' });
+        await c.next('MESSAGE', count);
+        return c.frames.filter((f) => f.command === 'MESSAGE').map((f) => f.body.toString());
+      },
+    }),
+    ws: (node) => ({
+      async send(queue, bodies) {
+        const c = await wsTo(node);
+        bodies.forEach((body, i) =>
+          c.frame('SEND', { destination: `/amq/queue/${queue}`, receipt: `r${i}` }, body),
+        );
+        await c.next('RECEIPT', bodies.length);
+      },
+      async receive(queue, count) {
+        const c = await wsTo(node);
+        c.frame('SUBSCRIBE', { destination: `/amq/queue/${queue}`, id: '1', ack: 'auto' });
+        await c.next('MESSAGE', count);
+        return c.framesOf('MESSAGE').map((f) => f.body.toString());
+      },
+    }),
+  };
+
+  async function stompTo(node: TestBroker): Promise<RawClient> {
+    const c = await RawClient.open(node.stompPort);
+    opened.push(c);
+    c.frame('CONNECT', { 'accept-version': '1.2', host: '/', login: 'guest', passcode: 'guest' });
+    await c.next('CONNECTED');
+    return c;
+  }
+
+  async function wsTo(node: TestBroker): Promise<RawWsClient> {
+    const c = await RawWsClient.connected(`ws://${node.host}:${node.wsPort}/ws`);
+    opened.push(c);
+    return c;
+  }
+
+  const pairs = (['amqp', 'stomp', 'ws'] as const).flatMap((from) =>
+    (['amqp', 'stomp', 'ws'] as const).map((to) => [from, to] as const),
+  );
+
+  test.each(pairs)('%s through node a reaches %s through node b, in order', async (from, to) => {
+    const queue = unique(`pair-${from}-${to}`);
+    const { ch } = await amqpTo(a);
+    await ch.assertQueue(queue, { durable: true });
+    const bodies = Array.from({ length: 20 }, (_, i) => `${from}->${to} ${i}`);
+    await protocols[from](a).send(queue, bodies);
+    expect(await protocols[to](b).receive(queue, bodies.length)).toEqual(bodies);
+  });
+
+  test('competing consumers on a and b share a queue: no duplicates, none lost, never past prefetch', async () => {
+    const queue = unique('compete');
+    const prefetch = 5;
+    const total = 300;
+    const { ch: setup } = await amqpTo(a);
+    await setup.assertQueue(queue, { durable: true });
+    const seen: string[] = [];
+    const perNode = [0, 0];
+    const worstUnacked: number[] = [];
+    const consumers = await Promise.all(
+      [a, b].map(async (node, i) => {
+        const { ch } = await amqpTo(node);
+        await ch.prefetch(prefetch);
+        let unacked = 0;
+        worstUnacked[i] = 0;
+        await ch.consume(queue, (m) => {
+          if (m === null) return;
+          unacked++;
+          worstUnacked[i] = Math.max(worstUnacked[i]!, unacked);
+          seen.push(m.content.toString());
+          perNode[i]!++;
+          // Acks come a little later, so each consumer's window fills up.
+          setTimeout(() => {
+            unacked--;
+            ch.ack(m);
+          }, 2);
+        });
+        return ch;
+      }),
+    );
+    expect(consumers).toHaveLength(2);
+    const bodies = Array.from({ length: total }, (_, i) => `m${i}`);
+    await protocols.amqp(a).send(queue, bodies);
+    await waitFor(() => seen.length >= total, 30_000, `${total} deliveries`);
+    expect([...seen].sort()).toEqual([...bodies].sort());
+    expect(new Set(seen).size).toBe(total);
+    expect(Math.max(...worstUnacked)).toBeLessThanOrEqual(prefetch);
+    // JetStream serves the nodes' waiting pulls in turn: each node's consumer had its share.
+    expect(Math.min(...perNode)).toBeGreaterThan(0);
+  });
+
+  test('a binding made through a routes a publish through b right after bind-ok', async () => {
+    const exchange = unique('orders');
+    const queue = unique('billing');
+    const { ch: onA } = await amqpTo(a);
+    const { ch: onB } = await amqpTo(b);
+    for (let round = 0; round < 5; round++) {
+      const key = `paid.${round}`;
+      await onA.assertExchange(exchange, 'direct', { durable: true });
+      await onA.assertQueue(queue, { durable: true });
+      await onA.bindQueue(queue, exchange, key);
+      // mandatory: a publish that routes nowhere would come back as basic.return.
+      const returned: string[] = [];
+      onB.on('return', (m) => returned.push(m.content.toString()));
+      onB.publish(exchange, key, Buffer.from(`invoice ${round}`), { mandatory: true, persistent: true });
+      await onB.waitForConfirms();
+      expect(returned).toEqual([]);
+    }
+    const got = await protocols.amqp(b).receive(queue, 5);
+    expect(got).toEqual([0, 1, 2, 3, 4].map((r) => `invoice ${r}`));
+  });
+
+  test("declares are checked against the cluster's record: 406 on b for a queue a declared otherwise", async () => {
+    const queue = unique('strict');
+    const { ch: onA } = await amqpTo(a);
+    await onA.assertQueue(queue, { durable: true, arguments: { 'x-max-length': 10 } });
+    const { conn, ch: onB } = await amqpTo(b);
+    conn.on('error', () => {});
+    const closed = new Promise<Error>((resolve) => onB.once('error', resolve));
+    await expect(onB.assertQueue(queue, { durable: true })).rejects.toThrow(/PRECONDITION_FAILED/);
+    expect((await closed).message).toMatch(/406.*inequivalent arg 'x-max-length'/);
+  });
+
+  test('a passive declare on b finds what a declared, and NOT_FOUND for what nobody did', async () => {
+    const queue = unique('passive');
+    const { ch: onA } = await amqpTo(a);
+    await onA.assertQueue(queue, { durable: true });
+    await onA.sendToQueue(queue, Buffer.from('one'), { persistent: true });
+    await onA.waitForConfirms();
+    const { conn, ch: onB } = await amqpTo(b);
+    conn.on('error', () => {});
+    await expect(onB.checkQueue(queue)).resolves.toMatchObject({ queue });
+    onB.on('error', () => {});
+    await expect(onB.checkQueue(unique('nobody'))).rejects.toThrow(/NOT_FOUND/);
+  });
+
+  test('basic.get on b takes what was published on a; a nack on b puts it back for a, redelivered', async () => {
+    const queue = unique('get');
+    const { ch: onA } = await amqpTo(a);
+    await onA.assertQueue(queue, { durable: true });
+    onA.sendToQueue(queue, Buffer.from('parcel'), { persistent: true });
+    await onA.waitForConfirms();
+    const { ch: onB } = await amqpTo(b);
+    const first = await onB.get(queue);
+    expect(first && first.content.toString()).toBe('parcel');
+    expect(first && first.fields.redelivered).toBe(false);
+    onB.nack(first as amqp.GetMessage, false, true);
+    let again: amqp.GetMessage | false = false;
+    const deadline = Date.now() + 10_000;
+    while (again === false && Date.now() < deadline) again = await onA.get(queue, { noAck: true });
+    expect(again && again.content.toString()).toBe('parcel');
+    expect(again && again.fields.redelivered).toBe(true);
+  });
+
+  test('a queue deleted through b is gone on a; its consumers there are cancelled', async () => {
+    const queue = unique('short-lived');
+    const { ch: onA } = await amqpTo(a);
+    await onA.assertQueue(queue, { durable: true });
+    let cancelled = false;
+    await onA.consume(queue, (m) => {
+      if (m === null) cancelled = true;
+    });
+    const { ch: onB } = await amqpTo(b);
+    await onB.deleteQueue(queue);
+    await waitFor(() => cancelled, 10_000, 'the consumer on a cancelled');
+    const queues = a.server!.broker.getVhost('/')!.queues;
+    expect(queues.has(queue)).toBe(false);
+  });
+});
