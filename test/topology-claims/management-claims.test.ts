@@ -114,3 +114,15 @@ test('a binding, a vhost and a definitions import wait for their claims, in orde
   expect((await post).status).toBeLessThan(300);
   expect(core.getVhost('/')?.queues.get(iq)?.bindings.size).toBe(1);
 });
+
+test('permissions wait for their claim; a pattern that is no regular expression is refused before any claim', async () => {
+  const before = authority.claims.length;
+  const bad = await api('PUT', '/api/permissions/%2F/guest', { configure: '(', write: '.*', read: '.*' });
+  expect(bad.status).toBeGreaterThanOrEqual(400);
+  expect(authority.claims.length).toBe(before);
+  const put = api('PUT', '/api/permissions/%2F/guest', { configure: '.*', write: '.*', read: '.*' });
+  const claim = await authority.next('put-record');
+  expect(claim.change).toMatchObject({ record: { kind: 'permission', user: 'guest', vhost: '/' } });
+  claim.release();
+  expect((await put).status).toBeLessThan(300);
+});

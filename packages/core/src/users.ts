@@ -147,6 +147,12 @@ export class UserRegistry {
     return true;
   }
 
+  /** setPermissions' checks without the change (an unknown user, a pattern that is no regular expression). */
+  checkPermissions(user: string, permission: Permission): void {
+    this.require(user);
+    compile(permission);
+  }
+
   setPermissions(user: string, vhost: string, permission: Permission): void {
     this.require(user);
     const p = compile(permission);
@@ -181,6 +187,12 @@ export class UserRegistry {
    * Sets a user's topic permission for one exchange of a vhost. `{username}` and `{vhost}` in the patterns
    * stand for the user's name and the vhost, as in RabbitMQ.
    */
+  /** setTopicPermissions' checks without the change. */
+  checkTopicPermissions(user: string, vhost: string, permission: TopicPermission): void {
+    this.require(user);
+    compileTopic(permission, { username: user, vhost });
+  }
+
   setTopicPermissions(user: string, vhost: string, permission: TopicPermission): void {
     this.require(user);
     const compiled = compileTopic(permission, { username: user, vhost });

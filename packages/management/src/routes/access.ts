@@ -255,6 +255,7 @@ export function accessRoutes(app: FastifyInstance, ctx: ApiContext): void {
         write: str(body, 'write'),
         read: str(body, 'read'),
       };
+      users.checkPermissions(user, permission); // a bad pattern is refused before anything is claimed
       await claim('put-record', { kind: 'permission', user, vhost, ...permission });
       users.setPermissions(user, vhost, permission);
       return putAnswer(!existed);
@@ -289,6 +290,7 @@ export function accessRoutes(app: FastifyInstance, ctx: ApiContext): void {
         write: str(body, 'write'),
         read: str(body, 'read'),
       };
+      users.checkTopicPermissions(user, vhost, permission);
       await claim('put-record', { kind: 'topic-permission', user, vhost, ...permission });
       users.setTopicPermissions(user, vhost, permission);
       return putAnswer(true);
