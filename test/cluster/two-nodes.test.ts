@@ -235,4 +235,51 @@ describeWith(['nats-server'], 'a two-node cluster', () => {
     const queues = a.server!.broker.getVhost('/')!.queues;
     expect(queues.has(queue)).toBe(false);
   });
+
+  describe('node-local queues (exclusive, auto-delete) are reached from the other node', () => {
+    test("tutorial three across nodes: a fanout on a reaches b's server-named exclusive queue", async () => {
+      const exchange = unique('logs');
+      const { ch: onB } = await amqpTo(b);
+      await onB.assertExchange(exchange, 'fanout', { durable: false });
+      const { queue } = await onB.assertQueue('', { exclusive: true });
+      await onB.bindQueue(queue, exchange, '');
+      const got: string[] = [];
+      await onB.consume(queue, (m) => m && got.push(m.content.toString()), { noAck: true });
+      const { ch: onA } = await amqpTo(a);
+      await onA.assertExchange(exchange, 'fanout', { durable: false });
+      for (let i = 0; i < 10; i++) onA.publish(exchange, '', Buffer.from(`log ${i}`));
+      await onA.waitForConfirms();
+      await waitFor(() => got.length >= 10, 10_000, 'ten log lines on b');
+      expect(got).toEqual(Array.from({ length: 10 }, (_, i) => `log ${i}`));
+    });
+
+    test('a STOMP /topic subscriber on b gets a SEND to that topic through a', async () => {
+      const topic = unique('prices');
+      const sub = await stompTo(b);
+      sub.frame('SUBSCRIBE', { destination: `/topic/${topic}`, id: 's1', receipt: 'subscribed' });
+      await sub.next('RECEIPT');
+      const pub = await stompTo(a);
+      pub.frame('SEND', { destination: `/topic/${topic}`, receipt: 'sent' }, 'EUR 1.08');
+      await pub.next('RECEIPT');
+      expect((await sub.next('MESSAGE')).body.toString()).toBe('EUR 1.08');
+    });
+
+    test("another node's exclusive queue is RESOURCE_LOCKED here, as another connection's is", async () => {
+      const { ch: onA } = await amqpTo(a);
+      const { queue } = await onA.assertQueue('', { exclusive: true });
+      const { conn, ch: onB } = await amqpTo(b);
+      conn.on('error', () => {});
+      onB.on('error', () => {});
+      await expect(onB.consume(queue, () => {})).rejects.toThrow(/RESOURCE_LOCKED/);
+    });
+
+    test('an exclusive queue leaves the other node when its connection closes', async () => {
+      const { conn, ch: onA } = await amqpTo(a);
+      const { queue } = await onA.assertQueue('', { exclusive: true });
+      const onB = () => b.server!.broker.getVhost('/')!.queues;
+      await waitFor(() => onB().has(queue), 10_000, `${queue} known on b`);
+      await conn.close();
+      await waitFor(() => !onB().has(queue), 10_000, `${queue} gone from b`);
+    });
+  });
 });

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { Subscription } from '@nats-io/transport-node';
 import {
+  parseQueueArguments,
   queueKey,
   queueTypeOf,
   type Broker,
@@ -14,6 +15,13 @@ import {
 import type { ClusterConnection } from './connection';
 import { recordKey } from './key-codec';
 import { QueueStream } from './queue-stream';
+import {
+  forwardedMessage,
+  HomeQueue,
+  homeSubjects,
+  parseHomeSubject,
+  RemoteQueue,
+} from './node-local-queues';
 import { ReplicatedQueue } from './replicated-queue';
 import { TopologyBucket, TopologyConflict, type TopologyWatch } from './topology-bucket';
 
@@ -64,6 +72,8 @@ export class ClusterNode implements TopologyAuthority {
   private readonly streams = new Map<string, Promise<QueueStream>>();
   /** The bucket's records as last applied here, by key. */
   private readonly known = new Map<string, TopologyRecord>();
+  /** Node-local queues of this node whose records are being taken out of the topology. */
+  private readonly dropping = new WeakMap<HomeQueue, Promise<number>>();
   private readonly peers = new Map<string, number>();
   private readonly subscriptions: Subscription[] = [];
   private heartbeat: NodeJS.Timeout | undefined;
@@ -102,10 +112,12 @@ export class ClusterNode implements TopologyAuthority {
     this.bucket = await TopologyBucket.open(conn, { replicas: this.o.replicas });
     this.listen();
     // Replicated queues from here on: the watcher's first pass makes the cluster's durable queues.
-    broker.queueFactory = (host, name, options, settings, owner) =>
-      this.replicates(options.exclusive, options.autoDelete, settings.type)
+    broker.queueFactory = (host, name, options, settings, owner) => {
+      if (settings.type === 'stream') return undefined;
+      return this.replicates(options.exclusive, options.autoDelete, settings.type)
         ? new ReplicatedQueue(host, name, options, settings, owner, this)
-        : undefined;
+        : new HomeQueue(host, name, options, settings, owner, (q) => this.dropHomed(q));
+    };
     const local = this.o.localRecords;
     const seeding = await this.claimSeed();
     this.watch = await this.bucket.watch(
@@ -113,6 +125,10 @@ export class ClusterNode implements TopologyAuthority {
       (err) => this.o.logger.error({ err }, 'a topology record from the cluster could not be applied'),
     );
     await this.watch.caughtUp;
+    // Node-local queues of this node's previous life went with it.
+    for (const [key, record] of [...this.known]) {
+      if (record.kind === 'queue' && record.home === this.name) await this.bucket.delete(key);
+    }
     if (seeding) {
       for (const record of local) {
         await this.bucket.create(recordKey(record), record).catch((err: unknown) => {
@@ -219,13 +235,18 @@ export class ClusterNode implements TopologyAuthority {
           arguments: change.arguments,
         };
         if (change.passive) return this.lookup(record);
-        if (!this.replicates(change.exclusive, change.autoDelete, queueTypeOf(change.arguments)))
-          return undefined;
+        const type = queueTypeOf(change.arguments);
+        if (type === 'stream') return undefined;
+        // A node-local queue: the cluster knows where it lives, so other nodes route to it.
+        if (!this.replicates(change.exclusive, change.autoDelete, type)) {
+          return this.declare({ ...record, home: this.name });
+        }
         // The stream first: a node that applies the record opens a stream that exists.
         await this.stream(change.vhost, change.name);
         return this.declare(record);
       }
       case 'delete-exchange':
+        await this.dropBindings(change.vhost, 'exchange', change.name);
         return this.remove({
           kind: 'exchange',
           vhost: change.vhost,
@@ -238,7 +259,9 @@ export class ClusterNode implements TopologyAuthority {
         });
       case 'delete-queue': {
         const q = broker.getVhost(change.vhost)?.queues.get(change.name);
+        if (q instanceof HomeQueue) return this.dropHomed(q);
         if (!(q instanceof ReplicatedQueue)) return undefined;
+        await this.dropBindings(change.vhost, 'queue', change.name);
         const revision = await this.remove({
           kind: 'queue',
           vhost: change.vhost,
@@ -280,7 +303,10 @@ export class ClusterNode implements TopologyAuthority {
   private clusterWide(vhost: string, name: string, kind: 'queue' | 'exchange'): boolean {
     const v = this.o.broker.getVhost(vhost);
     if (v === undefined) return false;
-    if (kind === 'queue') return v.queues.get(name) instanceof ReplicatedQueue;
+    if (kind === 'queue') {
+      const q = v.queues.get(name);
+      return q instanceof ReplicatedQueue || q instanceof HomeQueue;
+    }
     return v.exchanges.has(name);
   }
 
@@ -309,18 +335,75 @@ export class ClusterNode implements TopologyAuthority {
     return this.bucket.delete(recordKey(record));
   }
 
+  /**
+   * Takes a node-local queue's record and its bindings out of the topology, once (it is gone here: deleted,
+   * its owner closed, its last consumer left). Resolves with the revision of the queue's deletion.
+   */
+  private dropHomed(q: HomeQueue): Promise<number> {
+    let dropping = this.dropping.get(q);
+    if (dropping === undefined) {
+      const record: TopologyRecord = {
+        kind: 'queue',
+        vhost: q.vhost.name,
+        name: q.name,
+        durable: q.durable,
+        autoDelete: q.options.autoDelete,
+        arguments: q.options.arguments,
+      };
+      dropping = this.dropBindings(record.vhost, 'queue', record.name).then(() => this.remove(record));
+      dropping.catch((err: unknown) =>
+        this.o.logger.warn({ err, queue: q.name }, 'a node-local queue stays in the cluster topology'),
+      );
+      this.dropping.set(q, dropping);
+    }
+    return dropping;
+  }
+
+  /** Deletes the bindings whose destination (or, for an exchange, source) is the named queue or exchange. */
+  private async dropBindings(vhost: string, kind: 'queue' | 'exchange', name: string): Promise<void> {
+    for (const [key, r] of [...this.known]) {
+      if (r.kind !== 'binding' || r.vhost !== vhost) continue;
+      const into = r.destinationKind === kind && r.destination === name;
+      if (into || (kind === 'exchange' && r.source === name)) await this.bucket.delete(key);
+    }
+  }
+
+  /** Another node's node-local queue (or its deletion), as this node routes to it. */
+  private applyHomed(record: TopologyRecord & { kind: 'queue' }, op: 'put' | 'delete'): void {
+    const home = record.home;
+    if (home === undefined || home === this.name) return;
+    const v = this.o.broker.getVhost(record.vhost);
+    if (v === undefined) return;
+    const existing = v.queues.get(record.name);
+    if (op === 'delete') {
+      if (existing instanceof RemoteQueue) v.removeQueue(existing, true);
+      return;
+    }
+    if (existing !== undefined) return;
+    const options = {
+      durable: record.durable,
+      exclusive: true,
+      autoDelete: record.autoDelete,
+      arguments: record.arguments,
+    };
+    const settings = parseQueueArguments(record.arguments, record.name, v.name, options);
+    v.queues.set(record.name, new RemoteQueue(v, record.name, options, settings, home, this.o.conn.nc));
+  }
+
   /** A change from the bucket (any node's, this one's included) applied to this broker. */
   private applyChange(key: string, record: TopologyRecord | undefined, revision: number): void {
     try {
       if (key === SEEDED_KEY) return;
       if (record !== undefined) {
         this.known.set(key, record);
-        this.o.broker.applyRecord('put', record);
+        if (record.kind === 'queue' && record.home !== undefined) this.applyHomed(record, 'put');
+        else this.o.broker.applyRecord('put', record);
       } else {
         // A deletion names only the key; what it deletes is the record last seen under it.
         const gone = this.known.get(key);
         this.known.delete(key);
-        if (gone !== undefined) this.o.broker.applyRecord('delete', gone);
+        if (gone?.kind === 'queue' && gone.home !== undefined) this.applyHomed(gone, 'delete');
+        else if (gone !== undefined) this.o.broker.applyRecord('delete', gone);
       }
     } catch (err) {
       this.o.logger.error({ err, key, revision }, 'a topology change from the cluster could not be applied');
@@ -378,6 +461,13 @@ export class ClusterNode implements TopologyAuthority {
         },
       }),
     );
+    this.subscriptions.push(
+      nc.subscribe(homeSubjects(me), {
+        callback: (err, msg) => {
+          if (err === null) this.deliverForwarded(msg.subject, msg.data);
+        },
+      }),
+    );
     const beat = (): void => {
       try {
         nc.publish(HEARTBEAT_SUBJECT, me);
@@ -388,6 +478,20 @@ export class ClusterNode implements TopologyAuthority {
     beat();
     this.heartbeat = setInterval(beat, this.heartbeatMs);
     this.heartbeat.unref();
+  }
+
+  /** A message another node routed to one of this node's node-local queues. */
+  private deliverForwarded(subject: string, payload: Uint8Array): void {
+    try {
+      const to = parseHomeSubject(subject);
+      const q = to === undefined ? undefined : this.o.broker.getVhost(to.vhost)?.queues.get(to.queue);
+      if (!(q instanceof HomeQueue) || q.deleted) return;
+      const msg = forwardedMessage(payload);
+      msg.id = this.o.broker.nextMessageId();
+      q.enqueue(msg);
+    } catch (err) {
+      this.o.logger.warn({ err, subject }, 'a message forwarded from another node was dropped');
+    }
   }
 
   /** Leaves the cluster: no more pulls, heartbeats or barrier answers. The connection is the caller's. */

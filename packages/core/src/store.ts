@@ -29,6 +29,11 @@ export type TopologyRecord =
       durable: boolean;
       autoDelete: boolean;
       arguments: FieldTable;
+      /**
+       * A cluster's queue that lives on one node only (exclusive or auto-delete): that node's name. Other
+       * nodes route to it over the network. Never set in a broker's own store.
+       */
+      home?: string;
     }
   /**
    * One chunk of a stream: its first offset, the id of its first message (how a restart finds where the chunk
