@@ -8,6 +8,7 @@ import {
   type StartOptions,
   type WarrenConfig,
 } from '@warren/server';
+import { clusterMode, startClusterWarren } from './cluster-mode';
 
 /** A broker for black-box tests: where its listeners are, and how to stop it. */
 export interface TestBroker {
@@ -29,6 +30,8 @@ export interface TestBroker {
  * broker instead — for example a reference RabbitMQ started on private ports
  * (WARREN_TEST_EXTERNAL=127.0.0.1:5682:61623:15684), which shows that a test asserts RabbitMQ's behaviour and
  * not merely Warren's. Tests never need it: without the variable they run against Warren.
+ *
+ * Set WARREN_TEST_CLUSTER=1 to run them against a two-node Warren cluster instead (see cluster-mode.ts).
  */
 export async function startWarren(
   configure?: (config: WarrenConfig) => void,
@@ -48,6 +51,7 @@ export async function startWarren(
       close: async () => {},
     };
   }
+  if (clusterMode) return startClusterWarren(configure, options);
   const dataDir = await mkdtemp(join(tmpdir(), 'warren-test-'));
   const config = defaultConfig();
   config.dataDir = dataDir;

@@ -43,6 +43,9 @@ export interface ClusterNodeOptions {
 /** Core NATS subjects the nodes talk over (not JetStream: nothing here needs keeping). */
 const HEARTBEAT_SUBJECT = 'warren.node.heartbeat';
 const BARRIER_SUBJECT = 'warren.topology.barrier';
+const CONSUMERS_SUBJECT = 'warren.queue.consumers';
+/** How long a count of other nodes' consumers waits for their answers. */
+const COUNT_WAIT_MS = 500;
 /** The key whose creation makes one node the one that seeds an empty cluster with its defaults. */
 const SEEDED_KEY = 'meta.seeded';
 const DEFAULT_HEARTBEAT_MS = 2000;
@@ -225,7 +228,11 @@ export class ClusterNode implements TopologyAuthority {
       }
       case 'declare-queue': {
         const local = broker.getVhost(change.vhost)?.queues.get(change.name);
-        if (local !== undefined) return undefined;
+        if (local !== undefined) {
+          // Known here: the local check compares the declare; its -ok reports the cluster's counts.
+          if (local instanceof ReplicatedQueue) await local.refresh();
+          return undefined;
+        }
         const record: TopologyRecord = {
           kind: 'queue',
           vhost: change.vhost,
@@ -429,6 +436,23 @@ export class ClusterNode implements TopologyAuthority {
     return new Promise((resolve) => this.appliedWaiters.push({ revision, resolve }));
   }
 
+  /** How many consumers the other live nodes have on a queue (a declare-ok's consumer_count). */
+  async remoteConsumers(vhost: string, queue: string): Promise<number> {
+    const peers = this.livePeers;
+    if (peers.length === 0) return 0;
+    let total = 0;
+    let answers = 0;
+    const replies = await this.o.conn.nc.requestMany(CONSUMERS_SUBJECT, JSON.stringify([vhost, queue]), {
+      maxMessages: peers.length,
+      maxWait: COUNT_WAIT_MS,
+    });
+    for await (const r of replies) {
+      total += Number(r.string()) || 0;
+      if (++answers >= peers.length) break;
+    }
+    return total;
+  }
+
   /** Waits until every live peer has applied through `revision` (or did not answer in time). */
   private async barrier(revision: number): Promise<void> {
     const peers = this.livePeers;
@@ -451,6 +475,18 @@ export class ClusterNode implements TopologyAuthority {
           if (err !== null) return;
           const name = msg.string();
           if (name !== me) this.peers.set(name, Date.now());
+        },
+      }),
+      nc.subscribe(CONSUMERS_SUBJECT, {
+        callback: (err, msg) => {
+          if (err !== null || msg.reply === undefined) return;
+          try {
+            const [vhost, queue] = JSON.parse(msg.string()) as [string, string];
+            const q = this.o.broker.getVhost(vhost)?.queues.get(queue);
+            msg.respond(String(q instanceof ReplicatedQueue ? q.consumers.length : 0));
+          } catch {
+            msg.respond('0');
+          }
         },
       }),
       nc.subscribe(BARRIER_SUBJECT, {

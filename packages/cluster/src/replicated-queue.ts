@@ -19,6 +19,8 @@ export interface ReplicaHost {
   stream(vhost: string, queue: string): Promise<QueueStream>;
   /** A publish id unique in the cluster: JetStream drops a retried publish with the same id (dedup window). */
   publishId(msg: Message): string;
+  /** How many consumers the other nodes have on this queue now (0 for those that do not answer in time). */
+  remoteConsumers(vhost: string, queue: string): Promise<number>;
   /** Broker-wide message ids for what comes out of a stream. */
   nextMessageId(): number;
   /** How long JetStream waits for an ack; in-flight deliveries are kept alive at a third of it. */
@@ -59,6 +61,8 @@ export class ReplicatedQueue extends Queue {
   private readyCount = 0;
   private countReadAt = 0;
   private countReading = false;
+  /** Consumers on other nodes, as last counted. */
+  private elsewhere = 0;
   /** basic.get's one-message pull came back; the next take() may run even if it found nothing. */
   private fetched = false;
   /** basic.get pulls under way: what they bring stays here for the get even with no consumer. */
@@ -100,8 +104,31 @@ export class ReplicatedQueue extends Queue {
     return this.readyCount + this.ready.length;
   }
 
+  /** Consumers on every node, as last counted (a declare counts them afresh: see refresh). */
+  override get consumerCount(): number {
+    return this.consumers.length + this.elsewhere;
+  }
+
+  /**
+   * Reads the cluster-wide figures a declare-ok reports: ready messages from the stream, consumers from the
+   * other nodes. A declare waits for it, so its counts include every message confirmed before it.
+   */
+  async refresh(): Promise<void> {
+    const s = await this.streamReady;
+    const [ready, elsewhere] = await Promise.all([
+      s.readyCount(),
+      this.replica.remoteConsumers(this.vhost.name, this.name),
+    ]);
+    this.readyCount = ready;
+    this.countReadAt = this.vhost.now();
+    this.elsewhere = elsewhere;
+  }
+
   override enqueue(msg: Message): boolean {
     if (this.deleted) return false;
+    // x-overflow=reject-publish(-dlx): the stream is not asked, so the length is the one known here.
+    const { maxLength, overflow } = this.settings;
+    if (overflow !== 'drop-head' && maxLength !== undefined && this.messageCount >= maxLength) return false;
     this.stats.published++;
     this.readyCount++;
     const bytes = encodeEnvelope({
@@ -143,11 +170,13 @@ export class ReplicatedQueue extends Queue {
     };
     this.streamReady
       .then((s) => s.pull(1, { noWait: true }))
+      .then(async (got) => {
+        for (const d of got) this.accept(d);
+        // get-ok's message count: what is left, read after the pull.
+        await this.refresh().catch(() => {});
+      })
       .then(
-        (got) => {
-          for (const d of got) this.accept(d);
-          done();
-        },
+        () => done(),
         (err: unknown) => {
           this.vhost.logger.warn({ err, queue: this.name }, 'basic.get could not pull from the stream');
           done();
@@ -158,7 +187,6 @@ export class ReplicatedQueue extends Queue {
   override take(): QueueEntry | undefined {
     const entry = super.take();
     this.fetched = false;
-    if (entry !== undefined && this.readyCount > 0) this.readyCount--;
     return entry;
   }
 
