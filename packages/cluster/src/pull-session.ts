@@ -87,10 +87,12 @@ export class PullSession {
       onEnd({ reason: 'stopped' }, batch);
       return;
     }
+    if (!Number.isInteger(batch) || batch < 1)
+      throw new RangeError(`a pull request asks for 1 or more, not ${batch}`);
     const id = this.nextId++;
     const expiresMs = opts.expiresMs ?? DEFAULT_EXPIRES_MS;
-    // Heartbeats at most every 2 s and at least twice per request: a dead request is noticed in 3 of them.
-    const heartbeatMs = opts.noWait === true ? 0 : Math.max(100, Math.min(2000, Math.floor(expiresMs / 2)));
+    // Heartbeats every second (twice per request if it is shorter): a dead request is noticed in 3 of them.
+    const heartbeatMs = opts.noWait === true ? 0 : Math.max(100, Math.min(1000, Math.floor(expiresMs / 2)));
     const body =
       opts.noWait === true
         ? { batch, no_wait: true }
