@@ -14,6 +14,7 @@
  * as 'lost' or with a status; the loop asks again after a backoff (100 ms doubling to 2 s, reset by the next
  * message) and reports each failure to onError. Nothing throws out of a timer or a subscription callback.
  */
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Delivery } from './delivery';
 import { PullSession, type PullEnd } from './pull-session';
 
@@ -52,7 +53,7 @@ export class ConsumeLoop implements ConsumeHandle {
   private readonly onError: (err: unknown) => void;
 
   constructor(
-    nc: ConstructorParameters<typeof PullSession>[0],
+    nc: NatsConnection,
     nextSubject: string,
     private readonly options: ConsumeOptions,
     private readonly isConnected: () => boolean,
@@ -146,6 +147,8 @@ export class ConsumeLoop implements ConsumeHandle {
     } else if (end.reason === 'lost') {
       this.onError(new Error('pull request lost (no heartbeat): asking again'));
     }
+    // Several requests failing together (their server died) make one retry, not one each.
+    if (this.retryTimer !== undefined) return;
     this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(MIN_BACKOFF_MS, this.backoffMs * 2));
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;

@@ -42,6 +42,8 @@ interface Request {
   readonly onSettle: (() => void) | undefined;
   /** How long the server may still hold the request (expires plus a margin), ms. */
   readonly graceMs: number;
+  /** When the server must have ended the request (its expiry plus a margin), ms since the epoch. */
+  readonly endBy: number;
   sub: Subscription | undefined;
 }
 
@@ -106,6 +108,7 @@ export class PullSession {
       // no_wait answers at once; give it a fixed grace rather than heartbeats.
       heartbeatMs: heartbeatMs > 0 ? heartbeatMs : 2000,
       graceMs: expiresMs + 2000,
+      endBy: Date.now() + expiresMs + 2000,
       onMessage,
       onEnd,
       onSettle,
@@ -179,7 +182,9 @@ export class PullSession {
   private check(): void {
     const now = Date.now();
     for (const req of [...this.requests.values()]) {
-      if (now - req.lastHeard > 3 * req.heartbeatMs) this.end(req, { reason: 'lost' });
+      // Silent for three heartbeats, or alive past its expiry (a server that keeps a request it will never
+      // serve, e.g. after giving up leadership): either way ask again elsewhere.
+      if (now - req.lastHeard > 3 * req.heartbeatMs || now > req.endBy) this.end(req, { reason: 'lost' });
     }
   }
 
