@@ -107,7 +107,11 @@ export class ConsumeLoop implements ConsumeHandle {
 
   private pump(): void {
     if (this.stopped || this.retryTimer !== undefined) return;
-    if (!this.isConnected()) return; // kick() on reconnect
+    if (!this.isConnected()) {
+      // kick() on reconnect normally comes first; the timer makes sure the loop never waits on it alone.
+      this.retryLater();
+      return;
+    }
     const want = this.creditLeft - this.asked;
     if (want <= 0) return;
     if (this.session.outstanding > 0 && want < this.asked) return;
@@ -147,8 +151,12 @@ export class ConsumeLoop implements ConsumeHandle {
     } else if (end.reason === 'lost') {
       this.onError(new Error('pull request lost (no heartbeat): asking again'));
     }
-    // Several requests failing together (their server died) make one retry, not one each.
-    if (this.retryTimer !== undefined) return;
+    this.retryLater();
+  }
+
+  /** Pumps again after the backoff; several requests failing together (their server died) make one retry. */
+  private retryLater(): void {
+    if (this.retryTimer !== undefined || this.stopped) return;
     this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(MIN_BACKOFF_MS, this.backoffMs * 2));
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;

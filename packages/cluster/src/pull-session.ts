@@ -11,10 +11,10 @@
  *            status 408 Request Timeout           (expired; Nats-Pending-Messages says how many were left)
  *            status 409 Leadership Change / Consumer Deleted / Exceeded MaxWaiting ...   (ended by the server)
  *   A request ends with its n-th message or its first status other than 100. One that hears nothing for
- *   three heartbeats (its server died, the consumer's leader moved) is given up: what it had asked for is
- *   asked again by a new request. Its subscription stays until the request must have expired on the server,
- *   and a message that still arrives there is NAKed at once, so it goes to whoever has credit instead of
- *   waiting out ack_wait. Stopping a session does the same for its requests.
+ *   three heartbeats (its server died, the consumer's leader moved), or is still open 2 s past its expiry,
+ *   is given up: what it had asked for is asked again by a new request. Its subscription stays until the
+ *   request must have expired on the server, and a message that still arrives there is NAKed at once, so it
+ *   goes to whoever has credit instead of waiting out ack_wait. Stopping a session does the same.
  */
 import { createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { Delivery, parseAckSubject } from './delivery';

@@ -149,7 +149,8 @@ describeWith(['nats-server'], 'QueueStream across a kill -9 of the stream leader
     } catch (err) {
       const ci = await f.conn.jsm.consumers.info(qs.name, 'warren').catch((e: unknown) => String(e));
       throw new Error(
-        `${(err as Error).message}: seen ${seen.size}, loop credit ${h.credit} pending ${h.pending} unacked ` +
+        `${(err as Error).message}: seen ${seen.size}, connected ${f.conn.connected}, ` +
+          `loop credit ${h.credit} pending ${h.pending} unacked ` +
           `${h.unacked}, errors ${[...new Set(errors.map(String))].join('; ')}, consumer ${JSON.stringify(ci)}`,
       );
     }
