@@ -41,6 +41,7 @@ export interface ConsumeHandle {
 
 const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 2000;
+const GUARD_MS = 1000;
 
 export class ConsumeLoop implements ConsumeHandle {
   private session: PullSession;
@@ -50,6 +51,7 @@ export class ConsumeLoop implements ConsumeHandle {
   private stopped = false;
   private backoffMs = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly guard: ReturnType<typeof setInterval>;
   private readonly onError: (err: unknown) => void;
 
   constructor(
@@ -70,6 +72,19 @@ export class ConsumeLoop implements ConsumeHandle {
       }
     };
     this.session = new PullSession(nc, nextSubject, this.onError);
+    // Liveness guard: with credit to spend, the loop always has a request out or a retry due. Should that
+    // ever not hold (a path not thought of), say so and ask again rather than stall the queue on this node.
+    this.guard = setInterval(() => {
+      if (this.stopped || this.retryTimer !== undefined || this.session.outstanding > 0) return;
+      if (this.creditLeft - this.asked <= 0) return;
+      this.onError(new Error('consume loop found idle with credit: asking again'));
+      try {
+        this.pump();
+      } catch (err) {
+        this.onError(err);
+      }
+    }, GUARD_MS);
+    this.guard.unref();
     this.pump();
   }
 
@@ -95,6 +110,7 @@ export class ConsumeLoop implements ConsumeHandle {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    clearInterval(this.guard);
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     this.session.close();
   }
