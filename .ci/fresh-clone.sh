@@ -18,7 +18,7 @@ if [ "${1:-}" = "--hidden" ]; then
   done
   # Only Net::Stomp itself: the Nagios plugins need the rest of Net:: (Net::HTTP) when they are not hidden.
   if [ -f /usr/share/perl5/Net/Stomp.pm ]; then mount --bind "$blank" /usr/share/perl5/Net/Stomp.pm; fi
-  for tool in amqp-publish chromium openssl rabbitmqadmin check_rabbitmq_overview; do
+  for tool in amqp-publish chromium openssl rabbitmqadmin check_rabbitmq_overview nats-server; do
     path=$(command -v "$tool" || true)
     if [ -n "$path" ]; then mount --bind /bin/false "$path"; fi
   done

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { SYSTEM_PYTHON } from './python';
 
 /**
@@ -10,6 +11,13 @@ import { SYSTEM_PYTHON } from './python';
  * Each package is probed by using it, not by asking dpkg: a client that cannot run (a pyenv interpreter
  * in front of Debian's, a module hidden from this process) must count as missing.
  */
+
+/** The nats-server binary as packages/cluster/src/testing/nats-cluster.ts resolves it. */
+function natsServer(): string {
+  const env = process.env['NATS_SERVER'];
+  if (env !== undefined && env !== '') return env;
+  return existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server';
+}
 
 /** Each Debian package a suite may need, and the command that succeeds only when it is usable. */
 const PROBES = {
@@ -27,8 +35,9 @@ const PROBES = {
   'nagios-plugins-rabbitmq': ['perl', '-c', '/usr/bin/check_rabbitmq_overview'],
   // Debian's prometheus ships both the server and promtool, the format checker.
   prometheus: ['promtool', '--version'],
-  // The cluster tests start real NATS servers (JetStream clusters of three); Debian's is 2.9.10.
-  'nats-server': ['nats-server', '--version'],
+  // The cluster tests start real NATS servers (JetStream clusters of three); Debian's is 2.9.10. Probed where
+  // @warren/cluster's startNatsCluster looks for it: /usr/sbin is not on a non-root user's PATH.
+  'nats-server': [natsServer(), '--version'],
   // util-linux's script(1), which gives a child a terminal (macOS's script has other flags).
   bsdutils: ['script', '--version'],
 } as const satisfies Record<string, readonly [string, ...string[]]>;

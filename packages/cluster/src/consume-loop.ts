@@ -14,6 +14,7 @@
  * as 'lost' or with a status; the loop asks again after a backoff (100 ms doubling to 2 s, reset by the next
  * message) and reports each failure to onError. Nothing throws out of a timer or a subscription callback.
  */
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Delivery } from './delivery';
 import { PullSession, type PullEnd } from './pull-session';
 
@@ -40,6 +41,7 @@ export interface ConsumeHandle {
 
 const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 2000;
+const GUARD_MS = 1000;
 
 export class ConsumeLoop implements ConsumeHandle {
   private session: PullSession;
@@ -49,10 +51,11 @@ export class ConsumeLoop implements ConsumeHandle {
   private stopped = false;
   private backoffMs = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly guard: ReturnType<typeof setInterval>;
   private readonly onError: (err: unknown) => void;
 
   constructor(
-    nc: ConstructorParameters<typeof PullSession>[0],
+    nc: NatsConnection,
     nextSubject: string,
     private readonly options: ConsumeOptions,
     private readonly isConnected: () => boolean,
@@ -69,6 +72,19 @@ export class ConsumeLoop implements ConsumeHandle {
       }
     };
     this.session = new PullSession(nc, nextSubject, this.onError);
+    // Liveness guard: with credit to spend, the loop always has a request out or a retry due. Should that
+    // ever not hold (a path not thought of), say so and ask again rather than stall the queue on this node.
+    this.guard = setInterval(() => {
+      if (this.stopped || this.retryTimer !== undefined || this.session.outstanding > 0) return;
+      if (this.creditLeft - this.asked <= 0) return;
+      this.onError(new Error('consume loop found idle with credit: asking again'));
+      try {
+        this.pump();
+      } catch (err) {
+        this.onError(err);
+      }
+    }, GUARD_MS);
+    this.guard.unref();
     this.pump();
   }
 
@@ -94,6 +110,7 @@ export class ConsumeLoop implements ConsumeHandle {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    clearInterval(this.guard);
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     this.session.close();
   }
@@ -106,7 +123,11 @@ export class ConsumeLoop implements ConsumeHandle {
 
   private pump(): void {
     if (this.stopped || this.retryTimer !== undefined) return;
-    if (!this.isConnected()) return; // kick() on reconnect
+    if (!this.isConnected()) {
+      // kick() on reconnect normally comes first; the timer makes sure the loop never waits on it alone.
+      this.retryLater();
+      return;
+    }
     const want = this.creditLeft - this.asked;
     if (want <= 0) return;
     if (this.session.outstanding > 0 && want < this.asked) return;
@@ -146,6 +167,12 @@ export class ConsumeLoop implements ConsumeHandle {
     } else if (end.reason === 'lost') {
       this.onError(new Error('pull request lost (no heartbeat): asking again'));
     }
+    this.retryLater();
+  }
+
+  /** Pumps again after the backoff; several requests failing together (their server died) make one retry. */
+  private retryLater(): void {
+    if (this.retryTimer !== undefined || this.stopped) return;
     this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(MIN_BACKOFF_MS, this.backoffMs * 2));
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;

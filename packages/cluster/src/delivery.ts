@@ -4,7 +4,7 @@
  *
  *   +ACK                 done: a work-queue stream removes the message
  *   -NAK                 redeliver now;   -NAK {"delay": <ns>}  redeliver after the delay (server 2.7.1+)
- *   +TERM                never redeliver (the message stays until the stream drops it: see docs/cluster.md)
+ *   +TERM                never redeliver; a work-queue stream then removes it, as for +ACK (2.9.10 does)
  *   +WPI                 still working: restarts the ack_wait clock
  *
  * The reply subject carries the delivery's metadata:

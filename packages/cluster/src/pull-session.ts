@@ -11,10 +11,10 @@
  *            status 408 Request Timeout           (expired; Nats-Pending-Messages says how many were left)
  *            status 409 Leadership Change / Consumer Deleted / Exceeded MaxWaiting ...   (ended by the server)
  *   A request ends with its n-th message or its first status other than 100. One that hears nothing for
- *   three heartbeats (its server died, the consumer's leader moved) is given up: what it had asked for is
- *   asked again by a new request. Its subscription stays until the request must have expired on the server,
- *   and a message that still arrives there is NAKed at once, so it goes to whoever has credit instead of
- *   waiting out ack_wait. Stopping a session does the same for its requests.
+ *   three heartbeats (its server died, the consumer's leader moved), or is still open 2 s past its expiry,
+ *   is given up: what it had asked for is asked again by a new request. Its subscription stays until the
+ *   request must have expired on the server, and a message that still arrives there is NAKed at once, so it
+ *   goes to whoever has credit instead of waiting out ack_wait. Stopping a session does the same.
  */
 import { createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { Delivery, parseAckSubject } from './delivery';
@@ -42,6 +42,8 @@ interface Request {
   readonly onSettle: (() => void) | undefined;
   /** How long the server may still hold the request (expires plus a margin), ms. */
   readonly graceMs: number;
+  /** When the server must have ended the request (its expiry plus a margin), ms since the epoch. */
+  readonly endBy: number;
   sub: Subscription | undefined;
 }
 
@@ -87,10 +89,12 @@ export class PullSession {
       onEnd({ reason: 'stopped' }, batch);
       return;
     }
+    if (!Number.isInteger(batch) || batch < 1)
+      throw new RangeError(`a pull request asks for 1 or more, not ${batch}`);
     const id = this.nextId++;
     const expiresMs = opts.expiresMs ?? DEFAULT_EXPIRES_MS;
-    // Heartbeats at most every 2 s and at least twice per request: a dead request is noticed in 3 of them.
-    const heartbeatMs = opts.noWait === true ? 0 : Math.max(100, Math.min(2000, Math.floor(expiresMs / 2)));
+    // Heartbeats every second (twice per request if it is shorter): a dead request is noticed in 3 of them.
+    const heartbeatMs = opts.noWait === true ? 0 : Math.max(100, Math.min(1000, Math.floor(expiresMs / 2)));
     const body =
       opts.noWait === true
         ? { batch, no_wait: true }
@@ -104,6 +108,7 @@ export class PullSession {
       // no_wait answers at once; give it a fixed grace rather than heartbeats.
       heartbeatMs: heartbeatMs > 0 ? heartbeatMs : 2000,
       graceMs: expiresMs + 2000,
+      endBy: Date.now() + expiresMs + 2000,
       onMessage,
       onEnd,
       onSettle,
@@ -177,7 +182,9 @@ export class PullSession {
   private check(): void {
     const now = Date.now();
     for (const req of [...this.requests.values()]) {
-      if (now - req.lastHeard > 3 * req.heartbeatMs) this.end(req, { reason: 'lost' });
+      // Silent for three heartbeats, or alive past its expiry (a server that keeps a request it will never
+      // serve, e.g. after giving up leadership): either way ask again elsewhere.
+      if (now - req.lastHeard > 3 * req.heartbeatMs || now > req.endBy) this.end(req, { reason: 'lost' });
     }
   }
 

@@ -144,7 +144,16 @@ describeWith(['nats-server'], 'QueueStream across a kill -9 of the stream leader
     await Promise.all(Array.from({ length: 32 }, publisher));
     await killed;
     expect(victim).toBeGreaterThanOrEqual(0);
-    await until('every message consumed', () => seen.size === total, 40_000);
+    try {
+      await until('every message consumed', () => seen.size === total, 40_000);
+    } catch (err) {
+      const ci = await f.conn.jsm.consumers.info(qs.name, 'warren').catch((e: unknown) => String(e));
+      throw new Error(
+        `${(err as Error).message}: seen ${seen.size}, connected ${f.conn.connected}, ` +
+          `loop credit ${h.credit} pending ${h.pending} unacked ` +
+          `${h.unacked}, errors ${[...new Set(errors.map(String))].join('; ')}, consumer ${JSON.stringify(ci)}`,
+      );
+    }
     await until('the stream is empty', async () => (await qs.messageCount()) === 0, 20_000);
     h.stop();
     expect(worst).toBeLessThanOrEqual(credit);
