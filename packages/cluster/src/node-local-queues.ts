@@ -73,6 +73,11 @@ export class HomeQueue extends Queue {
     super(host, name, options, settings, owner);
   }
 
+  /** A cluster node keeps no journal: a node-local queue dies with its node, as its owner's connection does. */
+  override stores(): boolean {
+    return false;
+  }
+
   override destroy(notifyConsumers: boolean): number {
     const count = super.destroy(notifyConsumers);
     this.onGone(this);

@@ -137,6 +137,8 @@ export class ReplicatedQueue extends Queue {
       properties: msg.properties,
       body: msg.body,
     });
+    // Stored means "a confirm or receipt waits for the store": here, for the stream's PubAck (the hold).
+    msg.stored = true;
     this.vhost.persistence.hold(this.publish(bytes, this.replica.publishId(msg)));
     return true;
   }
