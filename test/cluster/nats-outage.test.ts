@@ -2,6 +2,7 @@ import amqp from 'amqplib';
 import { startNatsCluster, type NatsCluster } from '@warren/cluster';
 import { waitFor } from '@warren/testkit';
 import { RawClient } from '../stomp-clients/support';
+import { RecordingLogger } from '../support/recording-logger';
 import { describeWith } from '../support/requires';
 import { startWarren, type TestBroker } from '../support/warren';
 import { clusterConfig } from './support';
@@ -13,11 +14,12 @@ import { clusterConfig } from './support';
 describeWith(['nats-server'], 'a cluster node without NATS', () => {
   let nats: NatsCluster;
   let node: TestBroker;
+  const log = new RecordingLogger();
 
   beforeAll(async () => {
     nats = await startNatsCluster({ servers: 3 });
     await nats.ready();
-    node = await startWarren(clusterConfig(nats, 'alone'));
+    node = await startWarren(clusterConfig(nats, 'alone'), { logger: log });
   }, 60_000);
   afterAll(async () => {
     await node?.close();
@@ -65,7 +67,13 @@ describeWith(['nats-server'], 'a cluster node without NATS', () => {
         got.push(m.content.toString());
         ch.ack(m);
       });
-      await waitFor(() => got.length >= 3, 15_000, 'the three messages');
+      // A whole NATS cluster restarting elects its stream and consumer leaders anew: seconds on a loaded machine.
+      await waitFor(() => got.length >= 3, 30_000, 'the three messages').catch((err: Error) => {
+        const lines = log.lines
+          .filter((l) => l.level !== 'debug')
+          .map((l) => `${l.level} ${l.msg ?? ''} ${JSON.stringify(l.fields)}`);
+        throw new Error(`${err.message}; got ${JSON.stringify(got)}\n${lines.slice(-40).join('\n')}`);
+      });
       expect([...got].sort()).toEqual([
         'STOMP while NATS was down',
         'sent before',

@@ -236,6 +236,20 @@ describeWith(['nats-server'], 'a two-node cluster', () => {
     expect(queues.has(queue)).toBe(false);
   });
 
+  test("a message over NATS' max_payload is refused with a nack, and the next one goes through", async () => {
+    const queue = unique('big');
+    const { ch } = await amqpTo(a);
+    await ch.assertQueue(queue, { durable: true });
+    const results: string[] = [];
+    const record = (err: unknown): void => {
+      results.push(err === null || err === undefined ? 'ack' : 'nack');
+    };
+    ch.sendToQueue(queue, Buffer.alloc(2 * 1024 * 1024), { persistent: true }, record);
+    ch.sendToQueue(queue, Buffer.from('small'), { persistent: true }, record);
+    await waitFor(() => results.length === 2, 10_000, 'two confirms');
+    expect(results).toEqual(['nack', 'ack']);
+  });
+
   describe('node-local queues (exclusive, auto-delete) are reached from the other node', () => {
     test("tutorial three across nodes: a fanout on a reaches b's server-named exclusive queue", async () => {
       const exchange = unique('logs');

@@ -49,6 +49,8 @@ const COUNT_WAIT_MS = 500;
 /** The key whose creation makes one node the one that seeds an empty cluster with its defaults. */
 const SEEDED_KEY = 'meta.seeded';
 const DEFAULT_HEARTBEAT_MS = 2000;
+/** What a publish carries besides the envelope, at most: the message id header and framing. */
+const PUBLISH_OVERHEAD = 512;
 /** A node unheard of for this many heartbeats is not waited for by barriers. */
 const MISSED_HEARTBEATS = 3;
 
@@ -197,6 +199,12 @@ export class ClusterNode implements TopologyAuthority {
 
   get ackWaitMs(): number {
     return this.o.ackWaitMs;
+  }
+
+  get maxPayload(): number {
+    const max = this.o.conn.nc.info?.max_payload ?? 0;
+    // The Nats-Msg-Id header and the protocol line take a few hundred bytes of it.
+    return max > 0 ? max - PUBLISH_OVERHEAD : 0;
   }
 
   /** See TopologyAuthority: stored in the bucket, applied here and on every live node. */

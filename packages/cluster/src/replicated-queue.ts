@@ -21,6 +21,8 @@ export interface ReplicaHost {
   publishId(msg: Message): string;
   /** How many consumers the other nodes have on this queue now (0 for those that do not answer in time). */
   remoteConsumers(vhost: string, queue: string): Promise<number>;
+  /** The largest message NATS takes (its max_payload), with room for the publish's headers; 0 if unknown. */
+  readonly maxPayload: number;
   /** Broker-wide message ids for what comes out of a stream. */
   nextMessageId(): number;
   /** How long JetStream waits for an ack; in-flight deliveries are kept alive at a third of it. */
@@ -137,6 +139,15 @@ export class ReplicatedQueue extends Queue {
       properties: msg.properties,
       body: msg.body,
     });
+    const max = this.replica.maxPayload;
+    if (max > 0 && bytes.length > max) {
+      // NATS would refuse it on every try: refused here instead, as an overflow is (a nack with confirms).
+      this.vhost.logger.warn(
+        { queue: this.name, vhost: this.vhost.name, bytes: bytes.length, maxPayload: max },
+        "a message bigger than the NATS servers' max_payload cannot enter a replicated queue; refused",
+      );
+      return false;
+    }
     // Stored means "a confirm or receipt waits for the store": here, for the stream's PubAck (the hold).
     msg.stored = true;
     this.vhost.persistence.hold(this.publish(bytes, this.replica.publishId(msg)));
