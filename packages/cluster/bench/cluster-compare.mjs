@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The shared harness's scenario matrix (/work/shared/bench/compare.sh: its MATRIX rows are read from the
+ * The shared harness's scenario matrix (../shared/bench/compare.sh: its MATRIX rows are read from the
  * script, so the flags are exactly compare.sh's) against a single Warren node and against one node of a
  * Warren cluster, alternately (single, cluster; then cluster, single; ...), with every run's CPU accounted to
  * each process of the cluster: compare.sh's `--broker-pid` sees one process, and a cluster is six (Warren
@@ -8,7 +8,7 @@
  *
  *   node packages/cluster/bench/cluster-compare.mjs --single HOST:AMQP:STOMP:WS:PID \
  *     --cluster HOST:AMQP:STOMP:WS:PID --cluster-pids PID,PID,... [-r 3] [-s rows] [-x C]
- *     [--bench /work/shared/bench] [-o out.jsonl]
+ *     [--bench ../shared/bench] [-o out.jsonl]
  *
  * --cluster-pids: every other process of the cluster (the other Warren nodes and the nats-servers; the
  * pids warren-cluster.mjs prints). Producers and consumers both go through --cluster's node (see runPubOnly).
@@ -21,16 +21,19 @@
  */
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : dflt;
 };
-const bench = opt('--bench', '/work/shared/bench');
+const bench = opt('--bench', fileURLToPath(new URL('../../../../shared/bench', import.meta.url)));
 const reps = Number(opt('-r', '3'));
 const rowsWanted = opt('-s', 'all');
-const out = opt('-o', `/tmp/cluster-compare-${Date.now()}.jsonl`);
+const out = opt('-o', join(tmpdir(), `cluster-compare-${Date.now()}.jsonl`));
 const DUR = '5';
 const WARM = '1';
 const BACKLOG = '10000';

@@ -8,12 +8,13 @@
  * its confirm window only, so a consumer slower than the publishes leaves a backlog (reported).
  *
  *   node packages/cluster/bench/cross-node.mjs --pub 127.0.0.1:5800 --sub 127.0.0.1:5810 [--runs 3]
- *       [--duration 8] [--bench /work/shared/bench] [--pids PID,...]
+ *       [--duration 8] [--bench ../shared/bench] [--pids PID,...]
  * Prints one JSON line per run.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const amqp = require('amqplib');
@@ -23,7 +24,7 @@ const [pubHost, pubPort] = opt('--pub', '127.0.0.1:5800').split(':');
 const [subHost, subPort] = opt('--sub', '127.0.0.1:5810').split(':');
 const runs = Number(opt('--runs', '3'));
 const duration = Number(opt('--duration', '8'));
-const bench = opt('--bench', '/work/shared/bench');
+const bench = opt('--bench', fileURLToPath(new URL('../../../../shared/bench', import.meta.url)));
 const pids = opt('--pids', '').split(',').filter(Boolean);
 
 const cpu = (pid) => {
