@@ -221,6 +221,53 @@ describeWith(['nats-server'], 'a two-node cluster', () => {
     expect(again && again.fields.redelivered).toBe(true);
   });
 
+  test('what a no-ack consumer on b took is gone from the queue on a, and never comes again', async () => {
+    const queue = unique('no-ack');
+    const { ch: onA } = await amqpTo(a);
+    await onA.assertQueue(queue, { durable: true });
+    for (const body of ['one', 'two', 'three'])
+      onA.sendToQueue(queue, Buffer.from(body), { persistent: true });
+    await onA.waitForConfirms();
+    const { ch: onB } = await amqpTo(b);
+    const got: string[] = [];
+    await onB.consume(queue, (m) => m && got.push(m.content.toString()), { noAck: true });
+    await waitFor(() => got.length === 3, 10_000, 'three no-ack deliveries on b');
+    expect(got).toEqual(['one', 'two', 'three']);
+    // Not acked in the stream, they would still be there (and come back once the ack wait ran out).
+    const deadline = Date.now() + 10_000;
+    let left = (await onA.checkQueue(queue)).messageCount;
+    while (left > 0 && Date.now() < deadline) left = (await onA.checkQueue(queue)).messageCount;
+    expect(left).toBe(0);
+  });
+
+  test('a purge on b counts what a published; a delivery held unacked on a stays, and is redelivered', async () => {
+    const queue = unique('purge');
+    const { ch: onA } = await amqpTo(a);
+    await onA.assertQueue(queue, { durable: true });
+    await onA.prefetch(1);
+    const held: amqp.ConsumeMessage[] = [];
+    const { consumerTag } = await onA.consume(queue, (m) => m && held.push(m));
+    for (const body of ['held', 'x', 'y', 'z'])
+      onA.sendToQueue(queue, Buffer.from(body), { persistent: true });
+    await onA.waitForConfirms();
+    await waitFor(() => held.length === 1, 10_000, 'one delivery held on a');
+    const { ch: onB } = await amqpTo(b);
+    expect(await onB.purgeQueue(queue)).toEqual({ messageCount: 3 });
+    expect((await onB.checkQueue(queue)).messageCount).toBe(0);
+    await onA.cancel(consumerTag);
+    onA.nack(held[0] as amqp.ConsumeMessage, false, true);
+    const again = await pollGet(onB, queue);
+    expect(again && again.content.toString()).toBe('held');
+    expect(again && again.fields.redelivered).toBe(true);
+  });
+
+  async function pollGet(ch: ConfirmChannel, queue: string): Promise<amqp.GetMessage | false> {
+    const deadline = Date.now() + 10_000;
+    let got: amqp.GetMessage | false = false;
+    while (got === false && Date.now() < deadline) got = await ch.get(queue, { noAck: true });
+    return got;
+  }
+
   test('a queue deleted through b is gone on a; its consumers there are cancelled', async () => {
     const queue = unique('short-lived');
     const { ch: onA } = await amqpTo(a);

@@ -22,7 +22,7 @@ import {
   parseHomeSubject,
   RemoteQueue,
 } from './node-local-queues';
-import { ReplicatedQueue } from './replicated-queue';
+import { ReplicatedQueue, type ReplicaState } from './replicated-queue';
 import { TopologyBucket, TopologyConflict, type TopologyWatch } from './topology-bucket';
 
 export interface ClusterNodeOptions {
@@ -43,7 +43,7 @@ export interface ClusterNodeOptions {
 /** Core NATS subjects the nodes talk over (not JetStream: nothing here needs keeping). */
 const HEARTBEAT_SUBJECT = 'warren.node.heartbeat';
 const BARRIER_SUBJECT = 'warren.topology.barrier';
-const CONSUMERS_SUBJECT = 'warren.queue.consumers';
+const QUEUE_STATE_SUBJECT = 'warren.queue.state';
 /** How long a count of other nodes' consumers waits for their answers. */
 const COUNT_WAIT_MS = 500;
 /** The key whose creation makes one node the one that seeds an empty cluster with its defaults. */
@@ -276,6 +276,9 @@ export class ClusterNode implements TopologyAuthority {
         const q = broker.getVhost(change.vhost)?.queues.get(change.name);
         if (q instanceof HomeQueue) return this.dropHomed(q);
         if (!(q instanceof ReplicatedQueue)) return undefined;
+        // delete-ok's count: what this node published has landed, and the stream says how many are ready.
+        await q.settled();
+        await q.refresh().catch(() => {});
         await this.dropBindings(change.vhost, 'queue', change.name);
         const revision = await this.remove({
           kind: 'queue',
@@ -444,18 +447,26 @@ export class ClusterNode implements TopologyAuthority {
     return new Promise((resolve) => this.appliedWaiters.push({ revision, resolve }));
   }
 
-  /** How many consumers the other live nodes have on a queue (a declare-ok's consumer_count). */
-  async remoteConsumers(vhost: string, queue: string): Promise<number> {
+  /** What the other live nodes have of a queue: its consumers there, and the deliveries they hold unacked. */
+  async remoteState(vhost: string, queue: string): Promise<ReplicaState> {
+    const total: ReplicaState = { consumers: 0, unacked: 0 };
     const peers = this.livePeers;
-    if (peers.length === 0) return 0;
-    let total = 0;
+    if (peers.length === 0) return total;
     let answers = 0;
-    const replies = await this.o.conn.nc.requestMany(CONSUMERS_SUBJECT, JSON.stringify([vhost, queue]), {
+    // Every node listens on the subject, this one too: the asker names itself so that it does not answer.
+    const ask = JSON.stringify([vhost, queue, this.name]);
+    const replies = await this.o.conn.nc.requestMany(QUEUE_STATE_SUBJECT, ask, {
       maxMessages: peers.length,
       maxWait: COUNT_WAIT_MS,
     });
     for await (const r of replies) {
-      total += Number(r.string()) || 0;
+      try {
+        const s = JSON.parse(r.string()) as Partial<ReplicaState>;
+        total.consumers += Number(s.consumers) || 0;
+        total.unacked += Number(s.unacked) || 0;
+      } catch {
+        // Not ours to read: counted as nothing.
+      }
       if (++answers >= peers.length) break;
     }
     return total;
@@ -485,15 +496,17 @@ export class ClusterNode implements TopologyAuthority {
           if (name !== me) this.peers.set(name, Date.now());
         },
       }),
-      nc.subscribe(CONSUMERS_SUBJECT, {
+      nc.subscribe(QUEUE_STATE_SUBJECT, {
         callback: (err, msg) => {
           if (err !== null || msg.reply === undefined) return;
           try {
-            const [vhost, queue] = JSON.parse(msg.string()) as [string, string];
+            const [vhost, queue, asker] = JSON.parse(msg.string()) as [string, string, string];
+            if (asker === me) return;
             const q = this.o.broker.getVhost(vhost)?.queues.get(queue);
-            msg.respond(String(q instanceof ReplicatedQueue ? q.consumers.length : 0));
+            const state = q instanceof ReplicatedQueue ? q.localState() : { consumers: 0, unacked: 0 };
+            msg.respond(JSON.stringify(state));
           } catch {
-            msg.respond('0');
+            // A request we cannot read, or a connection closed meanwhile: the asker counts nothing for us.
           }
         },
       }),
@@ -501,7 +514,13 @@ export class ClusterNode implements TopologyAuthority {
         callback: (err, msg) => {
           if (err !== null || msg.reply === undefined) return;
           const revision = Number(msg.string());
-          void this.appliedThrough(revision).then(() => msg.respond(me));
+          void this.appliedThrough(revision).then(() => {
+            try {
+              msg.respond(me);
+            } catch {
+              // Closed meanwhile: the claimer's barrier stops waiting for this node after its heartbeats.
+            }
+          });
         },
       }),
     );

@@ -19,8 +19,8 @@ export interface ReplicaHost {
   stream(vhost: string, queue: string): Promise<QueueStream>;
   /** A publish id unique in the cluster: JetStream drops a retried publish with the same id (dedup window). */
   publishId(msg: Message): string;
-  /** How many consumers the other nodes have on this queue now (0 for those that do not answer in time). */
-  remoteConsumers(vhost: string, queue: string): Promise<number>;
+  /** What the other nodes have of this queue now (nothing counted for those that do not answer in time). */
+  remoteState(vhost: string, queue: string): Promise<ReplicaState>;
   /** The largest message NATS takes (its max_payload), with room for the publish's headers; 0 if unknown. */
   readonly maxPayload: number;
   /** Broker-wide message ids for what comes out of a stream. */
@@ -31,6 +31,12 @@ export interface ReplicaHost {
   readonly running: boolean;
 }
 
+/** One node's share of a queue: its consumers, and the deliveries they hold unacked. */
+export interface ReplicaState {
+  consumers: number;
+  unacked: number;
+}
+
 /** What one consumer without a prefetch limit may have pulled for it at once. */
 const UNLIMITED_CREDIT = 256;
 /** First and last wait between two publish attempts while the stream cannot take one. */
@@ -38,6 +44,17 @@ const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 2000;
 /** How stale the ready count may be before a read of it asks the stream again. */
 const COUNT_REFRESH_MS = 1000;
+/**
+ * How long one pull request waits on the server. JetStream 2.9 cannot cancel a request, so one made for a
+ * consumer that has gone since (cancel, channel closed) still takes messages until it expires; this node
+ * hands them straight back (-NAK), and they may bounce to the same request again. Short requests keep that
+ * window to a second, at the cost of one request per second per idle queue.
+ */
+const PULL_EXPIRES_MS = 1000;
+/** How long basic.get waits between two pulls while the count says a message is on its way back. */
+const GET_RETRY_MS = 50;
+/** How many ready messages one pull of a purge takes (and acks) at a time. */
+const PURGE_BATCH = 1000;
 
 /**
  * A durable queue of a cluster, kept in a JetStream work-queue stream that every node shares. It is a sibling
@@ -59,8 +76,10 @@ export class ReplicatedQueue extends Queue {
   private puller: ConsumeHandle | undefined;
   /** The stream's handle on each message this node holds (ready or unacked). */
   private readonly deliveries = new Map<QueueEntry, Delivery>();
-  /** Ready messages in the stream as last read, plus what was published here since. */
-  private readyCount = 0;
+  /** The stream's messages as last read, plus what was published here since, less what was acked here since. */
+  private streamMessages = 0;
+  /** Deliveries held unacked on the other nodes, as last counted. */
+  private unackedElsewhere = 0;
   private countReadAt = 0;
   private countReading = false;
   /** Consumers on other nodes, as last counted. */
@@ -70,6 +89,8 @@ export class ReplicatedQueue extends Queue {
   /** basic.get pulls under way: what they bring stays here for the get even with no consumer. */
   private getting = 0;
   private keepAlive: NodeJS.Timeout | undefined;
+  /** Publishes from this node not yet acknowledged by the stream. */
+  private readonly publishing = new Set<Promise<void>>();
 
   constructor(
     host: QueueHost,
@@ -100,10 +121,10 @@ export class ReplicatedQueue extends Queue {
     return false;
   }
 
-  /** Ready messages cluster-wide, as last read from the stream (at most a second old when asked again). */
+  /** Ready messages cluster-wide, as last counted (at most a second old when asked again). */
   override get messageCount(): number {
-    if (this.vhost.now() - this.countReadAt > COUNT_REFRESH_MS) this.refreshCount();
-    return this.readyCount + this.ready.length;
+    if (!this.deleted && this.vhost.now() - this.countReadAt > COUNT_REFRESH_MS) this.refreshCount();
+    return Math.max(0, this.streamMessages - this.unackedCount - this.unackedElsewhere);
   }
 
   /** Consumers on every node, as last counted (a declare counts them afresh: see refresh). */
@@ -111,19 +132,28 @@ export class ReplicatedQueue extends Queue {
     return this.consumers.length + this.elsewhere;
   }
 
+  /** This node's share, for the others' counts. */
+  localState(): ReplicaState {
+    return { consumers: this.consumers.length, unacked: this.unackedCount };
+  }
+
   /**
-   * Reads the cluster-wide figures a declare-ok reports: ready messages from the stream, consumers from the
-   * other nodes. A declare waits for it, so its counts include every message confirmed before it.
+   * Counts what a declare-ok reports, cluster-wide: consumers on every node, and ready messages, which are the
+   * stream's messages less the deliveries held unacked on every node. (JetStream's own pending count leaves out
+   * a message handed back and not yet handed out again, and counts as taken one pulled by a node that has not
+   * delivered it yet; neither is what a RabbitMQ user means by ready.) A declare waits for it, so its counts
+   * include every message confirmed before it.
    */
   async refresh(): Promise<void> {
     const s = await this.streamReady;
-    const [ready, elsewhere] = await Promise.all([
-      s.readyCount(),
-      this.replica.remoteConsumers(this.vhost.name, this.name),
+    const [messages, elsewhere] = await Promise.all([
+      s.messageCount(),
+      this.replica.remoteState(this.vhost.name, this.name),
     ]);
-    this.readyCount = ready;
+    this.streamMessages = messages;
+    this.unackedElsewhere = elsewhere.unacked;
     this.countReadAt = this.vhost.now();
-    this.elsewhere = elsewhere;
+    this.elsewhere = elsewhere.consumers;
   }
 
   override enqueue(msg: Message): boolean {
@@ -132,7 +162,7 @@ export class ReplicatedQueue extends Queue {
     const { maxLength, overflow } = this.settings;
     if (overflow !== 'drop-head' && maxLength !== undefined && this.messageCount >= maxLength) return false;
     this.stats.published++;
-    this.readyCount++;
+    this.streamMessages++;
     const bytes = encodeEnvelope({
       exchange: msg.exchange,
       routingKey: msg.routingKey,
@@ -150,7 +180,10 @@ export class ReplicatedQueue extends Queue {
     }
     // Stored means "a confirm or receipt waits for the store": here, for the stream's PubAck (the hold).
     msg.stored = true;
-    this.vhost.persistence.hold(this.publish(bytes, this.replica.publishId(msg)));
+    const published = this.publish(bytes, this.replica.publishId(msg));
+    this.publishing.add(published);
+    void published.finally(() => this.publishing.delete(published));
+    this.vhost.persistence.hold(published);
     return true;
   }
 
@@ -182,12 +215,7 @@ export class ReplicatedQueue extends Queue {
       this.guarded('basic.get', fn);
     };
     this.streamReady
-      .then((s) => s.pull(1, { noWait: true }))
-      .then(async (got) => {
-        for (const d of got) this.accept(d);
-        // get-ok's message count: what is left, read after the pull.
-        await this.refresh().catch(() => {});
-      })
+      .then((s) => this.getOne(s))
       .then(
         () => done(),
         (err: unknown) => {
@@ -195,6 +223,23 @@ export class ReplicatedQueue extends Queue {
           done();
         },
       );
+  }
+
+  /**
+   * basic.get's pull. The stream may count a message ready that no pull can have at this instant: one handed
+   * back by a request that outlived its consumer, on its way between the two. Then the pull is tried again,
+   * for as long as such a request can live; a queue the count says is empty answers at once.
+   */
+  private async getOne(s: QueueStream): Promise<void> {
+    const deadline = Date.now() + PULL_EXPIRES_MS + GET_RETRY_MS;
+    for (;;) {
+      const got = await s.pull(1, { noWait: true });
+      for (const d of got) this.accept(d);
+      // get-ok's message count: what is left, read after the pull.
+      await this.refresh().catch(() => {});
+      if (got.length > 0 || this.messageCount === 0 || this.deleted || Date.now() > deadline) return;
+      await new Promise((resolve) => setTimeout(resolve, GET_RETRY_MS).unref());
+    }
   }
 
   override take(): QueueEntry | undefined {
@@ -216,27 +261,43 @@ export class ReplicatedQueue extends Queue {
     entry.tag = 0;
     entry.consumer = undefined;
     this.deliveries.delete(entry);
-    this.readyCount++;
     d.nak();
     super.release(entry);
     this.topUp();
   }
 
-  override purge(): number {
-    const local = super.purge();
-    const purged = this.readyCount;
-    this.readyCount = 0;
-    this.streamReady
-      .then((s) => s.purge())
-      .catch((err: unknown) => this.vhost.logger.warn({ err, queue: this.name }, 'stream purge failed'));
-    return local + purged;
+  /** Resolves once every message published here so far is in the stream (or given up with the queue). */
+  async settled(): Promise<void> {
+    await Promise.all(this.publishing);
+  }
+
+  /**
+   * Drops the ready messages, here and in the stream, as RabbitMQ's purge does: deliveries not yet acked (on
+   * any node) stay, to be acked or requeued. The stream's ready messages are pulled and acked in batches, after
+   * this node's earlier publishes have landed; purge-ok (and the channel's next frames) wait for it.
+   */
+  override async purge(): Promise<number> {
+    let purged = super.purge() as number;
+    await this.settled();
+    const s = await this.streamReady;
+    for (;;) {
+      if (this.deleted) break;
+      const got = await s.pull(PURGE_BATCH, { noWait: true });
+      for (const d of got) d.ack();
+      purged += got.length;
+      if (got.length < PURGE_BATCH) break;
+    }
+    await this.refresh().catch(() => {});
+    return purged;
   }
 
   override destroy(notifyConsumers: boolean): number {
     this.puller?.stop();
     this.puller = undefined;
     this.stopKeepAlive();
-    return super.destroy(notifyConsumers) + this.readyCount;
+    // The ready count is cluster-wide and includes what this node had pulled.
+    const ready = this.messageCount;
+    return Math.max(super.destroy(notifyConsumers), ready);
   }
 
   /** The message leaves for good (acked, dead-lettered, dropped): +ACK in the stream. */
@@ -245,6 +306,7 @@ export class ReplicatedQueue extends Queue {
     if (d !== undefined) {
       this.deliveries.delete(entry);
       if (!this.deleted) d.ack();
+      if (this.streamMessages > 0) this.streamMessages--;
       if (this.deliveries.size === 0) this.stopKeepAlive();
     }
     super.release(entry);
@@ -269,6 +331,7 @@ export class ReplicatedQueue extends Queue {
     if (want === 0) return;
     this.puller ??= s.consume({
       credit: 0,
+      expiresMs: PULL_EXPIRES_MS,
       onDelivery: (d) => this.guarded('stream delivery', () => this.accept(d)),
       onError: (err) =>
         this.vhost.logger.warn({ err, queue: this.name }, 'pulling from the stream failed; retrying'),
@@ -292,10 +355,9 @@ export class ReplicatedQueue extends Queue {
       Buffer.from(envelope.body),
     );
     msg.id = this.replica.nextMessageId();
-    if (this.readyCount > 0) this.readyCount--;
-    const entry = this.admit(msg, d.deliveryCount - 1);
-    this.deliveries.set(entry, d);
-    this.startKeepAlive();
+    this.admit(msg, d.deliveryCount - 1, (entry) => this.deliveries.set(entry, d));
+    // A no-ack consumer may have taken and settled it already.
+    if (this.deliveries.size > 0) this.startKeepAlive();
     if (this.consumers.length === 0 && this.getting === 0) this.handBack();
   }
 
@@ -309,7 +371,6 @@ export class ReplicatedQueue extends Queue {
       const d = this.deliveries.get(entry);
       this.deliveries.delete(entry);
       d?.nak();
-      this.readyCount++;
       super.release(entry);
     }
     if (this.deliveries.size === 0) this.stopKeepAlive();
@@ -335,14 +396,11 @@ export class ReplicatedQueue extends Queue {
   }
 
   private refreshCount(): void {
-    const s = this.stream;
-    if (s === undefined || this.countReading) return;
+    if (this.stream === undefined || this.countReading) return;
     this.countReading = true;
-    s.readyCount().then(
-      (n) => {
+    this.refresh().then(
+      () => {
         this.countReading = false;
-        this.countReadAt = this.vhost.now();
-        this.readyCount = n;
       },
       () => {
         this.countReading = false;

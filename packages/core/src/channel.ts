@@ -205,7 +205,7 @@ export class Channel implements TransactionTarget {
     this.access.checkTopicRead(exchange, routingKey);
   }
 
-  queuePurge(queue: string): number {
+  queuePurge(queue: string): number | Promise<number> {
     const name = this.queueName(queue);
     this.access.check('read', 'queue', name);
     return this.vhost.useQueue(name, this.connection).purge();
@@ -312,7 +312,12 @@ export class Channel implements TransactionTarget {
       ifEmpty,
       owner: this.ownerRef(),
     };
-    return this.afterClaim(authority.claim(change), () => this.queueDelete(name, ifUnused, ifEmpty));
+    const q = this.vhost.queues.get(name);
+    // The authority may have applied the delete here already (a cluster's watcher runs before the claim
+    // resolves); delete-ok's count is then the one the queue kept.
+    return this.afterClaim(authority.claim(change), () =>
+      q?.deleted === true ? q.droppedOnDelete : this.queueDelete(name, ifUnused, ifEmpty),
+    );
   }
 
   claimQueueBind(

@@ -38,6 +38,8 @@ export class Queue {
   /** Entries handed out and not yet settled (held by channels). */
   unackedCount = 0;
   deleted = false;
+  /** The ready messages the delete dropped (delete-ok's count), once deleted. */
+  droppedOnDelete = 0;
   /** The vhost's routing-walk mark (see Vhost.route); not queue state. */
   routeEpoch = 0;
   /** Bindings in which this queue is the destination (kept for deletion and listing). */
@@ -300,7 +302,11 @@ export class Queue {
     this.deadLetter(entry, 'rejected');
   }
 
-  purge(): number {
+  /**
+   * Drops the ready messages and says how many. A queue whose messages live elsewhere (a cluster's stream)
+   * answers with a promise: purge-ok waits for it, and the channel's next frames wait with it.
+   */
+  purge(): number | Promise<number> {
     const count = this.ready.drain((e) => this.release(e));
     this.armExpiry();
     return count;
@@ -549,10 +555,12 @@ export class Queue {
    * published already): it joins the ready list behind the others with `deliveredBefore` deliveries on record,
    * so the next one is flagged redelivered when that is above 0.
    */
-  protected admit(msg: Message, deliveredBefore: number): QueueEntry {
+  protected admit(msg: Message, deliveredBefore: number, admitted?: (entry: QueueEntry) => void): QueueEntry {
     const entry = new QueueEntry(this, msg, ++this.seq, 0);
     entry.deliveryCount = deliveredBefore;
     this.hold(entry);
+    // Before the dispatch: it may deliver the entry, and a no-ack delivery releases it at once.
+    admitted?.(entry);
     this.ready.push(entry);
     this.dispatch();
     return entry;

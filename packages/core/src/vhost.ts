@@ -294,6 +294,7 @@ export class Vhost implements QueueHost {
     this.queues.delete(q.name);
     for (const b of [...q.bindings]) this.removeBinding(b);
     const count = q.destroy(notifyConsumers);
+    q.droppedOnDelete = count;
     q.owner?.forgetQueue(q);
     if (q.durable && q.owner === undefined) {
       this.broker.persistence.dropQueue(this.name, q.name);

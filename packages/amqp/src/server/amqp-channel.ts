@@ -294,9 +294,12 @@ export class AmqpChannel implements ConsumerSink {
           id: QUEUE_UNBIND_OK,
         });
       case QUEUE_PURGE: {
-        const n = core.queuePurge(m.queue);
-        if (!m.noWait) this.reply({ id: QUEUE_PURGE_OK, messageCount: n });
-        return;
+        const r = core.queuePurge(m.queue);
+        const ok = (n: number): void => {
+          if (!m.noWait) this.reply({ id: QUEUE_PURGE_OK, messageCount: n });
+        };
+        if (r instanceof Promise) return this.parkOn(r, m, ok);
+        return ok(r);
       }
       case QUEUE_DELETE: {
         const r = core.claimDeleteQueue(m.queue, m.ifUnused, m.ifEmpty);

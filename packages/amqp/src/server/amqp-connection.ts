@@ -394,13 +394,17 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
         return;
       }
       case CONNECTION_CLOSE:
-        // The client closes: everything of ours goes (unacked messages back to their queues), then close-ok.
+        // The client closes: everything of ours goes (unacked messages back to their queues), then close-ok,
+        // once what it published is stored (a cluster's streams have it): a client that closed cleanly and a
+        // client that asks next, through any node, agree on what is in the queues.
         this.closedByClient = true;
         this.core?.close();
-        this.send(0, { id: CONNECTION_CLOSE_OK });
-        this.flush();
         this.state = State.Closed;
-        this.transport.end();
+        this.afterStored(() => {
+          this.send(0, { id: CONNECTION_CLOSE_OK });
+          this.flush();
+          this.transport.end();
+        });
         return;
       case CONNECTION_UPDATE_SECRET:
         this.send(0, { id: CONNECTION_UPDATE_SECRET_OK });
@@ -564,6 +568,13 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
   }
 
   /** Writes the batch in one corked burst (one writev). Pauses deliveries while the socket is backed up. */
+  /** Runs `fn` (guarded) once everything this connection's vhost was given so far is stored. */
+  private afterStored(fn: () => void): void {
+    const persistence = this.core?.vhost.persistence;
+    if (persistence === undefined) return this.guard(fn);
+    persistence.afterSync(() => this.guard(fn));
+  }
+
   flush(): void {
     this.flushScheduled = false;
     const out = this.out;

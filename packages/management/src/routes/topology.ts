@@ -190,8 +190,8 @@ export function topologyRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const v = writableVhost(ctx, req.caller, req.params['vhost']);
       const name = req.params['queue'] ?? '';
       if (!v.queues.has(name)) throw notFound();
-      return withChannel(broker, req.caller.user, v.name, ({ channel }) => {
-        channel.queuePurge(name);
+      return withChannel(broker, req.caller.user, v.name, async ({ channel }) => {
+        await channel.queuePurge(name);
         return NO_CONTENT;
       });
     },
