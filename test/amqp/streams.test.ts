@@ -1,5 +1,5 @@
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
-import { startWarren, type TestBroker } from '../support/warren';
+import { clusterMode, startWarren, type TestBroker } from '../support/warren';
 
 /*
  * Stream queues (x-queue-type=stream) over AMQP 0-9-1 with amqplib, as RabbitMQ 3.10 behaves: offsets,
@@ -87,7 +87,11 @@ async function refused(op: (ch: Channel) => Promise<unknown>): Promise<{ code: n
   return result;
 }
 
-describe('stream queues over AMQP', () => {
+// A cluster keeps stream queues on the node that declared them (docs/cluster.md, known gaps): a client of the
+// other node does not find them, so these suites run against one node only.
+const describeStreams = clusterMode ? describe.skip : describe;
+
+describeStreams('stream queues over AMQP', () => {
   test('consumers start at first, next, last, an offset, a long offset and a timestamp', async () => {
     const ch = await conn.createChannel();
     const q = await declareStream(ch);

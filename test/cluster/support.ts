@@ -23,11 +23,18 @@ export function clusterConfig(nats: NatsCluster, name: string): (config: WarrenC
   };
 }
 
-export async function startTestCluster(nodeNames: string[] = ['a', 'b']): Promise<TestCluster> {
+export async function startTestCluster(
+  nodeNames: string[] = ['a', 'b'],
+  /** Changes one node's configuration before it starts (limits, say). */
+  configure?: (name: string, config: WarrenConfig) => void,
+): Promise<TestCluster> {
   const nats = await startNatsCluster({ servers: 3 });
   const nodes: TestBroker[] = [];
   const addNode = async (name: string): Promise<TestBroker> => {
-    const node = await startWarren(clusterConfig(nats, name));
+    const node = await startWarren((config) => {
+      configure?.(name, config);
+      clusterConfig(nats, name)(config);
+    });
     nodes.push(node);
     return node;
   };

@@ -27,7 +27,9 @@ export async function startClusterWarren(
   configure?: (config: WarrenConfig) => void,
   options?: StartOptions,
 ): Promise<TestBroker> {
-  const nats = await startNatsCluster({ servers: 3 });
+  // Room for the suites' largest messages (a STOMP SEND just under Warren's 4 MiB frame limit); the NATS
+  // default of 1 MiB is the first thing an operator raises for RabbitMQ-sized messages (docs/cluster.md).
+  const nats = await startNatsCluster({ servers: 3, maxPayload: 8 * 1024 * 1024 });
   const servers: ServerHandle[] = [];
   const dirs: string[] = [];
   const proxies: Server[] = [];

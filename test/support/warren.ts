@@ -79,3 +79,6 @@ export async function startWarren(
 
 /** True when the suite targets an external broker (see startWarren). */
 export const againstExternalBroker = (process.env['WARREN_TEST_EXTERNAL'] ?? '') !== '';
+
+/** True when the suites run against a two-node cluster (WARREN_TEST_CLUSTER; see cluster-mode.ts). */
+export { clusterMode };

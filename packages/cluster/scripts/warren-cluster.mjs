@@ -75,7 +75,8 @@ function usage(error) {
 const opts = parseArgs(process.argv.slice(2));
 const LISTENERS = ['amqp', 'stomp', 'ws', 'http', 'prometheus'];
 
-const nats = await startNatsCluster({ servers: opts.servers });
+// max_payload 8 MiB (NATS advises no more): room for RabbitMQ-sized messages, see docs/cluster.md.
+const nats = await startNatsCluster({ servers: opts.servers, maxPayload: 8 * 1024 * 1024 });
 const runDir = await mkdtemp(join(tmpdir(), 'warren-cluster-'));
 const logDir = opts.logDir ?? runDir;
 mkdirSync(logDir, { recursive: true });

@@ -73,6 +73,15 @@ export class Delivery {
     this.settle(ACK);
   }
 
+  /**
+   * Resolves once the server has processed this delivery's ack and, the acks of one connection being processed
+   * in order, every ack sent before it: the ack again, with a reply asked for (JetStream answers an ack that
+   * has a reply subject). Rejects if no answer comes within timeoutMs.
+   */
+  async acked(timeoutMs: number): Promise<void> {
+    await this.nc.request(this.reply, ACK, { timeout: timeoutMs });
+  }
+
   /** Redeliver, after delayMs if given (to this or any other node's consumer loop). */
   nak(delayMs?: number): void {
     if (delayMs === undefined || delayMs <= 0) this.settle(NAK);

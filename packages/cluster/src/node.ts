@@ -4,6 +4,7 @@ import {
   parseQueueArguments,
   queueKey,
   queueTypeOf,
+  type AlarmResource,
   type Broker,
   type ClaimedRecord,
   type Logger,
@@ -80,6 +81,7 @@ export class ClusterNode implements TopologyAuthority {
   /** Node-local queues of this node whose records are being taken out of the topology. */
   private readonly dropping = new WeakMap<HomeQueue, Promise<number>>();
   private readonly peers = new Map<string, number>();
+  private stopAlarmBeats: (() => void) | undefined;
   private readonly subscriptions: Subscription[] = [];
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly bootId = `${Date.now().toString(36)}.${process.pid}`;
@@ -492,8 +494,11 @@ export class ClusterNode implements TopologyAuthority {
       nc.subscribe(HEARTBEAT_SUBJECT, {
         callback: (err, msg) => {
           if (err !== null) return;
-          const name = msg.string();
-          if (name !== me) this.peers.set(name, Date.now());
+          const beat = parseHeartbeat(msg.string());
+          if (beat === undefined || beat.node === me) return;
+          this.peers.set(beat.node, Date.now());
+          // RabbitMQ's alarms are cluster-wide: another node low on memory or disk blocks publishers here too.
+          this.o.broker.alarms.setRemote(beat.node, beat.alarms);
         },
       }),
       nc.subscribe(QUEUE_STATE_SUBJECT, {
@@ -531,16 +536,25 @@ export class ClusterNode implements TopologyAuthority {
         },
       }),
     );
-    const beat = (): void => {
+    const alarms = this.o.broker.alarms;
+    const tell = (): void => {
       try {
-        nc.publish(HEARTBEAT_SUBJECT, me);
+        nc.publish(HEARTBEAT_SUBJECT, JSON.stringify({ node: me, alarms: alarms.localResources }));
       } catch {
         // Closed or reconnecting: the next beat tries again.
       }
     };
+    const beat = (): void => {
+      tell();
+      // A node gone silent no longer blocks anyone.
+      const live = new Set(this.livePeers);
+      for (const node of alarms.remoteNodes) if (!live.has(node)) alarms.setRemote(node);
+    };
     beat();
     this.heartbeat = setInterval(beat, this.heartbeatMs);
     this.heartbeat.unref();
+    // An alarm raised or cleared here is told at once, not at the next beat.
+    this.stopAlarmBeats = alarms.onChange(tell);
   }
 
   /** A message another node routed to one of this node's node-local queues. */
@@ -561,12 +575,28 @@ export class ClusterNode implements TopologyAuthority {
   async leave(): Promise<void> {
     this.running = false;
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
+    this.stopAlarmBeats?.();
+    for (const node of this.o.broker.alarms.remoteNodes) this.o.broker.alarms.setRemote(node);
     this.watch?.stop();
     for (const s of this.subscriptions.splice(0)) s.unsubscribe();
     const broker = this.o.broker;
     for (const v of broker.vhosts.values())
       for (const q of v.queues.values()) if (q instanceof ReplicatedQueue) q.leave();
     if (broker.topologyAuthority === this) broker.topologyAuthority = undefined;
+  }
+}
+
+/** A heartbeat: `{"node": name, "alarms": ["memory", "disk"]}`; undefined if it is not one. */
+function parseHeartbeat(text: string): { node: string; alarms: AlarmResource[] } | undefined {
+  try {
+    const v = JSON.parse(text) as { node?: unknown; alarms?: unknown };
+    if (typeof v.node !== 'string' || v.node === '') return undefined;
+    const alarms = Array.isArray(v.alarms)
+      ? v.alarms.filter((a): a is AlarmResource => a === 'memory' || a === 'disk')
+      : [];
+    return { node: v.node, alarms };
+  } catch {
+    return undefined;
   }
 }
 

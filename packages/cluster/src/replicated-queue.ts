@@ -51,6 +51,8 @@ const COUNT_REFRESH_MS = 1000;
  * window to a second, at the cost of one request per second per idle queue.
  */
 const PULL_EXPIRES_MS = 1000;
+/** How long a count waits for the server to confirm this node's acks before it reads anyway. */
+const ACKED_WAIT_MS = 1000;
 /** How long basic.get waits between two pulls while the count says a message is on its way back. */
 const GET_RETRY_MS = 50;
 /** How many ready messages one pull of a purge takes (and acks) at a time. */
@@ -89,6 +91,8 @@ export class ReplicatedQueue extends Queue {
   /** basic.get pulls under way: what they bring stays here for the get even with no consumer. */
   private getting = 0;
   private keepAlive: NodeJS.Timeout | undefined;
+  /** The last delivery acked here since the counts were read: a refresh waits until the server has it. */
+  private lastAcked: Delivery | undefined;
   /** Publishes from this node not yet acknowledged by the stream. */
   private readonly publishing = new Set<Promise<void>>();
 
@@ -146,6 +150,11 @@ export class ReplicatedQueue extends Queue {
    */
   async refresh(): Promise<void> {
     const s = await this.streamReady;
+    // Acks are sent without waiting; a count read before the server had them would still include their
+    // messages (a client that acked, then declared, would see them). One answered ack covers all before it.
+    const acked = this.lastAcked;
+    this.lastAcked = undefined;
+    if (acked !== undefined) await acked.acked(ACKED_WAIT_MS).catch(() => {});
     const [messages, elsewhere] = await Promise.all([
       s.messageCount(),
       this.replica.remoteState(this.vhost.name, this.name),
@@ -305,7 +314,10 @@ export class ReplicatedQueue extends Queue {
     const d = this.deliveries.get(entry);
     if (d !== undefined) {
       this.deliveries.delete(entry);
-      if (!this.deleted) d.ack();
+      if (!this.deleted) {
+        d.ack();
+        this.lastAcked = d;
+      }
       if (this.streamMessages > 0) this.streamMessages--;
       if (this.deliveries.size === 0) this.stopKeepAlive();
     }

@@ -1,4 +1,11 @@
-import { Message, Queue, type Broker, type QueueEntry, type TopologyRecord } from '@warren/core';
+import {
+  Message,
+  Queue,
+  ResourceAlarms,
+  type Broker,
+  type QueueEntry,
+  type TopologyRecord,
+} from '@warren/core';
 import { CoreClient, startBroker } from '@warren/testkit';
 
 /** The hooks a cluster node uses to keep this broker in step with the others and its queues elsewhere. */
@@ -158,5 +165,28 @@ describe('cluster hooks of the core', () => {
     expect(broker.alarms.reason).toBe('low on memory; cluster unreachable');
     broker.alarms.set('cluster', false);
     expect(broker.alarms.reason).toBe('low on memory');
+  });
+});
+
+describe("another node's alarms (a cluster's alarms are cluster-wide)", () => {
+  test("block this node's publishers with that node's reason, and clear with it", () => {
+    const alarms = new ResourceAlarms();
+    const changes: boolean[] = [];
+    alarms.onChange((blocked) => changes.push(blocked));
+    alarms.setRemote('b', ['memory']);
+    expect([alarms.blocked, alarms.reason, alarms.isRaised('memory')]).toEqual([
+      true,
+      'low on memory',
+      false,
+    ]);
+    alarms.set('disk', true);
+    expect(alarms.reason).toBe('low on memory & disk');
+    expect(alarms.localResources).toEqual(['disk']);
+    alarms.set('disk', false);
+    alarms.setRemote('b', []);
+    expect(alarms.blocked).toBe(false);
+    expect(changes).toEqual([true, false]);
+    alarms.setRemote('c', ['cluster']); // only memory and disk travel: 'cluster' is each node's own
+    expect(alarms.blocked).toBe(false);
   });
 });

@@ -22,6 +22,8 @@ export interface NatsClusterOptions {
   binary?: string;
   /** How long ready() waits, ms (default 30 s). */
   readyTimeoutMs?: number;
+  /** The servers' max_payload in bytes (nats-server's default: 1 MiB); a message bigger cannot be published. */
+  maxPayload?: number;
 }
 
 export interface NatsCluster {
@@ -115,6 +117,7 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
       `server_name: ${names[i]}`,
       `listen: 127.0.0.1:${p.client}`,
       `http: 127.0.0.1:${p.http}`,
+      ...(options.maxPayload !== undefined ? [`max_payload: ${options.maxPayload}`] : []),
       // Tests and demos share a small machine: bounded memory store, file store as large as needed.
       `jetstream { store_dir: ${JSON.stringify(join(serverDir, 'store'))}, max_memory_store: 64MB, max_file_store: 4GB }`,
     ];
