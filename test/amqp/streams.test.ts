@@ -1,6 +1,10 @@
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { clusterMode, startWarren, type TestBroker } from '../support/warren';
 
+// A cluster's stream is a JetStream stream, whose retention removes single messages, not whole segments, and
+// keeps no active segment back (docs/cluster.md).
+const segmentTest = clusterMode ? test.skip : test;
+
 /*
  * Stream queues (x-queue-type=stream) over AMQP 0-9-1 with amqplib, as RabbitMQ 3.10 behaves: offsets,
  * consumer credit, refusals with their reply codes, retention.
@@ -87,11 +91,7 @@ async function refused(op: (ch: Channel) => Promise<unknown>): Promise<{ code: n
   return result;
 }
 
-// A cluster keeps stream queues on the node that declared them (docs/cluster.md, known gaps): a client of the
-// other node does not find them, so these suites run against one node only.
-const describeStreams = clusterMode ? describe.skip : describe;
-
-describeStreams('stream queues over AMQP', () => {
+describe('stream queues over AMQP', () => {
   test('consumers start at first, next, last, an offset, a long offset and a timestamp', async () => {
     const ch = await conn.createChannel();
     const q = await declareStream(ch);
@@ -255,38 +255,41 @@ describeStreams('stream queues over AMQP', () => {
     await setup.close();
   });
 
-  test('retention by x-max-length-bytes removes whole oldest segments; a reader behind jumps to the first kept', async () => {
-    const ch = await conn.createChannel();
-    const q = await declareStream(ch, {
-      'x-stream-max-segment-size-bytes': 1000,
-      'x-max-length-bytes': 3000,
-    });
-    const behind = await read(q, 'first', 1);
-    await until(() => behind.got.length === 0, 'the reader is registered');
-    // 100-byte bodies: ten to a segment.
-    const body = (i: number): string => `${String(i).padStart(4, '0')}`.padEnd(100, '.');
-    await publishAll(
-      q,
-      Array.from({ length: 60 }, (_, i) => body(i)),
-    );
-    await until(() => behind.got.length === 1, 'the first delivery');
-    const count = (await ch.checkQueue(q)).messageCount;
-    // Removed whole: a multiple of ten is gone, and at most the byte limit plus the active segment is left.
-    expect((60 - count) % 10).toBe(0);
-    expect(count).toBeLessThanOrEqual(40);
-    expect(count).toBeGreaterThanOrEqual(30);
-    const firstKept = 60 - count;
-    behind.ch.ack(behind.got[0] as ConsumeMessage);
-    await until(() => behind.got.length === 2, 'the next delivery');
-    expect(offsets(behind)).toEqual([0, firstKept]);
-    expect(behind.got[1]?.content.toString()).toBe(body(firstKept));
-    const fresh = await read(q, 'first', 100);
-    await until(() => fresh.got.length === count, 'a new reader from first');
-    expect(offsets(fresh)[0]).toBe(firstKept);
-    await behind.ch.close();
-    await fresh.ch.close();
-    await ch.close();
-  });
+  segmentTest(
+    'retention by x-max-length-bytes removes whole oldest segments; a reader behind jumps to the first kept',
+    async () => {
+      const ch = await conn.createChannel();
+      const q = await declareStream(ch, {
+        'x-stream-max-segment-size-bytes': 1000,
+        'x-max-length-bytes': 3000,
+      });
+      const behind = await read(q, 'first', 1);
+      await until(() => behind.got.length === 0, 'the reader is registered');
+      // 100-byte bodies: ten to a segment.
+      const body = (i: number): string => `${String(i).padStart(4, '0')}`.padEnd(100, '.');
+      await publishAll(
+        q,
+        Array.from({ length: 60 }, (_, i) => body(i)),
+      );
+      await until(() => behind.got.length === 1, 'the first delivery');
+      const count = (await ch.checkQueue(q)).messageCount;
+      // Removed whole: a multiple of ten is gone, and at most the byte limit plus the active segment is left.
+      expect((60 - count) % 10).toBe(0);
+      expect(count).toBeLessThanOrEqual(40);
+      expect(count).toBeGreaterThanOrEqual(30);
+      const firstKept = 60 - count;
+      behind.ch.ack(behind.got[0] as ConsumeMessage);
+      await until(() => behind.got.length === 2, 'the next delivery');
+      expect(offsets(behind)).toEqual([0, firstKept]);
+      expect(behind.got[1]?.content.toString()).toBe(body(firstKept));
+      const fresh = await read(q, 'first', 100);
+      await until(() => fresh.got.length === count, 'a new reader from first');
+      expect(offsets(fresh)[0]).toBe(firstKept);
+      await behind.ch.close();
+      await fresh.ch.close();
+      await ch.close();
+    },
+  );
 
   test('the management API shows a stream: type stream, messages = log length, its consumers', async () => {
     const ch = await conn.createChannel();
@@ -307,7 +310,7 @@ describeStreams('stream queues over AMQP', () => {
     await ch.close();
   });
 
-  test('retention by x-max-age removes segments once their newest message is older', async () => {
+  segmentTest('retention by x-max-age removes segments once their newest message is older', async () => {
     const ch = await conn.createChannel();
     const q = await declareStream(ch, { 'x-stream-max-segment-size-bytes': 100, 'x-max-age': '1s' });
     await publishAll(q, ['x'.repeat(100), 'y'.repeat(100)]);

@@ -261,6 +261,47 @@ describeWith(['nats-server'], 'a two-node cluster', () => {
     expect(again && again.fields.redelivered).toBe(true);
   });
 
+  test('a stream queue declared on a is one log: read on a and on b from any offset, at the same offsets', async () => {
+    const queue = unique('log');
+    const { ch: onA } = await amqpTo(a);
+    await onA.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'stream' } });
+    for (const body of ['m0', 'm1', 'm2']) onA.sendToQueue(queue, Buffer.from(body));
+    await onA.waitForConfirms();
+    const read = async (node: TestBroker, offset: unknown): Promise<[string, unknown][]> => {
+      const { ch } = await amqpTo(node);
+      await ch.prefetch(10);
+      const got: [string, unknown][] = [];
+      await ch.consume(
+        queue,
+        (m) => {
+          if (m === null) return;
+          got.push([m.content.toString(), m.properties.headers?.['x-stream-offset']]);
+          ch.ack(m);
+        },
+        { arguments: { 'x-stream-offset': offset } },
+      );
+      await waitFor(
+        () => got.length === 3 - (offset === 1 ? 1 : 0),
+        10_000,
+        `reading from ${String(offset)}`,
+      );
+      return got;
+    };
+    expect(await read(b, 'first')).toEqual([
+      ['m0', 0],
+      ['m1', 1],
+      ['m2', 2],
+    ]);
+    expect(await read(a, 1)).toEqual([
+      ['m1', 1],
+      ['m2', 2],
+    ]);
+    // Reading takes nothing away: both nodes count the whole log.
+    const { ch: onB } = await amqpTo(b);
+    expect((await onB.checkQueue(queue)).messageCount).toBe(3);
+    expect((await onA.checkQueue(queue)).messageCount).toBe(3);
+  });
+
   async function pollGet(ch: ConfirmChannel, queue: string): Promise<amqp.GetMessage | false> {
     const deadline = Date.now() + 10_000;
     let got: amqp.GetMessage | false = false;

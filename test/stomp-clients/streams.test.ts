@@ -1,6 +1,6 @@
 import amqp, { type ChannelModel } from 'amqplib';
 import type { StompFrame } from '@warren/stomp';
-import { clusterMode, startWarren, type TestBroker } from '../support/warren';
+import { startWarren, type TestBroker } from '../support/warren';
 import { RawClient, waitFor } from './support';
 
 /*
@@ -40,11 +40,7 @@ async function declareStream(name: string, bodies: string[]): Promise<void> {
 const messages = (c: RawClient): StompFrame[] => c.frames.filter((f) => f.command === 'MESSAGE');
 const text = (f: StompFrame): string => f.body.toString();
 
-// A cluster keeps stream queues on the node that declared them (docs/cluster.md, known gaps): a client of the
-// other node does not find them, so these suites run against one node only.
-const describeStreams = clusterMode ? describe.skip : describe;
-
-describeStreams('stream queues over STOMP', () => {
+describe('stream queues over STOMP', () => {
   test("RabbitMQ's x_queue_type_stream scenario: a /topic SUBSCRIBE declares the stream, AMQP feeds it", async () => {
     const c = await stomp();
     c.frame('SUBSCRIBE', {

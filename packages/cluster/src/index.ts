@@ -20,6 +20,8 @@ export {
   decodeToken,
   encodeToken,
   KeyCodecError,
+  logStreamName,
+  logSubject,
   parseKey,
   queueStreamName,
   queueSubject,
@@ -68,4 +70,6 @@ export {
   type NatsClusterOptions,
 } from './testing/nats-cluster';
 export { ClusterNode, defaultNodeName, type ClusterNodeOptions } from './node';
-export { ReplicatedQueue, type ReplicaHost } from './replicated-queue';
+export { ReplicatedQueue, type ReplicaHost, type ReplicaState } from './replicated-queue';
+export { LogStream, LogReader, type LogStreamOptions } from './log-stream';
+export { ReplicatedStream, type LogHost } from './replicated-stream';

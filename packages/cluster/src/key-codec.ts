@@ -109,7 +109,21 @@ export function queueSubject(vhost: string, queue: string): string {
  * meant to be parsed back: the queue's record in the topology bucket says which stream is whose.
  */
 export function queueStreamName(vhost: string, queue: string): string {
-  const name = `WQ_${encodeToken(vhost)}~${encodeToken(queue)}`;
+  return streamName('WQ', vhost, queue);
+}
+
+/** The subject a stream queue's log takes its messages on: `warren.s.<vhost>.<queue>`. */
+export function logSubject(vhost: string, queue: string): string {
+  return `warren.s.${encodeToken(vhost)}.${encodeToken(queue)}`;
+}
+
+/** The limits-retention stream of a stream queue: `LOG_<vhost>~<queue>`, shortened as queueStreamName is. */
+export function logStreamName(vhost: string, queue: string): string {
+  return streamName('LOG', vhost, queue);
+}
+
+function streamName(prefix: string, vhost: string, queue: string): string {
+  const name = `${prefix}_${encodeToken(vhost)}~${encodeToken(queue)}`;
   if (name.length <= 200) return name;
   const digest = createHash('sha256').update(vhost).update('\u0000').update(queue).digest('hex');
   return `${name.slice(0, 120)}~~${digest.slice(0, 32)}`;

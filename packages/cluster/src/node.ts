@@ -9,6 +9,7 @@ import {
   type ClaimedRecord,
   type Logger,
   type Message,
+  type QueueSettings,
   type TopologyAuthority,
   type TopologyChange,
   type TopologyRecord,
@@ -23,7 +24,9 @@ import {
   parseHomeSubject,
   RemoteQueue,
 } from './node-local-queues';
+import { LogStream } from './log-stream';
 import { ReplicatedQueue, type ReplicaState } from './replicated-queue';
+import { ReplicatedStream } from './replicated-stream';
 import { TopologyBucket, TopologyConflict, type TopologyWatch } from './topology-bucket';
 
 export interface ClusterNodeOptions {
@@ -76,6 +79,8 @@ export class ClusterNode implements TopologyAuthority {
   private applied = 0;
   private readonly appliedWaiters: { revision: number; resolve: () => void }[] = [];
   private readonly streams = new Map<string, Promise<QueueStream>>();
+  /** The logs of stream queues, opened once per node. */
+  private readonly logs = new Map<string, Promise<LogStream>>();
   /** The bucket's records as last applied here, by key. */
   private readonly known = new Map<string, TopologyRecord>();
   /** Node-local queues of this node whose records are being taken out of the topology. */
@@ -120,7 +125,7 @@ export class ClusterNode implements TopologyAuthority {
     this.listen();
     // Replicated queues from here on: the watcher's first pass makes the cluster's durable queues.
     broker.queueFactory = (host, name, options, settings, owner) => {
-      if (settings.type === 'stream') return undefined;
+      if (settings.type === 'stream') return new ReplicatedStream(host, name, options, settings, owner, this);
       return this.replicates(options.exclusive, options.autoDelete, settings.type)
         ? new ReplicatedQueue(host, name, options, settings, owner, this)
         : new HomeQueue(host, name, options, settings, owner, (q) => this.dropHomed(q));
@@ -166,8 +171,8 @@ export class ClusterNode implements TopologyAuthority {
   /** What the broker made at start (the default user, vhost and permissions): its store's topology. */
   /**
    * Which queues the cluster keeps: every queue but an exclusive one (its owner's connection is on one node),
-   * an auto-delete one (deleted when its node's last consumer goes) and a stream (a local log). Transient
-   * queues too, as RabbitMQ's transient queues are reachable from every node.
+   * an auto-delete one (deleted when its node's last consumer goes) and a stream (a shared log of its own,
+   * ReplicatedStream). Transient queues too, as RabbitMQ's transient queues are reachable from every node.
    */
   private replicates(exclusive: boolean, autoDelete: boolean, type: string): boolean {
     return !exclusive && !autoDelete && type !== 'stream';
@@ -189,6 +194,43 @@ export class ClusterNode implements TopologyAuthority {
       this.streams.set(key, s);
     }
     return s;
+  }
+
+  /** The log of one stream queue, opened once per node (created with `settings`' retention if new). */
+  log(vhost: string, queue: string, settings: QueueSettings): Promise<LogStream> {
+    const key = queueKey(vhost, queue);
+    let log = this.logs.get(key);
+    if (log === undefined) {
+      log = LogStream.ensure(this.o.conn, {
+        vhost,
+        queue,
+        replicas: this.o.replicas,
+        ...(settings.maxLengthBytes !== undefined ? { maxBytes: settings.maxLengthBytes } : {}),
+        ...(settings.maxAge !== undefined ? { maxAgeMs: settings.maxAge } : {}),
+      });
+      log.catch(() => this.logs.delete(key));
+      this.logs.set(key, log);
+    }
+    return log;
+  }
+
+  /** A stream queue's delete: its record and bindings leave the cluster, then its log goes. */
+  private async dropLog(q: ReplicatedStream): Promise<number> {
+    await q.refresh().catch(() => {});
+    await this.dropBindings(q.vhost.name, 'queue', q.name);
+    const revision = await this.remove({
+      kind: 'queue',
+      vhost: q.vhost.name,
+      name: q.name,
+      durable: true,
+      autoDelete: false,
+      arguments: {},
+    });
+    const key = queueKey(q.vhost.name, q.name);
+    const log = this.logs.get(key);
+    this.logs.delete(key);
+    if (log !== undefined) await (await log).delete().catch(() => {});
+    return revision;
   }
 
   publishId(msg: Message): string {
@@ -240,7 +282,7 @@ export class ClusterNode implements TopologyAuthority {
         const local = broker.getVhost(change.vhost)?.queues.get(change.name);
         if (local !== undefined) {
           // Known here: the local check compares the declare; its -ok reports the cluster's counts.
-          if (local instanceof ReplicatedQueue) await local.refresh();
+          if (local instanceof ReplicatedQueue || local instanceof ReplicatedStream) await local.refresh();
           return undefined;
         }
         const record: TopologyRecord = {
@@ -253,7 +295,18 @@ export class ClusterNode implements TopologyAuthority {
         };
         if (change.passive) return this.lookup(record);
         const type = queueTypeOf(change.arguments);
-        if (type === 'stream') return undefined;
+        if (type === 'stream') {
+          // The log first, with the declare's retention: a node that applies the record opens a log that exists.
+          const v = broker.getVhost(change.vhost);
+          if (v === undefined) return undefined;
+          const options = { ...change, exclusive: false };
+          await this.log(
+            change.vhost,
+            change.name,
+            parseQueueArguments(change.arguments, change.name, v.name, options),
+          );
+          return this.declare(record);
+        }
         // A node-local queue: the cluster knows where it lives, so other nodes route to it.
         if (!this.replicates(change.exclusive, change.autoDelete, type)) {
           return this.declare({ ...record, home: this.name });
@@ -277,6 +330,7 @@ export class ClusterNode implements TopologyAuthority {
       case 'delete-queue': {
         const q = broker.getVhost(change.vhost)?.queues.get(change.name);
         if (q instanceof HomeQueue) return this.dropHomed(q);
+        if (q instanceof ReplicatedStream) return this.dropLog(q);
         if (!(q instanceof ReplicatedQueue)) return undefined;
         // delete-ok's count: what this node published has landed, and the stream says how many are ready.
         await q.settled();
@@ -325,7 +379,7 @@ export class ClusterNode implements TopologyAuthority {
     if (v === undefined) return false;
     if (kind === 'queue') {
       const q = v.queues.get(name);
-      return q instanceof ReplicatedQueue || q instanceof HomeQueue;
+      return q instanceof ReplicatedQueue || q instanceof HomeQueue || q instanceof ReplicatedStream;
     }
     return v.exchanges.has(name);
   }
@@ -581,7 +635,8 @@ export class ClusterNode implements TopologyAuthority {
     for (const s of this.subscriptions.splice(0)) s.unsubscribe();
     const broker = this.o.broker;
     for (const v of broker.vhosts.values())
-      for (const q of v.queues.values()) if (q instanceof ReplicatedQueue) q.leave();
+      for (const q of v.queues.values())
+        if (q instanceof ReplicatedQueue || q instanceof ReplicatedStream) q.leave();
     if (broker.topologyAuthority === this) broker.topologyAuthority = undefined;
   }
 }

@@ -221,14 +221,14 @@ export class QueueStream {
  * (no responders, no leader, no quorum). Any other answer (stream gone, message too large) is final, and
  * so is an error of the connection itself (closed).
  */
-function retryable(err: unknown): boolean {
+export function retryable(err: unknown): boolean {
   return (err instanceof PublishError || err instanceof PublishTimeout) && err.retryable;
 }
 
 const publishers = new WeakMap<ClusterConnection, Publisher>();
 
 /** One Publisher (one reply subscription) per connection, shared by every queue stream on it. */
-function publisherOf(conn: ClusterConnection): Publisher {
+export function publisherOf(conn: ClusterConnection): Publisher {
   let p = publishers.get(conn);
   if (p === undefined) {
     const created = new Publisher(conn.nc);
@@ -254,7 +254,7 @@ export async function clusterSize(conn: ClusterConnection): Promise<number> {
  * Create, or find what another node created. Two nodes racing: the loser's create fails ("already in use")
  * or succeeds (same config, the server answers with what exists); either way the find then tells.
  */
-async function createOrFind<T>(create: () => Promise<T>, find: () => Promise<T>): Promise<T> {
+export async function createOrFind<T>(create: () => Promise<T>, find: () => Promise<T>): Promise<T> {
   try {
     return await find();
   } catch (err) {

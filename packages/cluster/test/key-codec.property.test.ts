@@ -6,6 +6,8 @@ import {
   KeyCodecError,
   parseKey,
   queueStreamName,
+  logStreamName,
+  logSubject,
   queueSubject,
   recordKey,
 } from '@warren/cluster';
@@ -174,5 +176,11 @@ describe('key codec', () => {
     expect(a.length).toBeLessThanOrEqual(200);
     expect(a).toContain('~~');
     expect(queueStreamName('/', long + 'x')).not.toBe(a);
+  });
+
+  test("a stream queue's log has names of its own beside the work-queue stream's", () => {
+    expect(logSubject('/', 'events')).toBe('warren.s._2f.events');
+    expect(logStreamName('/', 'events')).toBe('LOG__2f~events');
+    expect(logStreamName('/', 'é'.repeat(255)).length).toBeLessThanOrEqual(200);
   });
 });

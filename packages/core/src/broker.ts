@@ -82,7 +82,7 @@ export interface BrokerStats {
 
 /**
  * Makes a vhost's queue where something other than this process keeps its messages (a cluster's replicated
- * queue), or returns undefined for the local kind. Streams are always local.
+ * queue or stream), or returns undefined for the local kind.
  */
 export type QueueFactory = (
   host: Vhost,

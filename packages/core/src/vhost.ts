@@ -239,10 +239,10 @@ export class Vhost implements QueueHost {
     const settings = this.checkNewQueue(name, options, internal);
     const queueOwner = options.exclusive ? owner : undefined;
     const q =
-      settings.type === 'stream'
+      this.broker.queueFactory?.(this, name, options, settings, queueOwner) ??
+      (settings.type === 'stream'
         ? new StreamQueue(this, name, options, settings, queueOwner)
-        : (this.broker.queueFactory?.(this, name, options, settings, queueOwner) ??
-          new Queue(this, name, options, settings, queueOwner));
+        : new Queue(this, name, options, settings, queueOwner));
     this.queues.set(name, q);
     if (q.durable && !options.exclusive) {
       this.broker.persistence.put({

@@ -132,16 +132,18 @@ describe('cluster hooks of the core', () => {
       }
     }
 
-    test('declares get the factory queue; streams and undefined answers stay local', () => {
+    test('declares get the factory queue, streams too; undefined answers stay local', () => {
       broker.queueFactory = (host, name, options, settings, owner) =>
         name.startsWith('local.') ? undefined : new CountingQueue(host, name, options, settings, owner);
       c.declareQueue('replicated', {}, { durable: true });
       c.declareQueue('local.one');
       c.declareQueue('log', { 'x-queue-type': 'stream' }, { durable: true });
+      c.declareQueue('local.log', { 'x-queue-type': 'stream' }, { durable: true });
       const queues = broker.getVhost('/')!.queues;
       expect(queues.get('replicated')).toBeInstanceOf(CountingQueue);
       expect(queues.get('local.one')).not.toBeInstanceOf(CountingQueue);
-      expect(queues.get('log')!.constructor.name).toBe('StreamQueue');
+      expect(queues.get('log')).toBeInstanceOf(CountingQueue);
+      expect(queues.get('local.log')!.constructor.name).toBe('StreamQueue');
     });
 
     test('admit hands a message kept elsewhere to a consumer, redelivered when delivered before', () => {

@@ -568,11 +568,24 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
   }
 
   /** Writes the batch in one corked burst (one writev). Pauses deliveries while the socket is backed up. */
-  /** Runs `fn` (guarded) once everything this connection's vhost was given so far is stored. */
+  /**
+   * Runs `fn` (guarded) once everything this connection's vhost was given so far is stored, or after
+   * CLOSE_STORE_WAIT_MS if the store does not say so by then (it failed, or a cluster node lost NATS): a
+   * closing client is not kept waiting on a store that may never answer.
+   */
   private afterStored(fn: () => void): void {
     const persistence = this.core?.vhost.persistence;
     if (persistence === undefined) return this.guard(fn);
-    persistence.afterSync(() => this.guard(fn));
+    let done = false;
+    const once = (): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      this.guard(fn);
+    };
+    const timer = setTimeout(once, CLOSE_STORE_WAIT_MS);
+    timer.unref();
+    persistence.afterSync(once);
   }
 
   flush(): void {
@@ -671,6 +684,9 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
     if (this.capabilities.connectionBlocked) this.send(0, { id: CONNECTION_UNBLOCKED });
   }
 }
+
+/** How long connection.close-ok waits for what the connection published to be stored. */
+const CLOSE_STORE_WAIT_MS = 5000;
 
 /** Long enough for any name a person gives a connection; a client cannot make every log line huge. */
 const CONNECTION_NAME_MAX = 256;
