@@ -302,6 +302,109 @@ describeWith(['nats-server'], 'a two-node cluster', () => {
     expect((await onA.checkQueue(queue)).messageCount).toBe(3);
   });
 
+  test('a message that outlived its TTL in the stream is dead-lettered as expired when b pulls it', async () => {
+    const queue = unique('ttl');
+    const dead = unique('ttl-dead');
+    const { ch: onA } = await amqpTo(a);
+    await onA.assertQueue(dead, { durable: true });
+    await onA.assertQueue(queue, {
+      durable: true,
+      arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dead },
+    });
+    onA.sendToQueue(queue, Buffer.from('stale'), { persistent: true, expiration: '200' });
+    onA.sendToQueue(queue, Buffer.from('fresh'), { persistent: true, expiration: '60000' });
+    await onA.waitForConfirms();
+    await new Promise((resolve) => setTimeout(resolve, 400)); // past the first one's TTL, not the second's
+    const { ch: onB } = await amqpTo(b);
+    const live: string[] = [];
+    await onB.consume(queue, (m) => m && live.push(m.content.toString()), { noAck: true });
+    const died: amqp.ConsumeMessage[] = [];
+    await onB.consume(dead, (m) => m && died.push(m), { noAck: true });
+    await waitFor(() => live.length === 1 && died.length === 1, 10_000, 'one delivered, one dead-lettered');
+    expect(live).toEqual(['fresh']);
+    expect(died[0]?.content.toString()).toBe('stale');
+    expect(died[0]?.properties.headers?.['x-death']).toEqual([
+      expect.objectContaining({ reason: 'expired', queue }),
+    ]);
+  });
+
+  test('x-max-length drops the oldest (dead-lettered, reason maxlen), whichever node published', async () => {
+    const queue = unique('bounded');
+    const dead = unique('bounded-dead');
+    const { ch: onA } = await amqpTo(a);
+    await onA.assertQueue(dead, { durable: true });
+    await onA.assertQueue(queue, {
+      durable: true,
+      arguments: { 'x-max-length': 2, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dead },
+    });
+    const { ch: onB } = await amqpTo(b);
+    for (const body of ['m0', 'm1']) onA.sendToQueue(queue, Buffer.from(body), { persistent: true });
+    await onA.waitForConfirms();
+    for (const body of ['m2', 'm3']) onB.sendToQueue(queue, Buffer.from(body), { persistent: true });
+    await onB.waitForConfirms();
+    const died: amqp.ConsumeMessage[] = [];
+    await onA.consume(dead, (m) => m && died.push(m), { noAck: true });
+    await waitFor(() => died.length === 2, 10_000, 'the two oldest dead-lettered');
+    expect(died.map((m) => m.content.toString())).toEqual(['m0', 'm1']);
+    expect(died[0]?.properties.headers?.['x-death']).toEqual([
+      expect.objectContaining({ reason: 'maxlen', queue }),
+    ]);
+    const kept: string[] = [];
+    await onB.consume(queue, (m) => m && kept.push(m.content.toString()), { noAck: true });
+    await waitFor(() => kept.length === 2, 10_000, 'the two newest kept');
+    expect(kept).toEqual(['m2', 'm3']);
+  });
+
+  test('direct reply-to across nodes: a client on a asks, a server on b answers to amq.rabbitmq.reply-to', async () => {
+    const requests = unique('rpc');
+    const { ch: server } = await amqpTo(b);
+    await server.assertQueue(requests, { durable: true });
+    await server.consume(requests, (m) => {
+      if (m === null) return;
+      server.sendToQueue(m.properties.replyTo as string, Buffer.from(`re: ${m.content.toString()}`), {
+        correlationId: m.properties.correlationId as string,
+      });
+      server.ack(m);
+    });
+    const { ch: client } = await amqpTo(a);
+    const replies: amqp.ConsumeMessage[] = [];
+    await client.consume('amq.rabbitmq.reply-to', (m) => m && replies.push(m), { noAck: true });
+    for (const n of [1, 2]) {
+      client.sendToQueue(requests, Buffer.from(`q${n}`), {
+        replyTo: 'amq.rabbitmq.reply-to',
+        correlationId: `c${n}`,
+      });
+    }
+    await waitFor(() => replies.length === 2, 10_000, 'both replies on a');
+    expect(replies.map((m) => [m.content.toString(), m.properties.correlationId])).toEqual([
+      ['re: q1', 'c1'],
+      ['re: q2', 'c2'],
+    ]);
+  });
+
+  test("a STOMP client's /temp-queue on a gets the reply of an AMQP server on b", async () => {
+    const requests = unique('stomp-rpc');
+    const { ch: server } = await amqpTo(b);
+    await server.assertQueue(requests, { durable: true });
+    await server.consume(requests, (m) => {
+      if (m === null) return;
+      server.sendToQueue(m.properties.replyTo as string, Buffer.from(`pong:${m.content.toString()}`), {
+        correlationId: m.properties.correlationId as string,
+      });
+      server.ack(m);
+    });
+    const client = await stompTo(a);
+    client.frame(
+      'SEND',
+      { destination: `/amq/queue/${requests}`, 'reply-to': '/temp-queue/replies', 'correlation-id': 'q1' },
+      'ping',
+    );
+    const reply = await client.next('MESSAGE');
+    expect(reply.body.toString()).toBe('pong:ping');
+    expect(reply.headers.get('correlation-id')).toBe('q1');
+    expect(reply.headers.get('subscription')).toBe('/temp-queue/replies');
+  });
+
   async function pollGet(ch: ConfirmChannel, queue: string): Promise<amqp.GetMessage | false> {
     const deadline = Date.now() + 10_000;
     let got: amqp.GetMessage | false = false;

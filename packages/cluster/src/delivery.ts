@@ -23,6 +23,8 @@ export interface AckMetadata {
   seq: number;
   /** Messages left for the consumer when this one was sent. */
   pending: number;
+  /** When the stream stored the message, ms since the epoch (0 if the subject did not say). */
+  storedAt: number;
 }
 
 /** The metadata in a JetStream ack subject, undefined if the subject is not one. */
@@ -36,7 +38,14 @@ export function parseAckSubject(reply: string): AckMetadata | undefined {
   const seq = Number(t[base + 1]);
   const pending = Number(t[base + 4]);
   if (!Number.isSafeInteger(deliveryCount) || !Number.isSafeInteger(seq)) return undefined;
-  return { deliveryCount, seq, pending: Number.isSafeInteger(pending) ? pending : 0 };
+  // Nanoseconds: past 2^53, so read as a bigint and cut to ms.
+  let storedAt = 0;
+  try {
+    storedAt = Number(BigInt(t[base + 3] ?? '0') / 1_000_000n);
+  } catch {
+    // Not a number: unknown.
+  }
+  return { deliveryCount, seq, pending: Number.isSafeInteger(pending) ? pending : 0, storedAt };
 }
 
 export class Delivery {
@@ -44,6 +53,8 @@ export class Delivery {
   readonly seq: number;
   /** How many times it has been delivered, this time included (1 the first time). */
   readonly deliveryCount: number;
+  /** When the stream stored it, ms since the epoch (0: unknown). */
+  readonly storedAt: number;
   private settled = false;
 
   constructor(
@@ -59,6 +70,7 @@ export class Delivery {
   ) {
     this.seq = meta.seq;
     this.deliveryCount = meta.deliveryCount;
+    this.storedAt = meta.storedAt;
   }
 
   get redelivered(): boolean {

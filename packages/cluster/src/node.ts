@@ -3,16 +3,19 @@ import type { Subscription } from '@nats-io/transport-node';
 import {
   parseQueueArguments,
   queueKey,
+  replyQueueNode,
   queueTypeOf,
   type AlarmResource,
   type Broker,
   type ClaimedRecord,
   type Logger,
   type Message,
+  type Queue,
   type QueueSettings,
   type TopologyAuthority,
   type TopologyChange,
   type TopologyRecord,
+  type Vhost,
 } from '@warren/core';
 import type { ClusterConnection } from './connection';
 import { recordKey } from './key-codec';
@@ -50,6 +53,8 @@ const BARRIER_SUBJECT = 'warren.topology.barrier';
 const QUEUE_STATE_SUBJECT = 'warren.queue.state';
 /** How long a count of other nodes' consumers waits for their answers. */
 const COUNT_WAIT_MS = 500;
+/** Other nodes' direct reply-to queues a node keeps a stand-in for, at most (then it starts afresh). */
+const REPLY_QUEUES_KEPT = 1024;
 /** The key whose creation makes one node the one that seeds an empty cluster with its defaults. */
 const SEEDED_KEY = 'meta.seeded';
 const DEFAULT_HEARTBEAT_MS = 2000;
@@ -79,6 +84,8 @@ export class ClusterNode implements TopologyAuthority {
   private applied = 0;
   private readonly appliedWaiters: { revision: number; resolve: () => void }[] = [];
   private readonly streams = new Map<string, Promise<QueueStream>>();
+  /** Stand-ins for other nodes' direct reply-to queues this node has routed replies to. */
+  private readonly replyQueues = new Map<string, RemoteQueue>();
   /** The logs of stream queues, opened once per node. */
   private readonly logs = new Map<string, Promise<LogStream>>();
   /** The bucket's records as last applied here, by key. */
@@ -126,10 +133,15 @@ export class ClusterNode implements TopologyAuthority {
     // Replicated queues from here on: the watcher's first pass makes the cluster's durable queues.
     broker.queueFactory = (host, name, options, settings, owner) => {
       if (settings.type === 'stream') return new ReplicatedStream(host, name, options, settings, owner, this);
-      return this.replicates(options.exclusive, options.autoDelete, settings.type)
-        ? new ReplicatedQueue(host, name, options, settings, owner, this)
-        : new HomeQueue(host, name, options, settings, owner, (q) => this.dropHomed(q));
+      if (this.replicates(options.exclusive, options.autoDelete, settings.type)) {
+        return new ReplicatedQueue(host, name, options, settings, owner, this);
+      }
+      const q = new HomeQueue(host, name, options, settings, owner, (gone) => this.dropHomed(gone));
+      this.advertise(q);
+      return q;
     };
+    // Direct reply-to: a reply routed here for another node's reply queue goes there over core NATS.
+    broker.queueElsewhere = (v, name) => this.replyQueueElsewhere(v, name);
     const local = this.o.localRecords;
     const seeding = await this.claimSeed();
     this.watch = await this.bucket.watch(
@@ -212,6 +224,51 @@ export class ClusterNode implements TopologyAuthority {
       this.logs.set(key, log);
     }
     return log;
+  }
+
+  /**
+   * A node-local queue made here without a claim (a STOMP /temp-queue, declared as a SEND names it): its record
+   * goes to the cluster afterwards, so that replies sent through other nodes reach it. A claimed declare has
+   * its record already; direct reply-to queues need none (their names say their node).
+   */
+  private advertise(q: HomeQueue): void {
+    const record: TopologyRecord = {
+      kind: 'queue',
+      vhost: q.vhost.name,
+      name: q.name,
+      durable: q.durable,
+      autoDelete: q.options.autoDelete,
+      arguments: q.options.arguments,
+      home: this.name,
+    };
+    if (this.known.has(recordKey(record)) || replyQueueNode(q.name) !== undefined || !this.running) return;
+    this.bucket
+      .put(recordKey(record), record)
+      .catch((err: unknown) =>
+        this.o.logger.warn(
+          { err, queue: q.name },
+          'a node-local queue could not be made known to the cluster',
+        ),
+      );
+  }
+
+  /**
+   * The stand-in for another node's direct reply-to queue (its name says the node), kept for the next reply;
+   * undefined for a name of this node's or none. Reply queues are many and short-lived: the cache is bounded.
+   */
+  private replyQueueElsewhere(v: Vhost, name: string): Queue | undefined {
+    const home = replyQueueNode(name);
+    if (home === undefined || home === this.name || !this.running) return undefined;
+    const key = queueKey(v.name, name);
+    let q = this.replyQueues.get(key);
+    if (q === undefined) {
+      if (this.replyQueues.size >= REPLY_QUEUES_KEPT) this.replyQueues.clear();
+      const options = { durable: false, exclusive: true, autoDelete: true, arguments: {} };
+      const settings = parseQueueArguments({}, name, v.name, options);
+      q = new RemoteQueue(v, name, options, settings, home, this.o.conn.nc);
+      this.replyQueues.set(key, q);
+    }
+    return q;
   }
 
   /** A stream queue's delete: its record and bindings leave the cluster, then its log goes. */
@@ -638,6 +695,8 @@ export class ClusterNode implements TopologyAuthority {
       for (const q of v.queues.values())
         if (q instanceof ReplicatedQueue || q instanceof ReplicatedStream) q.leave();
     if (broker.topologyAuthority === this) broker.topologyAuthority = undefined;
+    broker.queueElsewhere = undefined;
+    this.replyQueues.clear();
   }
 }
 

@@ -53,6 +53,9 @@ const COUNT_REFRESH_MS = 1000;
 const PULL_EXPIRES_MS = 1000;
 /** How long a count waits for the server to confirm this node's acks before it reads anyway. */
 const ACKED_WAIT_MS = 1000;
+/** A drop-head trim that could not pull all of the excess tries again after this long, this many times. */
+const TRIM_RETRY_MS = 100;
+const TRIM_TRIES = 20;
 /** How long basic.get waits between two pulls while the count says a message is on its way back. */
 const GET_RETRY_MS = 50;
 /** How many ready messages one pull of a purge takes (and acks) at a time. */
@@ -93,6 +96,10 @@ export class ReplicatedQueue extends Queue {
   private keepAlive: NodeJS.Timeout | undefined;
   /** The last delivery acked here since the counts were read: a refresh waits until the server has it. */
   private lastAcked: Delivery | undefined;
+  /** A drop-head trim is under way; another is due after it. */
+  private trimming = false;
+  private trimAgain = false;
+  private trimMisses = 0;
   /** Publishes from this node not yet acknowledged by the stream. */
   private readonly publishing = new Set<Promise<void>>();
 
@@ -190,6 +197,9 @@ export class ReplicatedQueue extends Queue {
     // Stored means "a confirm or receipt waits for the store": here, for the stream's PubAck (the hold).
     msg.stored = true;
     const published = this.publish(bytes, this.replica.publishId(msg));
+    // Other nodes publish too, so only the stream can say whether this one put the queue over its limit.
+    if (overflow === 'drop-head' && maxLength !== undefined)
+      void published.then(() => this.dropHeads(maxLength));
     this.publishing.add(published);
     void published.finally(() => this.publishing.delete(published));
     this.vhost.persistence.hold(published);
@@ -367,7 +377,9 @@ export class ReplicatedQueue extends Queue {
       Buffer.from(envelope.body),
     );
     msg.id = this.replica.nextMessageId();
-    this.admit(msg, d.deliveryCount - 1, (entry) => this.deliveries.set(entry, d));
+    // Its TTL counts from when the stream stored it: one that waited past it there dies now, as expired.
+    const storedAt = d.storedAt > 0 ? d.storedAt : this.vhost.now();
+    this.admit(msg, d.deliveryCount - 1, storedAt, (entry) => this.deliveries.set(entry, d));
     // A no-ack consumer may have taken and settled it already.
     if (this.deliveries.size > 0) this.startKeepAlive();
     if (this.consumers.length === 0 && this.getting === 0) this.handBack();
@@ -386,6 +398,66 @@ export class ReplicatedQueue extends Queue {
       super.release(entry);
     }
     if (this.deliveries.size === 0) this.stopKeepAlive();
+  }
+
+  /**
+   * x-max-length with drop-head (RabbitMQ's default overflow): once a publish has landed and the queue holds
+   * more ready messages than the limit, the oldest ready ones leave the stream, dead-lettered with reason
+   * maxlen (or dropped). One trim at a time, and one more after it if publishes landed meanwhile; a trim that
+   * finds the queue within its limit does nothing.
+   */
+  private dropHeads(maxLength: number): void {
+    if (this.deleted) return;
+    if (this.trimming) {
+      this.trimAgain = true;
+      return;
+    }
+    this.trimming = true;
+    this.trimAgain = false;
+    const trim = async (): Promise<{ dropped: number; short: boolean }> => {
+      const s = await this.streamReady;
+      await this.refresh();
+      const excess = this.messageCount - maxLength;
+      if (excess <= 0) return { dropped: 0, short: false };
+      const got = await s.pull(excess, { noWait: true });
+      for (const d of got) {
+        const envelope = decodeEnvelope(d.body);
+        const msg = Message.fromProperties(
+          envelope.exchange,
+          envelope.routingKey,
+          envelopeProperties(envelope),
+          Buffer.from(envelope.body),
+        );
+        this.deadLetterNew(msg, 'maxlen');
+        d.ack();
+        // The next count waits for the server to have this ack, or it would see the message still there.
+        this.lastAcked = d;
+        if (this.streamMessages > 0) this.streamMessages--;
+      }
+      return { dropped: got.length, short: got.length < excess };
+    };
+    trim().then(
+      ({ dropped, short }) => {
+        this.trimming = false;
+        if (this.trimAgain) return this.dropHeads(maxLength);
+        // Over the limit but not all of the excess could be pulled at once (a message on its way back, other
+        // pulls waiting): try again shortly, for as long as tries keep finding something or a few times more.
+        this.trimMisses = dropped > 0 || !short ? 0 : this.trimMisses + 1;
+        if (short && this.trimMisses < TRIM_TRIES) {
+          setTimeout(
+            () => this.guarded('x-max-length', () => this.dropHeads(maxLength)),
+            TRIM_RETRY_MS,
+          ).unref();
+        }
+      },
+      (err: unknown) => {
+        this.trimming = false;
+        this.vhost.logger.warn(
+          { err, queue: this.name },
+          'dropping the oldest messages over x-max-length failed',
+        );
+      },
+    );
   }
 
   private async publish(bytes: Uint8Array, id: string): Promise<void> {

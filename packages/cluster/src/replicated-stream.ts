@@ -138,9 +138,10 @@ export class ReplicatedStream extends Queue {
     // RabbitMQ's order: the argument is checked first, then prefetch, no-ack, global qos (as StreamQueue).
     const now = this.vhost.now();
     const parsed = parseStreamOffset(consumer.args['x-stream-offset'], this.where, now);
-    // 'next' is what is appended from now on; the reader is made after consume-ok, so it starts at this time
-    // rather than at whatever the log's end is by then.
-    const start: StreamOffsetSpec = parsed.kind === 'next' ? { kind: 'timestamp', ms: now } : parsed;
+    // 'next' (and a time still to come, which RabbitMQ treats alike) is what is appended from now on; the reader
+    // is made after consume-ok, so it starts at this time rather than at whatever the log's end is by then.
+    const fromNow = parsed.kind === 'next' || (parsed.kind === 'timestamp' && parsed.ms > now);
+    const start: StreamOffsetSpec = fromNow ? { kind: 'timestamp', ms: now } : parsed;
     if (consumer.prefetch === 0) {
       throw new WarrenError('PRECONDITION_FAILED', `consumer prefetch count is not set for '${this.where}'`);
     }

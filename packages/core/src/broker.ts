@@ -130,6 +130,11 @@ export class Broker {
   readonly productVersion: string;
   /** Where new queues come from when not from here (a cluster node's); undefined: every queue is local. */
   queueFactory: QueueFactory | undefined = undefined;
+  /**
+   * A queue the default exchange routes to that this node does not hold but another node of its cluster does
+   * (a direct reply-to queue, whose name says its node); undefined on a single node.
+   */
+  queueElsewhere: ((vhost: Vhost, name: string) => Queue | undefined) | undefined = undefined;
   readonly nodeName: string | undefined;
   /**
    * The cluster's say over topology (see TopologyAuthority): installed by a clustering package, undefined on a

@@ -170,10 +170,14 @@ export class Channel implements TransactionTarget {
   /**
    * Direct reply-to (RabbitMQ's amq.rabbitmq.reply-to): a private queue for this connection's replies, named
    * amq.rabbitmq.reply-to.<random>, gone with the connection. Replies reach it through the default exchange.
+   * In a cluster the name carries this node's (amq.rabbitmq.reply-to.<node, base64url>.<random>), as
+   * RabbitMQ's carries its node, so a reply sent through another node finds its way here.
    */
   declareReplyQueue(): string {
     this.checkQueueRoom();
-    const name = REPLY_TO_PREFIX + randomBytes(16).toString('base64url');
+    const node = this.authority !== undefined ? this.vhost.broker.nodeName : undefined;
+    const home = node !== undefined ? `${Buffer.from(node).toString('base64url')}.` : '';
+    const name = REPLY_TO_PREFIX + home + randomBytes(16).toString('base64url');
     const q = this.vhost.declareQueue(
       name,
       { durable: false, exclusive: true, autoDelete: true, arguments: {} },
@@ -858,6 +862,16 @@ export class Channel implements TransactionTarget {
 /** The pseudo-queue of direct reply-to, and the prefix of the real queues behind it. */
 export const REPLY_TO_QUEUE = 'amq.rabbitmq.reply-to';
 export const REPLY_TO_PREFIX = 'amq.rabbitmq.reply-to.';
+
+/** The node a cluster's direct reply-to queue lives on, read from its name; undefined for any other name. */
+export function replyQueueNode(name: string): string | undefined {
+  if (!name.startsWith(REPLY_TO_PREFIX)) return undefined;
+  const rest = name.slice(REPLY_TO_PREFIX.length);
+  const dot = rest.indexOf('.');
+  if (dot <= 0) return undefined;
+  const node = Buffer.from(rest.slice(0, dot), 'base64url').toString();
+  return node === '' ? undefined : node;
+}
 
 /**
  * Throws when a queue does not take back deliveries a client returns (nack, reject, a requeueing recover): a

@@ -509,7 +509,7 @@ export class Queue {
    * Dead-letters run inside whoever moved the message (an expiry timer, another client's ack or publish), so a
    * failure here is contained: the dead letter is dropped and logged rather than thrown into that caller.
    */
-  private deadLetterNew(msg: Message, reason: DeathReason): void {
+  protected deadLetterNew(msg: Message, reason: DeathReason): void {
     const dlx = this.settings.deadLetterExchange;
     const deaths = this.vhost.deadLettered;
     (dlx === undefined ? deaths.disabled : deaths.atMostOnce)[reason]++;
@@ -553,10 +553,18 @@ export class Queue {
   /**
    * Takes in a message whose safekeeping is elsewhere (a replicated queue's stream, which counts it as
    * published already): it joins the ready list behind the others with `deliveredBefore` deliveries on record,
-   * so the next one is flagged redelivered when that is above 0.
+   * so the next one is flagged redelivered when that is above 0. `publishedAt` (ms) starts its TTL clock
+   * (x-message-ttl, its own expiration): one already past it is dead-lettered as expired, not delivered.
    */
-  protected admit(msg: Message, deliveredBefore: number, admitted?: (entry: QueueEntry) => void): QueueEntry {
-    const entry = new QueueEntry(this, msg, ++this.seq, 0);
+  protected admit(
+    msg: Message,
+    deliveredBefore: number,
+    publishedAt: number,
+    admitted?: (entry: QueueEntry) => void,
+  ): QueueEntry {
+    let ttl = this.settings.messageTtl ?? -1;
+    if (msg.ttl >= 0 && (ttl < 0 || msg.ttl < ttl)) ttl = msg.ttl;
+    const entry = new QueueEntry(this, msg, ++this.seq, ttl >= 0 ? publishedAt + ttl : 0);
     entry.deliveryCount = deliveredBefore;
     this.hold(entry);
     // Before the dispatch: it may deliver the entry, and a no-ack delivery releases it at once.

@@ -375,7 +375,7 @@ export class Vhost implements QueueHost {
     x.stats.publishIn++;
     if (x.name === '') {
       // The default exchange routes by queue name (its bindings are implicit): the commonest publish of all.
-      const q = this.queues.get(msg.routingKey);
+      const q = this.queues.get(msg.routingKey) ?? this.broker.queueElsewhere?.(this, msg.routingKey);
       if (q !== undefined) {
         if (q.enqueue(msg)) result.routed = 1;
         else result.rejected = 1;
@@ -416,7 +416,7 @@ export class Vhost implements QueueHost {
     const epoch = ++this.epoch;
     if (x.name === '') {
       // The default exchange routes by queue name; its bindings are implicit.
-      const q = this.queues.get(msg.routingKey);
+      const q = this.queues.get(msg.routingKey) ?? this.broker.queueElsewhere?.(this, msg.routingKey);
       if (q !== undefined) s.queues.push(q);
       return;
     }

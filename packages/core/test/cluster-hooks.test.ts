@@ -123,8 +123,8 @@ describe('cluster hooks of the core', () => {
     /** A queue that counts what it is handed and what leaves it, as a replicated queue would forward them. */
     class CountingQueue extends Queue {
       readonly released: string[] = [];
-      pushed(msg: Message, deliveredBefore: number): QueueEntry {
-        return this.admit(msg, deliveredBefore);
+      pushed(msg: Message, deliveredBefore: number, publishedAt = this.vhost.now()): QueueEntry {
+        return this.admit(msg, deliveredBefore, publishedAt);
       }
       protected override release(entry: QueueEntry): void {
         this.released.push(entry.msg.body.toString());
@@ -156,6 +156,29 @@ describe('cluster hooks of the core', () => {
       expect(received.map((r) => [r.body, r.redelivered])).toEqual([['from the stream', true]]);
       c.channel.ack(received[0]!.tag);
       expect(made!.released).toEqual(['from the stream']);
+    });
+
+    test('a message admitted after its TTL ran out elsewhere is dead-lettered as expired, not delivered', () => {
+      let made: CountingQueue | undefined;
+      broker.queueFactory = (host, name, options, settings, owner) =>
+        name === 'replicated' ? (made = new CountingQueue(host, name, options, settings, owner)) : undefined;
+      c.declareQueue('dead');
+      c.declareQueue(
+        'replicated',
+        { 'x-message-ttl': 1000, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'dead' },
+        { durable: true },
+      );
+      const { received } = c.consume('replicated', { noAck: false });
+      const now = broker.getVhost('/')!.now();
+      made!.pushed(Message.fromProperties('', 'replicated', {}, Buffer.from('stale')), 0, now - 5000);
+      made!.pushed(Message.fromProperties('', 'replicated', {}, Buffer.from('fresh')), 0, now - 10);
+      expect(received.map((r) => r.body)).toEqual(['fresh']);
+      expect(made!.released).toEqual(['stale']);
+      const dead = c.consume('dead', { noAck: true }).received;
+      expect(dead.map((r) => r.body)).toEqual(['stale']);
+      expect(dead[0]!.properties.headers?.['x-death']).toEqual([
+        expect.objectContaining({ reason: 'expired', queue: 'replicated' }),
+      ]);
     });
   });
 
