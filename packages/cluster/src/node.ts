@@ -5,7 +5,6 @@ import {
   queueKey,
   replyQueueNode,
   queueTypeOf,
-  type AlarmResource,
   type Broker,
   type ClaimedRecord,
   type Logger,
@@ -30,6 +29,7 @@ import {
 import { LogStream } from './log-stream';
 import { ReplicatedQueue, type ReplicaState } from './replicated-queue';
 import { ReplicatedStream } from './replicated-stream';
+import { DEFAULT_HEARTBEAT_MS, Peers } from './peers';
 import { TopologyBucket, TopologyConflict, type TopologyWatch } from './topology-bucket';
 
 export interface ClusterNodeOptions {
@@ -47,21 +47,12 @@ export interface ClusterNodeOptions {
   heartbeatMs?: number;
 }
 
-/** Core NATS subjects the nodes talk over (not JetStream: nothing here needs keeping). */
-const HEARTBEAT_SUBJECT = 'warren.node.heartbeat';
-const BARRIER_SUBJECT = 'warren.topology.barrier';
-const QUEUE_STATE_SUBJECT = 'warren.queue.state';
-/** How long a count of other nodes' consumers waits for their answers. */
-const COUNT_WAIT_MS = 500;
 /** Other nodes' direct reply-to queues a node keeps a stand-in for, at most (then it starts afresh). */
 const REPLY_QUEUES_KEPT = 1024;
 /** The key whose creation makes one node the one that seeds an empty cluster with its defaults. */
 const SEEDED_KEY = 'meta.seeded';
-const DEFAULT_HEARTBEAT_MS = 2000;
 /** What a publish carries besides the envelope, at most: the message id header and framing. */
 const PUBLISH_OVERHEAD = 512;
-/** A node unheard of for this many heartbeats is not waited for by barriers. */
-const MISSED_HEARTBEATS = 3;
 
 /** The node name when none is configured: the host and the AMQP port, unique on one machine. */
 export function defaultNodeName(amqpPort: number): string {
@@ -92,16 +83,24 @@ export class ClusterNode implements TopologyAuthority {
   private readonly known = new Map<string, TopologyRecord>();
   /** Node-local queues of this node whose records are being taken out of the topology. */
   private readonly dropping = new WeakMap<HomeQueue, Promise<number>>();
-  private readonly peers = new Map<string, number>();
-  private stopAlarmBeats: (() => void) | undefined;
+  /** The other nodes: heartbeats, barrier and queue-state answers. */
+  private readonly peers: Peers;
   private readonly subscriptions: Subscription[] = [];
-  private heartbeat: NodeJS.Timeout | undefined;
   private readonly bootId = `${Date.now().toString(36)}.${process.pid}`;
   running = false;
-  private readonly heartbeatMs: number;
 
   private constructor(private readonly o: ClusterNodeOptions) {
-    this.heartbeatMs = o.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+    this.peers = new Peers({
+      nc: o.conn.nc,
+      name: o.name,
+      heartbeatMs: o.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+      alarms: o.broker.alarms,
+      appliedThrough: (revision) => this.appliedThrough(revision),
+      localState: (vhost, queue) => {
+        const q = o.broker.getVhost(vhost)?.queues.get(queue);
+        return q instanceof ReplicatedQueue ? q.localState() : { consumers: 0, unacked: 0 };
+      },
+    });
   }
 
   get name(): string {
@@ -110,8 +109,7 @@ export class ClusterNode implements TopologyAuthority {
 
   /** Names of the other nodes heard from recently. */
   get livePeers(): string[] {
-    const cutoff = Date.now() - this.heartbeatMs * MISSED_HEARTBEATS;
-    return [...this.peers].filter(([, at]) => at >= cutoff).map(([name]) => name);
+    return this.peers.live;
   }
 
   /**
@@ -313,7 +311,7 @@ export class ClusterNode implements TopologyAuthority {
     const revision = await this.store(change);
     if (revision === undefined) return;
     await this.appliedThrough(revision);
-    await this.barrier(revision);
+    await this.peers.barrier(revision);
   }
 
   /** Writes the change to the bucket; undefined when it stays on this node (or there is nothing to write). */
@@ -561,111 +559,19 @@ export class ClusterNode implements TopologyAuthority {
   }
 
   /** What the other live nodes have of a queue: its consumers there, and the deliveries they hold unacked. */
-  async remoteState(vhost: string, queue: string): Promise<ReplicaState> {
-    const total: ReplicaState = { consumers: 0, unacked: 0 };
-    const peers = this.livePeers;
-    if (peers.length === 0) return total;
-    let answers = 0;
-    // Every node listens on the subject, this one too: the asker names itself so that it does not answer.
-    const ask = JSON.stringify([vhost, queue, this.name]);
-    const replies = await this.o.conn.nc.requestMany(QUEUE_STATE_SUBJECT, ask, {
-      maxMessages: peers.length,
-      maxWait: COUNT_WAIT_MS,
-    });
-    for await (const r of replies) {
-      try {
-        const s = JSON.parse(r.string()) as Partial<ReplicaState>;
-        total.consumers += Number(s.consumers) || 0;
-        total.unacked += Number(s.unacked) || 0;
-      } catch {
-        // Not ours to read: counted as nothing.
-      }
-      if (++answers >= peers.length) break;
-    }
-    return total;
-  }
-
-  /** Waits until every live peer has applied through `revision` (or did not answer in time). */
-  private async barrier(revision: number): Promise<void> {
-    const peers = this.livePeers;
-    if (peers.length === 0) return;
-    const nc = this.o.conn.nc;
-    const answers = await nc.requestMany(BARRIER_SUBJECT, String(revision), {
-      maxMessages: peers.length,
-      maxWait: this.heartbeatMs * MISSED_HEARTBEATS,
-    });
-    let n = 0;
-    for await (const _ of answers) if (++n >= peers.length) break;
+  remoteState(vhost: string, queue: string): Promise<ReplicaState> {
+    return this.peers.remoteState(vhost, queue);
   }
 
   private listen(): void {
-    const { nc } = this.o.conn;
-    const me = this.name;
+    this.peers.start();
     this.subscriptions.push(
-      nc.subscribe(HEARTBEAT_SUBJECT, {
-        callback: (err, msg) => {
-          if (err !== null) return;
-          const beat = parseHeartbeat(msg.string());
-          if (beat === undefined || beat.node === me) return;
-          this.peers.set(beat.node, Date.now());
-          // RabbitMQ's alarms are cluster-wide: another node low on memory or disk blocks publishers here too.
-          this.o.broker.alarms.setRemote(beat.node, beat.alarms);
-        },
-      }),
-      nc.subscribe(QUEUE_STATE_SUBJECT, {
-        callback: (err, msg) => {
-          if (err !== null || msg.reply === undefined) return;
-          try {
-            const [vhost, queue, asker] = JSON.parse(msg.string()) as [string, string, string];
-            if (asker === me) return;
-            const q = this.o.broker.getVhost(vhost)?.queues.get(queue);
-            const state = q instanceof ReplicatedQueue ? q.localState() : { consumers: 0, unacked: 0 };
-            msg.respond(JSON.stringify(state));
-          } catch {
-            // A request we cannot read, or a connection closed meanwhile: the asker counts nothing for us.
-          }
-        },
-      }),
-      nc.subscribe(BARRIER_SUBJECT, {
-        callback: (err, msg) => {
-          if (err !== null || msg.reply === undefined) return;
-          const revision = Number(msg.string());
-          void this.appliedThrough(revision).then(() => {
-            try {
-              msg.respond(me);
-            } catch {
-              // Closed meanwhile: the claimer's barrier stops waiting for this node after its heartbeats.
-            }
-          });
-        },
-      }),
-    );
-    this.subscriptions.push(
-      nc.subscribe(homeSubjects(me), {
+      this.o.conn.nc.subscribe(homeSubjects(this.name), {
         callback: (err, msg) => {
           if (err === null) this.deliverForwarded(msg.subject, msg.data);
         },
       }),
     );
-    const alarms = this.o.broker.alarms;
-    const tell = (): void => {
-      try {
-        nc.publish(HEARTBEAT_SUBJECT, JSON.stringify({ node: me, alarms: alarms.localResources }));
-      } catch {
-        // Closed or reconnecting: the next beat tries again.
-      }
-    };
-    const beat = (): void => {
-      tell();
-      // A node gone silent no longer blocks anyone.
-      const live = new Set(this.livePeers);
-      for (const node of alarms.remoteNodes) if (!live.has(node)) alarms.setRemote(node);
-    };
-    beat();
-    this.heartbeat = setInterval(beat, this.heartbeatMs);
-    this.heartbeat.unref();
-    // An alarm raised or cleared here is told at once, not at the next beat.
-    this.stopAlarmBeats = alarms.onChange(tell);
   }
 
   /** A message another node routed to one of this node's node-local queues. */
@@ -685,9 +591,7 @@ export class ClusterNode implements TopologyAuthority {
   /** Leaves the cluster: no more pulls, heartbeats or barrier answers. The connection is the caller's. */
   async leave(): Promise<void> {
     this.running = false;
-    if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
-    this.stopAlarmBeats?.();
-    for (const node of this.o.broker.alarms.remoteNodes) this.o.broker.alarms.setRemote(node);
+    this.peers.stop();
     this.watch?.stop();
     for (const s of this.subscriptions.splice(0)) s.unsubscribe();
     const broker = this.o.broker;
@@ -697,20 +601,6 @@ export class ClusterNode implements TopologyAuthority {
     if (broker.topologyAuthority === this) broker.topologyAuthority = undefined;
     broker.queueElsewhere = undefined;
     this.replyQueues.clear();
-  }
-}
-
-/** A heartbeat: `{"node": name, "alarms": ["memory", "disk"]}`; undefined if it is not one. */
-function parseHeartbeat(text: string): { node: string; alarms: AlarmResource[] } | undefined {
-  try {
-    const v = JSON.parse(text) as { node?: unknown; alarms?: unknown };
-    if (typeof v.node !== 'string' || v.node === '') return undefined;
-    const alarms = Array.isArray(v.alarms)
-      ? v.alarms.filter((a): a is AlarmResource => a === 'memory' || a === 'disk')
-      : [];
-    return { node: v.node, alarms };
-  } catch {
-    return undefined;
   }
 }
 

@@ -1,15 +1,18 @@
 import amqp, { type ChannelModel } from 'amqplib';
+import { BARRIER_SUBJECT, connectCluster, HEARTBEAT_SUBJECT } from '@warren/cluster';
 import { waitFor } from '@warren/testkit';
 import { describeWith } from '../support/requires';
 import type { TestBroker } from '../support/warren';
 import { startTestCluster, type TestCluster } from './support';
 
 /**
+ * What the nodes of a cluster tell each other over core NATS (packages/cluster/src/peers.ts).
+ *
  * RabbitMQ's resource alarms are cluster-wide: a node low on memory blocks the publishers of every node, so
  * that nobody keeps feeding the cluster while one of its nodes cannot keep up. Here node a is made low on
  * memory for real (its watermark is small, and a node-local queue on it holds the bodies in its memory).
  */
-describeWith(['nats-server'], 'alarms in a two-node cluster', () => {
+describeWith(['nats-server'], 'the nodes of a two-node cluster', () => {
   let cluster: TestCluster;
   let a: TestBroker;
   let b: TestBroker;
@@ -63,6 +66,50 @@ describeWith(['nats-server'], 'alarms in a two-node cluster', () => {
     await waitFor(() => events.includes('unblocked'), 10_000, 'connection.unblocked on b');
     await waitFor(() => drained === 16, 10_000, 'the hoard drained');
     expect(await waitForGet(onB, later)).toBe('sent while a was low on memory');
+  });
+
+  // The guarantee behind "a binding made through a routes a publish through b right after bind-ok": -ok waits
+  // until every live node has applied the change. A third node that applies it late, here one played over raw
+  // NATS that answers the barrier 300 ms after it is asked, is waited for; the asker's own answer (a subscriber
+  // to the barrier subject like every node) never stands in for it.
+  test('declare-ok and bind-ok on a wait for every live node, a slow one too', async () => {
+    const slow = await connectCluster({ servers: cluster.nats.urls, name: 'slow' });
+    const beat = (alarms: string[]): void =>
+      slow.nc.publish(HEARTBEAT_SUBJECT, JSON.stringify({ node: 'slow', alarms }));
+    let beating: NodeJS.Timeout | undefined;
+    try {
+      const asked: string[] = [];
+      const answered: string[] = [];
+      slow.nc.subscribe(BARRIER_SUBJECT, {
+        callback: (err, msg) => {
+          if (err !== null || msg.reply === undefined) return;
+          const request = msg.string();
+          asked.push(request);
+          setTimeout(() => {
+            answered.push(request);
+            msg.respond('slow');
+          }, 300);
+        },
+      });
+      await slow.nc.flush();
+      // a has heard of "slow" once its disk alarm shows on a; then "slow" is well, and beats as nodes do.
+      beat(['disk']);
+      await waitFor(() => a.server!.broker.alarms.remoteNodes.includes('slow'), 10_000, 'a hearing of slow');
+      beat([]);
+      await waitFor(() => !a.server!.broker.alarms.blocked, 10_000, "slow's alarm cleared on a");
+      beating = setInterval(() => beat([]), 500);
+
+      const ch = await (await connectTo(a)).createChannel();
+      await ch.assertQueue('waited-for', { durable: true });
+      expect(asked.length).toBeGreaterThan(0);
+      expect(answered).toEqual(asked);
+      await ch.bindQueue('waited-for', 'amq.direct', 'late');
+      expect(asked.length).toBeGreaterThan(1);
+      expect(answered).toEqual(asked);
+    } finally {
+      clearInterval(beating);
+      await slow.close();
+    }
   });
 });
 

@@ -1,0 +1,184 @@
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { AlarmResource, ResourceAlarms } from '@warren/core';
+import type { ReplicaState } from './replicated-queue';
+
+/**
+ * What the nodes of a cluster tell each other over core NATS (nothing here needs keeping, so no JetStream):
+ *
+ *   warren.node.heartbeat     {"node": name, "alarms": [...]}, every heartbeat and whenever an alarm changes
+ *   warren.topology.barrier   request [revision, asker]; every other node answers its name once its watcher
+ *                             has applied the topology bucket through revision
+ *   warren.queue.state        request [vhost, queue, asker]; every other node answers
+ *                             {node, consumers, unacked}
+ *
+ * Every node subscribes to the request subjects, the asker too: a request names its asker, who does not answer
+ * it, and an asker counts each live peer's answer once, by name. (An asker that counted its own answer would
+ * let a barrier pass before a slower peer applied the change.)
+ */
+export const HEARTBEAT_SUBJECT = 'warren.node.heartbeat';
+export const BARRIER_SUBJECT = 'warren.topology.barrier';
+export const QUEUE_STATE_SUBJECT = 'warren.queue.state';
+
+export const DEFAULT_HEARTBEAT_MS = 2000;
+/** A node unheard of for this many heartbeats is not waited for by barriers. */
+export const MISSED_HEARTBEATS = 3;
+/** How long a count of other nodes' consumers waits for their answers. */
+const COUNT_WAIT_MS = 500;
+
+export interface PeersOptions {
+  nc: NatsConnection;
+  /** This node's name; unique among the nodes. */
+  name: string;
+  heartbeatMs: number;
+  /** This broker's alarms: told to the others, and set from theirs. */
+  alarms: ResourceAlarms;
+  /** Resolves once this node's watcher has applied the topology bucket through `revision`. */
+  appliedThrough(revision: number): Promise<void>;
+  /** This node's consumers and unacked deliveries of one replicated queue. */
+  localState(vhost: string, queue: string): ReplicaState;
+}
+
+/** This node's view of the others: who is alive, what they answer, and this node's answers to them. */
+export class Peers {
+  /** When each other node was last heard from, by name. */
+  private readonly heard = new Map<string, number>();
+  private readonly subscriptions: Subscription[] = [];
+  private heartbeat: NodeJS.Timeout | undefined;
+  private stopAlarmBeats: (() => void) | undefined;
+
+  constructor(private readonly o: PeersOptions) {}
+
+  /** Names of the other nodes heard from within the last MISSED_HEARTBEATS heartbeats. */
+  get live(): string[] {
+    const cutoff = Date.now() - this.o.heartbeatMs * MISSED_HEARTBEATS;
+    return [...this.heard].filter(([, at]) => at >= cutoff).map(([name]) => name);
+  }
+
+  start(): void {
+    const { nc, name: me, alarms } = this.o;
+    this.subscriptions.push(
+      nc.subscribe(HEARTBEAT_SUBJECT, {
+        callback: (err, msg) => {
+          if (err !== null) return;
+          const beat = parseHeartbeat(msg.string());
+          if (beat === undefined || beat.node === me) return;
+          this.heard.set(beat.node, Date.now());
+          // RabbitMQ's alarms are cluster-wide: another node low on memory or disk blocks publishers here too.
+          alarms.setRemote(beat.node, beat.alarms);
+        },
+      }),
+      nc.subscribe(BARRIER_SUBJECT, {
+        callback: (err, msg) => {
+          if (err !== null || msg.reply === undefined) return;
+          const ask = parseRequest(msg.string(), 2);
+          if (ask === undefined || ask[1] === me) return;
+          const revision = Number(ask[0]);
+          if (!Number.isSafeInteger(revision)) return;
+          void this.o.appliedThrough(revision).then(() => this.answer(msg, me));
+        },
+      }),
+      nc.subscribe(QUEUE_STATE_SUBJECT, {
+        callback: (err, msg) => {
+          if (err !== null || msg.reply === undefined) return;
+          const ask = parseRequest(msg.string(), 3);
+          if (ask === undefined || ask[2] === me) return;
+          const [vhost, queue] = ask as [string, string];
+          this.answer(msg, JSON.stringify({ node: me, ...this.o.localState(vhost, queue) }));
+        },
+      }),
+    );
+    const tell = (): void => {
+      try {
+        nc.publish(HEARTBEAT_SUBJECT, JSON.stringify({ node: me, alarms: alarms.localResources }));
+      } catch {
+        // Closed or reconnecting: the next beat tries again.
+      }
+    };
+    const beat = (): void => {
+      tell();
+      // A node gone silent no longer blocks anyone.
+      const live = new Set(this.live);
+      for (const node of alarms.remoteNodes) if (!live.has(node)) alarms.setRemote(node);
+    };
+    beat();
+    this.heartbeat = setInterval(beat, this.o.heartbeatMs);
+    this.heartbeat.unref();
+    // An alarm raised or cleared here is told at once, not at the next beat.
+    this.stopAlarmBeats = alarms.onChange(tell);
+  }
+
+  /** Waits until every live peer has applied through `revision`, or did not answer within its heartbeats. */
+  async barrier(revision: number): Promise<void> {
+    const waiting = new Set(this.live);
+    if (waiting.size === 0) return;
+    const answers = await this.o.nc.requestMany(BARRIER_SUBJECT, JSON.stringify([revision, this.o.name]), {
+      maxWait: this.o.heartbeatMs * MISSED_HEARTBEATS,
+    });
+    for await (const answer of answers) {
+      waiting.delete(answer.string());
+      if (waiting.size === 0) break;
+    }
+  }
+
+  /** What the other live nodes have of a queue: its consumers there, and the deliveries they hold unacked. */
+  async remoteState(vhost: string, queue: string): Promise<ReplicaState> {
+    const total: ReplicaState = { consumers: 0, unacked: 0 };
+    const waiting = new Set(this.live);
+    if (waiting.size === 0) return total;
+    const ask = JSON.stringify([vhost, queue, this.o.name]);
+    const replies = await this.o.nc.requestMany(QUEUE_STATE_SUBJECT, ask, { maxWait: COUNT_WAIT_MS });
+    for await (const r of replies) {
+      try {
+        const s = JSON.parse(r.string()) as Partial<ReplicaState> & { node?: unknown };
+        if (typeof s.node !== 'string' || !waiting.delete(s.node)) continue;
+        total.consumers += Number(s.consumers) || 0;
+        total.unacked += Number(s.unacked) || 0;
+      } catch {
+        // Not ours to read: counted as nothing.
+      }
+      if (waiting.size === 0) break;
+    }
+    return total;
+  }
+
+  stop(): void {
+    if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    this.stopAlarmBeats?.();
+    for (const s of this.subscriptions.splice(0)) s.unsubscribe();
+    for (const node of this.o.alarms.remoteNodes) this.o.alarms.setRemote(node);
+  }
+
+  private answer(msg: { respond(data: string): boolean }, data: string): void {
+    try {
+      msg.respond(data);
+    } catch {
+      // Closed meanwhile: the asker stops waiting for this node after its heartbeats.
+    }
+  }
+}
+
+/** A heartbeat: `{"node": name, "alarms": ["memory", "disk"]}`; undefined if it is not one. */
+function parseHeartbeat(text: string): { node: string; alarms: AlarmResource[] } | undefined {
+  try {
+    const v = JSON.parse(text) as { node?: unknown; alarms?: unknown };
+    if (typeof v.node !== 'string' || v.node === '') return undefined;
+    const alarms = Array.isArray(v.alarms)
+      ? v.alarms.filter((a): a is AlarmResource => a === 'memory' || a === 'disk')
+      : [];
+    return { node: v.node, alarms };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A request: a JSON array of `length` values, its last the asker's name; undefined if it is not one. */
+function parseRequest(text: string, length: number): unknown[] | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    if (!Array.isArray(v) || v.length !== length || typeof v[length - 1] !== 'string') return undefined;
+    return v as unknown[];
+  } catch {
+    return undefined;
+  }
+}
