@@ -55,6 +55,11 @@ export class Delivery {
   readonly deliveryCount: number;
   /** When the stream stored it, ms since the epoch (0: unknown). */
   readonly storedAt: number;
+  /**
+   * Messages not yet handed out when this one was: in a work-queue stream, the ready messages newer than it
+   * (a message handed back waits apart and is not counted).
+   */
+  readonly pending: number;
   private settled = false;
 
   constructor(
@@ -71,6 +76,7 @@ export class Delivery {
     this.seq = meta.seq;
     this.deliveryCount = meta.deliveryCount;
     this.storedAt = meta.storedAt;
+    this.pending = meta.pending;
   }
 
   get redelivered(): boolean {

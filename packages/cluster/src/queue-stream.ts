@@ -187,7 +187,13 @@ export class QueueStream {
 
   /** Messages stored and not yet acked (ready + unacked, as RabbitMQ's `messages`). */
   async messageCount(): Promise<number> {
-    return (await this.conn.jsm.streams.info(this.name)).state.messages;
+    return (await this.stored()).messages;
+  }
+
+  /** Messages stored and not yet acked, and the bytes the stream keeps for them (envelopes, subjects, headers). */
+  async stored(): Promise<{ messages: number; bytes: number }> {
+    const { messages, bytes } = (await this.conn.jsm.streams.info(this.name)).state;
+    return { messages, bytes };
   }
 
   /** Messages not yet handed to any node: a queue's ready count (RabbitMQ's messages_ready). */

@@ -83,6 +83,8 @@ export class ReplicatedQueue extends Queue {
   private readonly deliveries = new Map<QueueEntry, Delivery>();
   /** The stream's messages as last read, plus what was published here since, less what was acked here since. */
   private streamMessages = 0;
+  /** What the stream keeps per message on average, as last read (x-max-length-bytes counts with it). */
+  private storedPerMessage = 0;
   /** Deliveries held unacked on the other nodes, as last counted. */
   private unackedElsewhere = 0;
   private countReadAt = 0;
@@ -162,23 +164,29 @@ export class ReplicatedQueue extends Queue {
     const acked = this.lastAcked;
     this.lastAcked = undefined;
     if (acked !== undefined) await acked.acked(ACKED_WAIT_MS).catch(() => {});
-    const [messages, elsewhere] = await Promise.all([
-      s.messageCount(),
+    const [stored, elsewhere] = await Promise.all([
+      s.stored(),
       this.replica.remoteState(this.vhost.name, this.name),
     ]);
-    this.streamMessages = messages;
+    this.streamMessages = stored.messages;
+    if (stored.messages > 0) this.storedPerMessage = stored.bytes / stored.messages;
     this.unackedElsewhere = elsewhere.unacked;
     this.countReadAt = this.vhost.now();
     this.elsewhere = elsewhere.consumers;
   }
 
+  /**
+   * Ready bytes cluster-wide, as x-max-length-bytes counts them here: ready messages at the stream's stored
+   * size per message (the body, Warren's envelope of properties and routing, the subject and headers), which
+   * is a little more than RabbitMQ's body bytes. Only the stream knows every node's messages, and it tells a
+   * total, not a size per message.
+   */
+  private get readyBytes(): number {
+    return this.messageCount * this.storedPerMessage;
+  }
+
   override enqueue(msg: Message): boolean {
     if (this.deleted) return false;
-    // x-overflow=reject-publish(-dlx): the stream is not asked, so the length is the one known here.
-    const { maxLength, overflow } = this.settings;
-    if (overflow !== 'drop-head' && maxLength !== undefined && this.messageCount >= maxLength) return false;
-    this.stats.published++;
-    this.streamMessages++;
     const bytes = encodeEnvelope({
       exchange: msg.exchange,
       routingKey: msg.routingKey,
@@ -194,12 +202,21 @@ export class ReplicatedQueue extends Queue {
       );
       return false;
     }
+    // x-overflow=reject-publish(-dlx): the stream is not asked, so the length is the one known here.
+    const { maxLength, maxLengthBytes, overflow } = this.settings;
+    if (overflow !== 'drop-head') {
+      if (maxLength !== undefined && this.messageCount >= maxLength) return false;
+      if (maxLengthBytes !== undefined && this.readyBytes + bytes.length > maxLengthBytes) return false;
+    }
+    this.stats.published++;
+    this.streamMessages++;
+    if (this.storedPerMessage === 0) this.storedPerMessage = bytes.length;
     // Stored means "a confirm or receipt waits for the store": here, for the stream's PubAck (the hold).
     msg.stored = true;
     const published = this.publish(bytes, this.replica.publishId(msg));
     // Other nodes publish too, so only the stream can say whether this one put the queue over its limit.
-    if (overflow === 'drop-head' && maxLength !== undefined)
-      void published.then(() => this.dropHeads(maxLength));
+    if (overflow === 'drop-head' && (maxLength !== undefined || maxLengthBytes !== undefined))
+      void published.then(() => this.dropHeads());
     this.publishing.add(published);
     void published.finally(() => this.publishing.delete(published));
     this.vhost.persistence.hold(published);
@@ -401,12 +418,12 @@ export class ReplicatedQueue extends Queue {
   }
 
   /**
-   * x-max-length with drop-head (RabbitMQ's default overflow): once a publish has landed and the queue holds
-   * more ready messages than the limit, the oldest ready ones leave the stream, dead-lettered with reason
-   * maxlen (or dropped). One trim at a time, and one more after it if publishes landed meanwhile; a trim that
-   * finds the queue within its limit does nothing.
+   * x-max-length and x-max-length-bytes with drop-head (RabbitMQ's default overflow): once a publish has
+   * landed and the queue holds more ready messages (or bytes) than the limit, the oldest ready ones leave the
+   * stream, dead-lettered with reason maxlen (or dropped). One trim at a time, and one more after it if
+   * publishes landed meanwhile; a trim that finds the queue within its limits does nothing.
    */
-  private dropHeads(maxLength: number): void {
+  private dropHeads(): void {
     if (this.deleted) return;
     if (this.trimming) {
       this.trimAgain = true;
@@ -417,10 +434,17 @@ export class ReplicatedQueue extends Queue {
     const trim = async (): Promise<{ dropped: number; short: boolean }> => {
       const s = await this.streamReady;
       await this.refresh();
-      const excess = this.messageCount - maxLength;
+      const excess = this.messageCount - this.keepAtMost();
       if (excess <= 0) return { dropped: 0, short: false };
       const got = await s.pull(excess, { noWait: true });
+      let dropped = 0;
       for (const d of got) {
+        // Another node may be trimming too, each pulling its own messages: only one with enough ready
+        // messages behind it goes, so two trims never drop more than one would. The rest goes back.
+        if (d.pending < this.keepAtMost()) {
+          d.nak();
+          continue;
+        }
         const envelope = decodeEnvelope(d.body);
         const msg = Message.fromProperties(
           envelope.exchange,
@@ -430,24 +454,22 @@ export class ReplicatedQueue extends Queue {
         );
         this.deadLetterNew(msg, 'maxlen');
         d.ack();
+        dropped++;
         // The next count waits for the server to have this ack, or it would see the message still there.
         this.lastAcked = d;
         if (this.streamMessages > 0) this.streamMessages--;
       }
-      return { dropped: got.length, short: got.length < excess };
+      return { dropped, short: got.length < excess };
     };
     trim().then(
       ({ dropped, short }) => {
         this.trimming = false;
-        if (this.trimAgain) return this.dropHeads(maxLength);
+        if (this.trimAgain) return this.dropHeads();
         // Over the limit but not all of the excess could be pulled at once (a message on its way back, other
         // pulls waiting): try again shortly, for as long as tries keep finding something or a few times more.
         this.trimMisses = dropped > 0 || !short ? 0 : this.trimMisses + 1;
         if (short && this.trimMisses < TRIM_TRIES) {
-          setTimeout(
-            () => this.guarded('x-max-length', () => this.dropHeads(maxLength)),
-            TRIM_RETRY_MS,
-          ).unref();
+          setTimeout(() => this.guarded('x-max-length', () => this.dropHeads()), TRIM_RETRY_MS).unref();
         }
       },
       (err: unknown) => {
@@ -458,6 +480,15 @@ export class ReplicatedQueue extends Queue {
         );
       },
     );
+  }
+
+  /** The most ready messages x-max-length and x-max-length-bytes let the queue keep, as last counted. */
+  private keepAtMost(): number {
+    const { maxLength, maxLengthBytes } = this.settings;
+    let keep = maxLength ?? Infinity;
+    if (maxLengthBytes !== undefined && this.storedPerMessage > 0)
+      keep = Math.min(keep, Math.floor(maxLengthBytes / this.storedPerMessage));
+    return keep;
   }
 
   private async publish(bytes: Uint8Array, id: string): Promise<void> {
