@@ -111,6 +111,27 @@ describeWith(['nats-server'], 'the nodes of a two-node cluster', () => {
       await slow.close();
     }
   });
+
+  // A node that has just joined knows the nodes already there: its first beat asks them, and they answer with
+  // theirs. Otherwise its first claims, before their next beats, would not wait for them (and a declare-ok on
+  // it could come before the others know the queue). The node already there is one played over raw NATS, with
+  // a disk alarm that shows on the new node when it has heard of it, and it never beats on its own.
+  test('a node that joins has heard every node already there before it serves a client', async () => {
+    const elder = await connectCluster({ servers: cluster.nats.urls, name: 'elder' });
+    try {
+      elder.nc.subscribe(HEARTBEAT_SUBJECT, {
+        callback: (err, msg) => {
+          if (err === null && msg.reply !== undefined)
+            msg.respond(JSON.stringify({ node: 'elder', alarms: ['disk'] }));
+        },
+      });
+      await elder.nc.flush();
+      const c = await cluster.addNode('c');
+      expect(c.server!.broker.alarms.remoteNodes).toContain('elder');
+    } finally {
+      await elder.close();
+    }
+  });
 });
 
 async function waitForGet(ch: amqp.Channel, queue: string): Promise<string | undefined> {

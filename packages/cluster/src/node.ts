@@ -127,7 +127,7 @@ export class ClusterNode implements TopologyAuthority {
     const { conn, broker } = this.o;
     this.running = true;
     this.bucket = await TopologyBucket.open(conn, { replicas: this.o.replicas });
-    this.listen();
+    await this.listen();
     // Replicated queues from here on: the watcher's first pass makes the cluster's durable queues.
     broker.queueFactory = (host, name, options, settings, owner) => {
       if (settings.type === 'stream') return new ReplicatedStream(host, name, options, settings, owner, this);
@@ -563,8 +563,8 @@ export class ClusterNode implements TopologyAuthority {
     return this.peers.remoteState(vhost, queue);
   }
 
-  private listen(): void {
-    this.peers.start();
+  private async listen(): Promise<void> {
+    await this.peers.start();
     this.subscriptions.push(
       this.o.conn.nc.subscribe(homeSubjects(this.name), {
         callback: (err, msg) => {

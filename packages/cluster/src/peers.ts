@@ -5,7 +5,9 @@ import type { ReplicaState } from './replicated-queue';
 /**
  * What the nodes of a cluster tell each other over core NATS (nothing here needs keeping, so no JetStream):
  *
- *   warren.node.heartbeat     {"node": name, "alarms": [...]}, every heartbeat and whenever an alarm changes
+ *   warren.node.heartbeat     {"node": name, "alarms": [...]}, every heartbeat and whenever an alarm changes;
+ *                             a joining node's first beat is a request, which every other node answers with
+ *                             a beat of its own, so it knows its peers before it takes its first claim
  *   warren.topology.barrier   request [revision, asker]; every other node answers its name once its watcher
  *                             has applied the topology bucket through revision
  *   warren.queue.state        request [vhost, queue, asker]; every other node answers
@@ -24,6 +26,10 @@ export const DEFAULT_HEARTBEAT_MS = 2000;
 export const MISSED_HEARTBEATS = 3;
 /** How long a count of other nodes' consumers waits for their answers. */
 const COUNT_WAIT_MS = 500;
+/** How long a joining node waits for the first answer to its first beat (the first node of a cluster has none). */
+const JOIN_WAIT_MS = 500;
+/** ... and for more after the last one came. */
+const JOIN_STALL_MS = 100;
 
 export interface PeersOptions {
   nc: NatsConnection;
@@ -54,17 +60,18 @@ export class Peers {
     return [...this.heard].filter(([, at]) => at >= cutoff).map(([name]) => name);
   }
 
-  start(): void {
+  /** Subscribes, then beats, and resolves once the nodes already there have answered the first beat. */
+  async start(): Promise<void> {
     const { nc, name: me, alarms } = this.o;
+    const beatOf = (): string => JSON.stringify({ node: me, alarms: alarms.localResources });
     this.subscriptions.push(
       nc.subscribe(HEARTBEAT_SUBJECT, {
         callback: (err, msg) => {
           if (err !== null) return;
           const beat = parseHeartbeat(msg.string());
           if (beat === undefined || beat.node === me) return;
-          this.heard.set(beat.node, Date.now());
-          // RabbitMQ's alarms are cluster-wide: another node low on memory or disk blocks publishers here too.
-          alarms.setRemote(beat.node, beat.alarms);
+          this.hear(beat);
+          if (msg.reply !== undefined) this.answer(msg, beatOf());
         },
       }),
       nc.subscribe(BARRIER_SUBJECT, {
@@ -89,7 +96,7 @@ export class Peers {
     );
     const tell = (): void => {
       try {
-        nc.publish(HEARTBEAT_SUBJECT, JSON.stringify({ node: me, alarms: alarms.localResources }));
+        nc.publish(HEARTBEAT_SUBJECT, beatOf());
       } catch {
         // Closed or reconnecting: the next beat tries again.
       }
@@ -100,11 +107,26 @@ export class Peers {
       const live = new Set(this.live);
       for (const node of alarms.remoteNodes) if (!live.has(node)) alarms.setRemote(node);
     };
-    beat();
     this.heartbeat = setInterval(beat, this.o.heartbeatMs);
     this.heartbeat.unref();
     // An alarm raised or cleared here is told at once, not at the next beat.
     this.stopAlarmBeats = alarms.onChange(tell);
+    // The first beat asks: a claim made right after the join then waits for every node already there.
+    const answers = await nc.requestMany(HEARTBEAT_SUBJECT, beatOf(), {
+      strategy: 'stall',
+      stall: JOIN_STALL_MS,
+      maxWait: JOIN_WAIT_MS,
+    });
+    for await (const answer of answers) {
+      const beat = parseHeartbeat(answer.string());
+      if (beat !== undefined && beat.node !== me) this.hear(beat);
+    }
+  }
+
+  private hear(beat: { node: string; alarms: AlarmResource[] }): void {
+    this.heard.set(beat.node, Date.now());
+    // RabbitMQ's alarms are cluster-wide: another node low on memory or disk blocks publishers here too.
+    this.o.alarms.setRemote(beat.node, beat.alarms);
   }
 
   /** Waits until every live peer has applied through `revision`, or did not answer within its heartbeats. */
