@@ -117,9 +117,13 @@ export class Peers {
       stall: JOIN_STALL_MS,
       maxWait: JOIN_WAIT_MS,
     });
-    for await (const answer of answers) {
-      const beat = parseHeartbeat(answer.string());
-      if (beat !== undefined && beat.node !== me) this.hear(beat);
+    try {
+      for await (const answer of answers) {
+        const beat = parseHeartbeat(answer.string());
+        if (beat !== undefined && beat.node !== me) this.hear(beat);
+      }
+    } catch {
+      // The connection dropped meanwhile: the others' periodic beats teach this node of them instead.
     }
   }
 
