@@ -126,6 +126,7 @@ describeWith(['nats-server'], 'a two-node cluster', () => {
     const seen: string[] = [];
     const perNode = [0, 0];
     const worstUnacked: number[] = [];
+    let acked = 0;
     const consumers = await Promise.all(
       [a, b].map(async (node, i) => {
         const { ch } = await amqpTo(node);
@@ -142,6 +143,7 @@ describeWith(['nats-server'], 'a two-node cluster', () => {
           setTimeout(() => {
             unacked--;
             ch.ack(m);
+            acked++;
           }, 2);
         });
         return ch;
@@ -151,6 +153,8 @@ describeWith(['nats-server'], 'a two-node cluster', () => {
     const bodies = Array.from({ length: total }, (_, i) => `m${i}`);
     await protocols.amqp(a).send(queue, bodies);
     await waitFor(() => seen.length >= total, 30_000, `${total} deliveries`);
+    // Every ack sent before the connections close (an ack on a closing connection throws in its timer).
+    await waitFor(() => acked === seen.length, 10_000, 'every delivery acked');
     expect([...seen].sort()).toEqual([...bodies].sort());
     expect(new Set(seen).size).toBe(total);
     expect(Math.max(...worstUnacked)).toBeLessThanOrEqual(prefetch);
