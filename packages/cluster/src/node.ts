@@ -100,6 +100,10 @@ export class ClusterNode implements TopologyAuthority {
         const q = o.broker.getVhost(vhost)?.queues.get(queue);
         return q instanceof ReplicatedQueue ? q.localState() : { consumers: 0, unacked: 0 };
       },
+      trim: (vhost, queue) => {
+        const q = o.broker.getVhost(vhost)?.queues.get(queue);
+        if (q instanceof ReplicatedQueue) q.dropHeads();
+      },
     });
   }
 
@@ -561,6 +565,11 @@ export class ClusterNode implements TopologyAuthority {
   /** What the other live nodes have of a queue: its consumers there, and the deliveries they hold unacked. */
   remoteState(vhost: string, queue: string): Promise<ReplicaState> {
     return this.peers.remoteState(vhost, queue);
+  }
+
+  /** A publish landed in a queue with a drop-head limit: the node chosen for the queue trims it. */
+  askTrim(vhost: string, queue: string): void {
+    this.peers.askTrim(vhost, queue);
   }
 
   private async listen(): Promise<void> {

@@ -12,6 +12,12 @@ import type { ReplicaState } from './replicated-queue';
  *                             has applied the topology bucket through revision
  *   warren.queue.state        request [vhost, queue, asker]; every other node answers
  *                             {node, consumers, unacked}
+ *   warren.queue.trim         [vhost, queue], no answer: a publish landed in a queue with a drop-head limit;
+ *                             the one node chosen for the queue (below) trims it
+ *
+ * One node trims each bounded queue, so two trims never race for its head: the live node (this one among
+ * them) whose name hashed with the queue's scores highest (rendezvous hashing). Every node picks from its
+ * own view of who is live, so the choice moves when a node joins or goes silent, and only then.
  *
  * Every node subscribes to the request subjects, the asker too: a request names its asker, who does not answer
  * it, and an asker counts each live peer's answer once, by name. (An asker that counted its own answer would
@@ -20,6 +26,7 @@ import type { ReplicaState } from './replicated-queue';
 export const HEARTBEAT_SUBJECT = 'warren.node.heartbeat';
 export const BARRIER_SUBJECT = 'warren.topology.barrier';
 export const QUEUE_STATE_SUBJECT = 'warren.queue.state';
+export const TRIM_SUBJECT = 'warren.queue.trim';
 
 export const DEFAULT_HEARTBEAT_MS = 2000;
 /** A node unheard of for this many heartbeats is not waited for by barriers. */
@@ -42,6 +49,8 @@ export interface PeersOptions {
   appliedThrough(revision: number): Promise<void>;
   /** This node's consumers and unacked deliveries of one replicated queue. */
   localState(vhost: string, queue: string): ReplicaState;
+  /** Trims a queue over its drop-head limit: this node is the one chosen to. */
+  trim(vhost: string, queue: string): void;
 }
 
 /** This node's view of the others: who is alive, what they answer, and this node's answers to them. */
@@ -91,6 +100,15 @@ export class Peers {
           if (ask === undefined || ask[2] === me) return;
           const [vhost, queue] = ask as [string, string];
           this.answer(msg, JSON.stringify({ node: me, ...this.o.localState(vhost, queue) }));
+        },
+      }),
+      nc.subscribe(TRIM_SUBJECT, {
+        callback: (err, msg) => {
+          if (err !== null) return;
+          const ask = parseStrings(msg.string(), 2);
+          if (ask === undefined) return;
+          const [vhost, queue] = ask as [string, string];
+          if (this.chosenFor(vhost, queue) === me) this.o.trim(vhost, queue);
         },
       }),
     );
@@ -167,6 +185,29 @@ export class Peers {
     return total;
   }
 
+  /** Tells the node chosen to trim a queue that a publish has landed in it (this node too, if it is the one). */
+  askTrim(vhost: string, queue: string): void {
+    try {
+      this.o.nc.publish(TRIM_SUBJECT, JSON.stringify([vhost, queue]));
+    } catch {
+      // Closed or reconnecting: the next publish asks again.
+    }
+  }
+
+  /** The node, of the live ones and this one, that trims a queue: the highest score of name and queue. */
+  chosenFor(vhost: string, queue: string): string {
+    let best = this.o.name;
+    let bestScore = score(best, vhost, queue);
+    for (const node of this.live) {
+      const s = score(node, vhost, queue);
+      if (s > bestScore || (s === bestScore && node < best)) {
+        best = node;
+        bestScore = s;
+      }
+    }
+    return best;
+  }
+
   stop(): void {
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
     this.heartbeat = undefined;
@@ -196,6 +237,23 @@ function parseHeartbeat(text: string): { node: string; alarms: AlarmResource[] }
   } catch {
     return undefined;
   }
+}
+
+/** FNV-1a (32 bits) of a node's name with a queue's: the node's score for the queue. */
+function score(node: string, vhost: string, queue: string): number {
+  let h = 0x811c9dc5;
+  for (const part of [node, vhost, queue]) {
+    for (let i = 0; i < part.length; i++) h = Math.imul(h ^ part.charCodeAt(i), 0x01000193);
+    // A separator no name holds, so ("ab", "c") and ("a", "bc") score apart.
+    h = Math.imul(h ^ 0xffff, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** A JSON array of `length` strings; undefined if it is not one. */
+function parseStrings(text: string, length: number): string[] | undefined {
+  const v = parseRequest(text, length);
+  return v?.every((x) => typeof x === 'string') === true ? (v as string[]) : undefined;
 }
 
 /** A request: a JSON array of `length` values, its last the asker's name; undefined if it is not one. */

@@ -21,6 +21,8 @@ export interface ReplicaHost {
   publishId(msg: Message): string;
   /** What the other nodes have of this queue now (nothing counted for those that do not answer in time). */
   remoteState(vhost: string, queue: string): Promise<ReplicaState>;
+  /** A publish landed in this queue over a drop-head limit: asks the one node chosen to trim it to. */
+  askTrim(vhost: string, queue: string): void;
   /** The largest message NATS takes (its max_payload), with room for the publish's headers; 0 if unknown. */
   readonly maxPayload: number;
   /** Broker-wide message ids for what comes out of a stream. */
@@ -214,9 +216,10 @@ export class ReplicatedQueue extends Queue {
     // Stored means "a confirm or receipt waits for the store": here, for the stream's PubAck (the hold).
     msg.stored = true;
     const published = this.publish(bytes, this.replica.publishId(msg));
-    // Other nodes publish too, so only the stream can say whether this one put the queue over its limit.
+    // Other nodes publish too, so only the stream can say whether this one put the queue over its limit, and
+    // one node trims, or two would race for the same head.
     if (overflow === 'drop-head' && (maxLength !== undefined || maxLengthBytes !== undefined))
-      void published.then(() => this.dropHeads());
+      void published.then(() => this.replica.askTrim(this.vhost.name, this.name));
     this.publishing.add(published);
     void published.finally(() => this.publishing.delete(published));
     this.vhost.persistence.hold(published);
@@ -420,10 +423,11 @@ export class ReplicatedQueue extends Queue {
   /**
    * x-max-length and x-max-length-bytes with drop-head (RabbitMQ's default overflow): once a publish has
    * landed and the queue holds more ready messages (or bytes) than the limit, the oldest ready ones leave the
-   * stream, dead-lettered with reason maxlen (or dropped). One trim at a time, and one more after it if
+   * stream, dead-lettered with reason maxlen (or dropped). Called on the one node chosen to trim the queue
+   * (Peers.chosenFor), whichever node the publish came through. One trim at a time, and one more after it if
    * publishes landed meanwhile; a trim that finds the queue within its limits does nothing.
    */
-  private dropHeads(): void {
+  dropHeads(): void {
     if (this.deleted) return;
     if (this.trimming) {
       this.trimAgain = true;
@@ -439,9 +443,10 @@ export class ReplicatedQueue extends Queue {
       const got = await s.pull(excess, { noWait: true });
       let dropped = 0;
       for (const d of got) {
-        // Another node may be trimming too, each pulling its own messages: only one with enough ready
-        // messages behind it goes, so two trims never drop more than one would. The rest goes back.
-        if (d.pending < this.keepAtMost()) {
+        // Consumers pull too, so the count may be behind: a message that was never delivered before goes
+        // only if its delivery says the limit's worth came after it, else it goes back. (For a redelivered
+        // one the server's pending count leaves out the other redeliveries behind it; the count decides.)
+        if (!d.redelivered && d.pending < this.keepAtMost()) {
           d.nak();
           continue;
         }
