@@ -11,8 +11,10 @@
  *       [--base-port 5790] [--log-dir DIR] [--node-option --cpu-prof ...] [-- extra warren start flags]
  *
  * Node i (1, 2, ...) listens on base+10i (AMQP), +1 (STOMP), +2 (STOMP over WebSocket, /ws), +3 (HTTP
- * management), +4 (Prometheus): with the defaults node 1 is 5800-5804, node 2 5810-5814. Node logs (JSON)
- * go to node-<name>.log in the run's directory, removed at the end, or to --log-dir, which is kept.
+ * management), +4 (Prometheus): with the defaults node 1 is 5800-5804, node 2 5810-5814. --base-port 0 lets
+ * every listener pick a free port (the table says which; tests use it). Node logs (JSON) go to
+ * node-<name>.log in the run's directory, removed at the end, or to --log-dir, which is kept; a node that
+ * exits on its own has the end of its log printed.
  * --node-option adds one option for the node binary (before the script), e.g. --node-option --cpu-prof
  * --node-option --cpu-prof-dir=/tmp/prof; repeat it for several.
  *
@@ -40,9 +42,9 @@ function parseArgs(argv) {
       if (v === undefined) usage(`${a} needs a value`);
       return v;
     };
-    const int = (v) => {
+    const int = (v, least = 1) => {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) usage(`${a} wants a positive integer, not ${v}`);
+      if (!Number.isInteger(n) || n < least) usage(`${a} wants an integer of at least ${least}, not ${v}`);
       return n;
     };
     if (a === '--') {
@@ -50,7 +52,7 @@ function parseArgs(argv) {
       break;
     } else if (a === '--nodes') opts.nodes = int(value());
     else if (a === '--servers') opts.servers = int(value());
-    else if (a === '--base-port') opts.basePort = int(value());
+    else if (a === '--base-port') opts.basePort = int(value(), 0);
     else if (a === '--log-dir') opts.logDir = resolve(value());
     else if (a === '--node-option') opts.nodeOptions.push(value());
     else if (a === '--help' || a === '-h') usage();
@@ -63,7 +65,8 @@ function parseArgs(argv) {
 function usage(error) {
   const text =
     'Usage: warren-cluster.mjs [--nodes 2] [--servers 3] [--base-port 5790] [--log-dir DIR]\n' +
-    '                          [--node-option OPT]... [-- warren start flags]\n';
+    '                          [--node-option OPT]... [-- warren start flags]\n' +
+    '--base-port 0: every listener on a free port.\n';
   if (error !== undefined) {
     process.stderr.write(`${error}\n${text}`);
     process.exit(2);
@@ -80,7 +83,7 @@ const nats = await startNatsCluster({ servers: opts.servers, maxPayload: 8 * 102
 const runDir = await mkdtemp(join(tmpdir(), 'warren-cluster-'));
 const logDir = opts.logDir ?? runDir;
 mkdirSync(logDir, { recursive: true });
-/** @type {{name: string, ports: Record<string, number>, child: import('node:child_process').ChildProcess, exited: Promise<number | null>, log: string}[]} */
+/** @type {{name: string, ports: Record<string, number>, child: import('node:child_process').ChildProcess, exited: Promise<number | null>, log: string, tail: () => string}[]} */
 const nodes = [];
 
 let stopping = false;
@@ -88,8 +91,12 @@ async function stop(code) {
   if (stopping) return;
   stopping = true;
   // The nodes first, with SIGTERM: they close their clients and leave the cluster while NATS is still there.
+  const stoppedHere = new Set();
   for (const n of nodes)
-    if (n.child.exitCode === null && n.child.signalCode === null) n.child.kill('SIGTERM');
+    if (n.child.exitCode === null && n.child.signalCode === null) {
+      stoppedHere.add(n);
+      n.child.kill('SIGTERM');
+    }
   const deadline = new Promise((r) => setTimeout(r, 15_000, 'timeout'));
   for (const n of nodes) {
     const result = await Promise.race([n.exited, deadline]);
@@ -99,7 +106,9 @@ async function stop(code) {
       await n.exited;
       code = 1;
     } else if (result !== 0) {
-      process.stderr.write(`node ${n.name} exited with ${result}; see ${n.log}\n`);
+      // One that exited on its own had the end of its log printed then.
+      const end = stoppedHere.has(n) ? `; the end of its log:\n${n.tail()}` : '';
+      process.stderr.write(`node ${n.name} exited with ${result}${end}\n`);
       code = 1;
     }
   }
@@ -138,10 +147,14 @@ function natsPids() {
   return pids.sort((a, b) => a - b);
 }
 
+/** How many of a node's last log lines it prints when it exits on its own. */
+const TAIL_LINES = 30;
+
 function startNode(i) {
   const name = `node${i}`;
   const base = opts.basePort + 10 * i;
-  const ports = Object.fromEntries(LISTENERS.map((l, k) => [l, base + k]));
+  // With --base-port 0 each listener picks a free port, and its 'listening' line says which.
+  const ports = Object.fromEntries(LISTENERS.map((l, k) => [l, opts.basePort === 0 ? 0 : base + k]));
   const dataDir = join(runDir, name);
   const log = join(logDir, `${name}.log`);
   const args = [
@@ -162,32 +175,49 @@ function startNode(i) {
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const out = createWriteStream(log);
   const exited = new Promise((r) => child.once('exit', (code, signal) => r(signal === null ? code : signal)));
+  // The end of the log in memory too: the run's directory (and the file) is gone once the script stops.
+  const lastLines = [];
+  const keep = (line) => {
+    lastLines.push(line);
+    if (lastLines.length > TAIL_LINES) lastLines.shift();
+  };
+  const tail = () => lastLines.map((l) => `  ${l}`).join('\n');
   const listening = new Set();
   const ready = new Promise((resolveReady, rejectReady) => {
-    let buffered = '';
-    child.stdout.on('data', (chunk) => {
-      out.write(chunk);
-      buffered += chunk.toString('utf8');
-      let nl;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        let entry;
-        try {
-          entry = JSON.parse(line);
-        } catch {
-          continue;
+    const lines = (stream, onLine) => {
+      let buffered = '';
+      stream.on('data', (chunk) => {
+        out.write(chunk);
+        buffered += chunk.toString('utf8');
+        let nl;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl);
+          buffered = buffered.slice(nl + 1);
+          keep(line);
+          onLine(line);
         }
-        if (entry.msg === 'listening' && Object.values(ports).includes(entry.port)) listening.add(entry.port);
-        if (listening.size === LISTENERS.length) resolveReady();
+      });
+    };
+    lines(child.stdout, (line) => {
+      let entry;
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        return;
       }
+      if (entry.msg !== 'listening' || !LISTENERS.includes(entry.protocol)) return;
+      if (ports[entry.protocol] === 0) ports[entry.protocol] = entry.port;
+      if (ports[entry.protocol] === entry.port) listening.add(entry.protocol);
+      if (listening.size === LISTENERS.length) resolveReady();
     });
-    child.stderr.on('data', (chunk) => out.write(chunk));
+    lines(child.stderr, () => {});
     void exited.then((code) =>
-      rejectReady(new Error(`node ${name} exited (${code}) before listening; see ${log}`)),
+      rejectReady(
+        new Error(`node ${name} exited (${code}) before listening; the end of its log:\n${tail()}`),
+      ),
     );
   });
-  const node = { name, ports, child, exited, log, pid: child.pid };
+  const node = { name, ports, child, exited, log, tail, pid: child.pid };
   nodes.push(node);
   return ready;
 }
@@ -226,7 +256,7 @@ process.stdout.write('Ctrl-C stops it.\n');
 for (const n of nodes) {
   void n.exited.then((code) => {
     if (stopping) return;
-    process.stderr.write(`node ${n.name} exited (${code}); see ${n.log}; stopping\n`);
+    process.stderr.write(`node ${n.name} exited (${code}); the end of its log:\n${n.tail()}\nstopping\n`);
     void stop(1);
   });
 }
