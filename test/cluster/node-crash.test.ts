@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import amqp from 'amqplib';
-import { startNatsCluster, type NatsCluster } from '@warren/cluster';
+import { chosenNode, startNatsCluster, type NatsCluster } from '@warren/cluster';
 import { waitFor } from '@warren/testkit';
 import { describeWith } from '../support/requires';
 import { startWarren, type TestBroker } from '../support/warren';
@@ -33,6 +33,7 @@ describeWith(['nats-server'], 'a Warren node killed with SIGKILL', () => {
   let survivor: TestBroker;
   let dataDir: string;
   let victim: ChildProcess | undefined;
+  let n = 0;
 
   beforeAll(async () => {
     nats = await startNatsCluster({ servers: 3 });
@@ -76,6 +77,47 @@ describeWith(['nats-server'], 'a Warren node killed with SIGKILL', () => {
       await waitFor(() => got.length >= 50, TEST_ACK_WAIT_MS * 5, 'the 50 on the survivor');
       expect(got.map((g) => g.body).sort()).toEqual([...held].sort());
       expect(got.every((g) => g.redelivered)).toBe(true);
+    } finally {
+      await onSurvivor.close();
+    }
+  }, 60_000);
+
+  test('a bounded queue it was chosen to trim is trimmed by the other node once its heartbeats stop', async () => {
+    const name = `victim-${++n}`;
+    const node = await startNodeProcess(nats, name, join(dataDir, name));
+    victim = node.child;
+    // A queue whose trims fall to the victim while it lives (one node trims each bounded queue).
+    let i = 0;
+    while (chosenNode(['survivor', name], '/', `bounded-${i}`) !== name) i++;
+    const queue = `bounded-${i}`;
+    const onSurvivor = await amqp.connect(`amqp://guest:guest@${survivor.host}:${survivor.amqpPort}`);
+    try {
+      const ch = await onSurvivor.createConfirmChannel();
+      await ch.assertQueue(queue, { durable: true, arguments: { 'x-max-length': 3 } });
+      const send = async (bodies: string[]): Promise<void> => {
+        for (const b of bodies) ch.sendToQueue(queue, Buffer.from(b), { persistent: true });
+        await ch.waitForConfirms();
+      };
+      // While the victim lives it trims what the survivor's publishes put over the limit.
+      await send(['m0', 'm1', 'm2', 'm3']);
+      await waitFor(
+        async () => (await ch.checkQueue(queue)).messageCount === 3,
+        10_000,
+        'trimmed by the victim',
+      );
+      victim.kill('SIGKILL');
+      await new Promise((resolve) => victim!.once('exit', resolve));
+      // Published while the survivor still counts the victim alive: nobody trims these until it stops counting.
+      await send(['m4', 'm5']);
+      await waitFor(
+        async () => (await ch.checkQueue(queue)).messageCount === 3,
+        20_000,
+        'trimmed by the survivor once the victim went silent',
+      );
+      const kept: string[] = [];
+      await ch.consume(queue, (m) => m && kept.push(m.content.toString()), { noAck: true });
+      await waitFor(() => kept.length === 3, 10_000, 'the three kept');
+      expect(kept).toEqual(['m3', 'm4', 'm5']);
     } finally {
       await onSurvivor.close();
     }

@@ -15,7 +15,7 @@
  * decodeEnvelope returns views: `properties` and `body` share the payload's memory. A caller that keeps a
  * body past the delivery (a queue holding it) copies it, so a small message does not pin a large buffer.
  */
-import type { MessageProperties } from '@warren/core';
+import { Message, type MessageProperties } from '@warren/core';
 import { decodeProperties, encodeProperties } from './value-codec';
 
 const MAGIC0 = 0x57; // W
@@ -126,4 +126,23 @@ export function envelopeProperties(e: Envelope): MessageProperties {
     );
   }
   return e.properties.length === 0 ? {} : decodeProperties(e.properties);
+}
+
+/** A message as a stream or a hop to another node carries it. */
+export function envelopeOf(msg: Message): Buffer {
+  return encodeEnvelope({
+    exchange: msg.exchange,
+    routingKey: msg.routingKey,
+    properties: msg.properties,
+    body: msg.body,
+  });
+}
+
+/**
+ * The message an envelope carries, for a queue to keep: the body is copied out of the payload (a view into a
+ * client's read buffer), once, so a small message does not pin a large buffer.
+ */
+export function messageOf(payload: Uint8Array): Message {
+  const e = decodeEnvelope(payload);
+  return Message.fromProperties(e.exchange, e.routingKey, envelopeProperties(e), Buffer.from(e.body));
 }

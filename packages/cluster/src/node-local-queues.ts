@@ -10,17 +10,17 @@
  * message forwarded to one in that moment is lost with them. Nothing here is durable, so nothing waits.
  */
 import {
-  Message,
   Queue,
   WarrenError,
   type Consumer,
+  type Message,
   type QueueHost,
   type QueueOptions,
   type QueueOwner,
   type QueueSettings,
 } from '@warren/core';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { decodeEnvelope, encodeEnvelope, envelopeProperties } from './envelope';
+import { envelopeOf } from './envelope';
 import { decodeToken, encodeToken } from './key-codec';
 
 const HOME_PREFIX = 'warren.home';
@@ -39,22 +39,6 @@ export function parseHomeSubject(subject: string): { vhost: string; queue: strin
   const parts = subject.split('.');
   if (parts.length !== 5) return undefined;
   return { vhost: decodeToken(parts[3]!), queue: decodeToken(parts[4]!) };
-}
-
-/** Encodes a message for a hop to its queue's home node. */
-export function forwardPayload(msg: Message): Buffer {
-  return encodeEnvelope({
-    exchange: msg.exchange,
-    routingKey: msg.routingKey,
-    properties: msg.properties,
-    body: msg.body,
-  });
-}
-
-/** A message forwarded from another node, as this node's queue takes it (the body copied out of the read buffer). */
-export function forwardedMessage(payload: Uint8Array): Message {
-  const e = decodeEnvelope(payload);
-  return Message.fromProperties(e.exchange, e.routingKey, envelopeProperties(e), Buffer.from(e.body));
 }
 
 /**
@@ -116,7 +100,7 @@ export class RemoteQueue extends Queue {
   override enqueue(msg: Message): boolean {
     if (this.deleted) return false;
     try {
-      this.nc.publish(this.subject, forwardPayload(msg));
+      this.nc.publish(this.subject, envelopeOf(msg));
       this.stats.published++;
     } catch (err) {
       // Closed or draining: the home node is unreachable from here, and at most once means dropped.

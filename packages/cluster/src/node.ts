@@ -19,13 +19,8 @@ import {
 import type { ClusterConnection } from './connection';
 import { recordKey } from './key-codec';
 import { QueueStream } from './queue-stream';
-import {
-  forwardedMessage,
-  HomeQueue,
-  homeSubjects,
-  parseHomeSubject,
-  RemoteQueue,
-} from './node-local-queues';
+import { messageOf } from './envelope';
+import { HomeQueue, homeSubjects, parseHomeSubject, RemoteQueue } from './node-local-queues';
 import { LogStream } from './log-stream';
 import { ReplicatedQueue, type ReplicaState } from './replicated-queue';
 import { ReplicatedStream } from './replicated-stream';
@@ -104,6 +99,8 @@ export class ClusterNode implements TopologyAuthority {
         const q = o.broker.getVhost(vhost)?.queues.get(queue);
         if (q instanceof ReplicatedQueue) q.dropHeads();
       },
+      // The queues it trimmed may have taken publishes since it went silent that nobody trimmed.
+      peerLeft: () => this.trimChosen(),
     });
   }
 
@@ -229,7 +226,7 @@ export class ClusterNode implements TopologyAuthority {
   }
 
   /**
-   * A node-local queue made here without a claim (a STOMP /temp-queue, declared as a SEND names it): its record
+   * A node-local queue made here without a claim (a STOMP /temp-queue named as a destination): its record
    * goes to the cluster afterwards, so that replies sent through other nodes reach it. A claimed declare has
    * its record already; direct reply-to queues need none (their names say their node).
    */
@@ -567,6 +564,18 @@ export class ClusterNode implements TopologyAuthority {
     return this.peers.remoteState(vhost, queue);
   }
 
+  /** Trims the bounded queues this node is now chosen for (a trim within the limits does nothing). */
+  private trimChosen(): void {
+    for (const vhost of this.o.broker.vhosts.values())
+      for (const q of vhost.queues.values())
+        if (
+          q instanceof ReplicatedQueue &&
+          q.dropsHead &&
+          this.peers.chosenFor(vhost.name, q.name) === this.name
+        )
+          q.dropHeads();
+  }
+
   /** A publish landed in a queue with a drop-head limit: the node chosen for the queue trims it. */
   askTrim(vhost: string, queue: string): void {
     this.peers.askTrim(vhost, queue);
@@ -589,7 +598,7 @@ export class ClusterNode implements TopologyAuthority {
       const to = parseHomeSubject(subject);
       const q = to === undefined ? undefined : this.o.broker.getVhost(to.vhost)?.queues.get(to.queue);
       if (!(q instanceof HomeQueue) || q.deleted) return;
-      const msg = forwardedMessage(payload);
+      const msg = messageOf(payload);
       msg.id = this.o.broker.nextMessageId();
       q.enqueue(msg);
     } catch (err) {

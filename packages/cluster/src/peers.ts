@@ -51,6 +51,8 @@ export interface PeersOptions {
   localState(vhost: string, queue: string): ReplicaState;
   /** Trims a queue over its drop-head limit: this node is the one chosen to. */
   trim(vhost: string, queue: string): void;
+  /** A node went silent: queues it was chosen to trim may now be this node's. */
+  peerLeft(node: string): void;
 }
 
 /** This node's view of the others: who is alive, what they answer, and this node's answers to them. */
@@ -119,11 +121,14 @@ export class Peers {
         // Closed or reconnecting: the next beat tries again.
       }
     };
+    let wasLive = new Set<string>();
     const beat = (): void => {
       tell();
-      // A node gone silent no longer blocks anyone.
+      // A node gone silent no longer blocks anyone, and what it was chosen to do passes to others.
       const live = new Set(this.live);
       for (const node of alarms.remoteNodes) if (!live.has(node)) alarms.setRemote(node);
+      for (const node of wasLive) if (!live.has(node)) this.o.peerLeft(node);
+      wasLive = live;
     };
     this.heartbeat = setInterval(beat, this.o.heartbeatMs);
     this.heartbeat.unref();
@@ -194,18 +199,9 @@ export class Peers {
     }
   }
 
-  /** The node, of the live ones and this one, that trims a queue: the highest score of name and queue. */
+  /** The node, of the live ones and this one, that trims a queue. */
   chosenFor(vhost: string, queue: string): string {
-    let best = this.o.name;
-    let bestScore = score(best, vhost, queue);
-    for (const node of this.live) {
-      const s = score(node, vhost, queue);
-      if (s > bestScore || (s === bestScore && node < best)) {
-        best = node;
-        bestScore = s;
-      }
-    }
-    return best;
+    return chosenNode([this.o.name, ...this.live], vhost, queue);
   }
 
   stop(): void {
@@ -237,6 +233,20 @@ function parseHeartbeat(text: string): { node: string; alarms: AlarmResource[] }
   } catch {
     return undefined;
   }
+}
+
+/** The node of `nodes` chosen for a queue: the highest score of its name with the queue's (ties: the first name). */
+export function chosenNode(nodes: readonly string[], vhost: string, queue: string): string {
+  let best = '';
+  let bestScore = -1;
+  for (const node of nodes) {
+    const s = score(node, vhost, queue);
+    if (s > bestScore || (s === bestScore && node < best)) {
+      best = node;
+      bestScore = s;
+    }
+  }
+  return best;
 }
 
 /** FNV-1a (32 bits) of a node's name with a queue's: the node's score for the queue. */

@@ -10,8 +10,9 @@ import {
 } from '@warren/core';
 import type { ConsumeHandle } from './consume-loop';
 import type { Delivery } from './delivery';
-import { decodeEnvelope, encodeEnvelope, envelopeProperties } from './envelope';
+import { envelopeOf, messageOf } from './envelope';
 import type { QueueStream } from './queue-stream';
+import { oneAtATime, retryWrite } from './retry';
 
 /** What a replicated queue needs of the node it lives on. */
 export interface ReplicaHost {
@@ -41,9 +42,6 @@ export interface ReplicaState {
 
 /** What one consumer without a prefetch limit may have pulled for it at once. */
 const UNLIMITED_CREDIT = 256;
-/** First and last wait between two publish attempts while the stream cannot take one. */
-const RETRY_FIRST_MS = 100;
-const RETRY_MAX_MS = 2000;
 /** How stale the ready count may be before a read of it asks the stream again. */
 const COUNT_REFRESH_MS = 1000;
 /**
@@ -90,7 +88,8 @@ export class ReplicatedQueue extends Queue {
   /** Deliveries held unacked on the other nodes, as last counted. */
   private unackedElsewhere = 0;
   private countReadAt = 0;
-  private countReading = false;
+  /** Reads the counts again, unless a read is under way. */
+  private readonly refreshCount = oneAtATime(() => this.refresh());
   /** Consumers on other nodes, as last counted. */
   private elsewhere = 0;
   /** basic.get's one-message pull came back; the next take() may run even if it found nothing. */
@@ -189,12 +188,7 @@ export class ReplicatedQueue extends Queue {
 
   override enqueue(msg: Message): boolean {
     if (this.deleted) return false;
-    const bytes = encodeEnvelope({
-      exchange: msg.exchange,
-      routingKey: msg.routingKey,
-      properties: msg.properties,
-      body: msg.body,
-    });
+    const bytes = envelopeOf(msg);
     const max = this.replica.maxPayload;
     if (max > 0 && bytes.length > max) {
       // NATS would refuse it on every try: refused here instead, as an overflow is (a nack with confirms).
@@ -218,8 +212,7 @@ export class ReplicatedQueue extends Queue {
     const published = this.publish(bytes, this.replica.publishId(msg));
     // Other nodes publish too, so only the stream can say whether this one put the queue over its limit, and
     // one node trims, or two would race for the same head.
-    if (overflow === 'drop-head' && (maxLength !== undefined || maxLengthBytes !== undefined))
-      void published.then(() => this.replica.askTrim(this.vhost.name, this.name));
+    if (this.dropsHead) void published.then(() => this.replica.askTrim(this.vhost.name, this.name));
     this.publishing.add(published);
     void published.finally(() => this.publishing.delete(published));
     this.vhost.persistence.hold(published);
@@ -388,14 +381,8 @@ export class ReplicatedQueue extends Queue {
       d.nak();
       return;
     }
-    const envelope = decodeEnvelope(d.body);
-    // The body is a view into the client's read buffer: copied once, here, because the queue keeps it.
-    const msg = Message.fromProperties(
-      envelope.exchange,
-      envelope.routingKey,
-      envelopeProperties(envelope),
-      Buffer.from(envelope.body),
-    );
+    // The body is a view into the client's read buffer: messageOf copies it once, as the queue keeps it.
+    const msg = messageOf(d.body);
     msg.id = this.replica.nextMessageId();
     // Its TTL counts from when the stream stored it: one that waited past it there dies now, as expired.
     const storedAt = d.storedAt > 0 ? d.storedAt : this.vhost.now();
@@ -450,13 +437,7 @@ export class ReplicatedQueue extends Queue {
           d.nak();
           continue;
         }
-        const envelope = decodeEnvelope(d.body);
-        const msg = Message.fromProperties(
-          envelope.exchange,
-          envelope.routingKey,
-          envelopeProperties(envelope),
-          Buffer.from(envelope.body),
-        );
+        const msg = messageOf(d.body);
         this.deadLetterNew(msg, 'maxlen');
         d.ack();
         dropped++;
@@ -487,6 +468,12 @@ export class ReplicatedQueue extends Queue {
     );
   }
 
+  /** A length limit with drop-head: the queue is trimmed after publishes. */
+  get dropsHead(): boolean {
+    const { maxLength, maxLengthBytes, overflow } = this.settings;
+    return overflow === 'drop-head' && (maxLength !== undefined || maxLengthBytes !== undefined);
+  }
+
   /** The most ready messages x-max-length and x-max-length-bytes let the queue keep, as last counted. */
   private keepAtMost(): number {
     const { maxLength, maxLengthBytes } = this.settings;
@@ -496,35 +483,12 @@ export class ReplicatedQueue extends Queue {
     return keep;
   }
 
-  private async publish(bytes: Uint8Array, id: string): Promise<void> {
-    let wait = RETRY_FIRST_MS;
-    for (;;) {
-      try {
-        const s = await this.streamReady;
-        await s.publish(bytes, id);
-        return;
-      } catch (err) {
-        if (this.deleted || !this.replica.running) return;
-        this.vhost.logger.warn(
-          { err, queue: this.name, retryMs: wait },
-          'publish to the stream failed; retrying',
-        );
-        await new Promise((resolve) => setTimeout(resolve, wait).unref());
-        wait = Math.min(wait * 2, RETRY_MAX_MS);
-      }
-    }
-  }
-
-  private refreshCount(): void {
-    if (this.stream === undefined || this.countReading) return;
-    this.countReading = true;
-    this.refresh().then(
-      () => {
-        this.countReading = false;
-      },
-      () => {
-        this.countReading = false;
-      },
+  private publish(bytes: Uint8Array, id: string): Promise<void> {
+    return retryWrite(
+      async () => (await this.streamReady).publish(bytes, id).then(() => {}),
+      () => this.deleted || !this.replica.running,
+      (err, retryMs) =>
+        this.vhost.logger.warn({ err, queue: this.name, retryMs }, 'publish to the stream failed; retrying'),
     );
   }
 

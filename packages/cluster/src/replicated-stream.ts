@@ -13,8 +13,9 @@ import {
   type StreamOffsetSpec,
 } from '@warren/core';
 import type { Delivery } from './delivery';
-import { decodeEnvelope, encodeEnvelope, envelopeProperties } from './envelope';
+import { envelopeOf, messageOf } from './envelope';
 import type { LogReader, LogStream } from './log-stream';
+import { oneAtATime, retryWrite } from './retry';
 
 /** What a replicated stream needs of the node it lives on. */
 export interface LogHost {
@@ -30,9 +31,6 @@ export interface LogHost {
 
 /** How stale the message count may be before a read of it asks the log again. */
 const COUNT_REFRESH_MS = 1000;
-/** First and last wait between two append attempts while the log cannot take one. */
-const RETRY_FIRST_MS = 100;
-const RETRY_MAX_MS = 2000;
 
 /** One consumer's reader on the log, and the deliveries that came while the consumer had no room. */
 interface Reading {
@@ -57,7 +55,8 @@ export class ReplicatedStream extends Queue {
   private readonly deliveries = new Map<QueueEntry, Delivery>();
   private count = 0;
   private countReadAt = 0;
-  private countReading = false;
+  /** Reads the count again, unless a read is under way. */
+  private readonly refreshCount = oneAtATime(() => this.refresh());
   private readonly publishing = new Set<Promise<void>>();
   /** Deliveries not yet acked. */
   outstanding = 0;
@@ -110,12 +109,7 @@ export class ReplicatedStream extends Queue {
 
   override enqueue(msg: Message): boolean {
     if (this.deleted) return false;
-    const bytes = encodeEnvelope({
-      exchange: msg.exchange,
-      routingKey: msg.routingKey,
-      properties: msg.properties,
-      body: msg.body,
-    });
+    const bytes = envelopeOf(msg);
     const max = this.logs.maxPayload;
     if (max > 0 && bytes.length > max) {
       this.vhost.logger.warn(
@@ -245,13 +239,7 @@ export class ReplicatedStream extends Queue {
   }
 
   private deliver(consumer: Consumer, d: Delivery): void {
-    const envelope = decodeEnvelope(d.body);
-    const msg = Message.fromProperties(
-      envelope.exchange,
-      envelope.routingKey,
-      envelopeProperties(envelope),
-      Buffer.from(envelope.body),
-    );
+    const msg = messageOf(d.body);
     msg.id = this.logs.nextMessageId();
     const entry = new QueueEntry(this, msg, d.seq - 1, 0);
     entry.deliveryCount = 1;
@@ -273,35 +261,12 @@ export class ReplicatedStream extends Queue {
     if (--entry.msg.refs === 0) this.vhost.memory.remove(entry.msg);
   }
 
-  private async append(bytes: Uint8Array, id: string): Promise<void> {
-    let wait = RETRY_FIRST_MS;
-    for (;;) {
-      try {
-        const log = await this.logReady;
-        await log.append(bytes, id);
-        return;
-      } catch (err) {
-        if (this.deleted || !this.logs.running) return;
-        this.vhost.logger.warn(
-          { err, queue: this.name, retryMs: wait },
-          'append to the stream failed; retrying',
-        );
-        await new Promise((resolve) => setTimeout(resolve, wait).unref());
-        wait = Math.min(wait * 2, RETRY_MAX_MS);
-      }
-    }
-  }
-
-  private refreshCount(): void {
-    if (this.log === undefined || this.countReading) return;
-    this.countReading = true;
-    this.refresh().then(
-      () => {
-        this.countReading = false;
-      },
-      () => {
-        this.countReading = false;
-      },
+  private append(bytes: Uint8Array, id: string): Promise<void> {
+    return retryWrite(
+      async () => (await this.logReady).append(bytes, id).then(() => {}),
+      () => this.deleted || !this.logs.running,
+      (err, retryMs) =>
+        this.vhost.logger.warn({ err, queue: this.name, retryMs }, 'append to the stream failed; retrying'),
     );
   }
 }
