@@ -1,6 +1,7 @@
 import amqp, { type ChannelModel } from 'amqplib';
 import { BARRIER_SUBJECT, connectCluster, HEARTBEAT_SUBJECT } from '@warren/cluster';
 import { waitFor } from '@warren/testkit';
+import { RawClient } from '../stomp-clients/support';
 import { describeWith } from '../support/requires';
 import type { TestBroker } from '../support/warren';
 import { startTestCluster, type TestCluster } from './support';
@@ -108,6 +109,70 @@ describeWith(['nats-server'], 'the nodes of a two-node cluster', () => {
       expect(answered).toEqual(asked);
     } finally {
       clearInterval(beating);
+      await slow.close();
+    }
+  });
+
+  // A STOMP SEND with reply-to /temp-queue/x makes the session's reply queue on the spot. The replier may be on
+  // another node, so the request goes out only once every node knows that queue: the same barrier, waited for
+  // before the SEND is routed (else a reply through a slower node would find no queue and be dropped).
+  test("a SEND's new /temp-queue/ reply queue is known to every live node before the request is routed", async () => {
+    const slow = await connectCluster({ servers: cluster.nats.urls, name: 'slow-stomp' });
+    const beat = (alarms: string[]): void =>
+      slow.nc.publish(HEARTBEAT_SUBJECT, JSON.stringify({ node: 'slow-stomp', alarms }));
+    let beating: NodeJS.Timeout | undefined;
+    const client = await RawClient.open(a.stompPort);
+    try {
+      const asked: string[] = [];
+      const answered: string[] = [];
+      slow.nc.subscribe(BARRIER_SUBJECT, {
+        callback: (err, msg) => {
+          if (err !== null || msg.reply === undefined) return;
+          const request = msg.string();
+          asked.push(request);
+          setTimeout(() => {
+            answered.push(request);
+            msg.respond('slow-stomp');
+          }, 300);
+        },
+      });
+      await slow.nc.flush();
+      // a has heard of it once its disk alarm shows on a; then it is well, and beats as nodes do.
+      beat(['disk']);
+      await waitFor(
+        () => a.server!.broker.alarms.remoteNodes.includes('slow-stomp'),
+        10_000,
+        'a hearing of it',
+      );
+      beat([]);
+      await waitFor(() => !a.server!.broker.alarms.blocked, 10_000, 'its alarm cleared on a');
+      beating = setInterval(() => beat([]), 500);
+
+      const ch = await (await connectTo(a)).createChannel();
+      await ch.assertQueue('stomp-requests', { durable: true });
+      const before = asked.length;
+      let seenAt: { asked: number; answered: number } | undefined;
+      await ch.consume(
+        'stomp-requests',
+        (m) => {
+          if (m !== null) seenAt = { asked: asked.length, answered: answered.length };
+        },
+        { noAck: true },
+      );
+      client.frame('CONNECT', { 'accept-version': '1.2', host: '/', login: 'guest', passcode: 'guest' });
+      await client.next('CONNECTED');
+      client.frame(
+        'SEND',
+        { destination: '/amq/queue/stomp-requests', 'reply-to': '/temp-queue/replies' },
+        'ping',
+      );
+      await waitFor(() => seenAt !== undefined, 10_000, 'the request');
+      // The reply queue's claim asked the slow node, and the request came after its answer.
+      expect(seenAt!.asked).toBeGreaterThan(before);
+      expect(seenAt!.answered).toBe(seenAt!.asked);
+    } finally {
+      clearInterval(beating);
+      await client.close();
       await slow.close();
     }
   });

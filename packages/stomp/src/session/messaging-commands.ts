@@ -7,6 +7,7 @@ import {
   type FieldTable,
   type Limits,
   type QueueEntry,
+  type QueueOptions,
   type SettleKind,
 } from '@warren/core';
 import type { StompFrame } from '../codec/frame';
@@ -25,6 +26,15 @@ export interface CommandHost extends MessageWriter {
   readonly id: string;
   readonly limits: Pick<Limits, 'stompMaxSubscriptions' | 'selectorMaxLength' | 'maxTransactionOps'>;
 }
+
+const TEMP_QUEUE_PREFIX = '/temp-queue/';
+/** A /temp-queue/'s queue: server-named, private to the connection, gone with it. */
+const tempQueueOptions = (): QueueOptions => ({
+  durable: false,
+  exclusive: true,
+  autoDelete: true,
+  arguments: {},
+});
 
 const ACK_MODES: ReadonlySet<string> = new Set(['auto', 'client', 'client-individual']);
 const PREFETCH = /^[0-9]{1,9}$/;
@@ -47,10 +57,10 @@ export class MessagingCommands {
   /** /temp-queue/<name> -> the server-named private queue behind it. */
   private readonly tempQueues = new Map<string, string>();
   /** Bound once: SEND headers -> properties turns /temp-queue/x into its queue. */
-  private readonly resolveReplyTo = (replyTo: string): string =>
-    replyTo.startsWith('/temp-queue/') && replyTo.length > '/temp-queue/'.length
-      ? this.tempQueue(replyTo.slice('/temp-queue/'.length))
-      : replyToProperty(replyTo);
+  private readonly resolveReplyTo = (replyTo: string): string => {
+    const temp = tempQueueName(replyTo);
+    return temp !== undefined ? this.tempQueue(temp) : replyToProperty(replyTo);
+  };
   private readonly tempQueueFn = (name: string): string => this.tempQueue(name);
 
   /** The session's transactions, on the core's Transaction, bounded together by maxTransactionOps. */
@@ -84,9 +94,35 @@ export class MessagingCommands {
         autoDelete: false,
         arguments: queueArguments(h),
       });
-      if (declared instanceof Promise) return declared.then(() => this.publish(frame, dest));
+      if (declared instanceof Promise) {
+        return declared.then(() => this.claimReplyQueue(frame)).then(() => this.publish(frame, dest));
+      }
     }
+    const claimed = this.claimReplyQueue(frame);
+    if (claimed !== undefined) return claimed.then(() => this.publish(frame, dest));
     return this.publish(frame, dest);
+  }
+
+  /**
+   * A SEND whose reply-to names a /temp-queue/ not made yet: in a cluster its queue is claimed before the
+   * message goes, so a reply sent through another node finds it (undefined: nothing to wait for; on a single
+   * node the queue is made now). The SEND's headers are checked first, so a refused SEND makes nothing.
+   */
+  private claimReplyQueue(frame: StompFrame): Promise<void> | undefined {
+    const replyTo = frame.headers.get('reply-to');
+    const temp = replyTo === undefined ? undefined : tempQueueName(replyTo);
+    if (temp === undefined || this.tempQueues.has(temp)) return undefined;
+    propertiesFromSend(frame.headers, () => '');
+    this.checkRoom();
+    const declared = this.channel.claimDeclareQueue('', tempQueueOptions());
+    if (!(declared instanceof Promise)) {
+      this.openTempQueue(temp, declared.queue);
+      return undefined;
+    }
+    return declared.then((d) => {
+      // Another SEND cannot have made it meanwhile: the session reads no frame while this one waits.
+      this.openTempQueue(temp, d.queue);
+    });
   }
 
   private publish(frame: StompFrame, dest: Destination): SendOutcome {
@@ -328,12 +364,11 @@ export class MessagingCommands {
     const known = this.tempQueues.get(name);
     if (known !== undefined) return known;
     this.checkRoom(); // before the queue is declared, so a refusal leaves nothing behind
-    const queue = this.channel.queueDeclare('', {
-      durable: false,
-      exclusive: true,
-      autoDelete: true,
-      arguments: {},
-    }).queue;
+    return this.openTempQueue(name, this.channel.queueDeclare('', tempQueueOptions()).queue);
+  }
+
+  /** Registers a /temp-queue/'s queue and consumes it for the session. */
+  private openTempQueue(name: string, queue: string): string {
     this.tempQueues.set(name, queue);
     const id = `/temp-queue/${name}`;
     const sub = new Subscription(
@@ -354,6 +389,13 @@ export class MessagingCommands {
     this.subscriptions.set(id, sub);
     return queue;
   }
+}
+
+/** The x of a /temp-queue/x; undefined for any other destination. */
+function tempQueueName(destination: string): string | undefined {
+  return destination.startsWith(TEMP_QUEUE_PREFIX) && destination.length > TEMP_QUEUE_PREFIX.length
+    ? destination.slice(TEMP_QUEUE_PREFIX.length)
+    : undefined;
 }
 
 /**
