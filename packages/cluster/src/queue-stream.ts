@@ -190,10 +190,20 @@ export class QueueStream {
     return (await this.stored()).messages;
   }
 
-  /** Messages stored and not yet acked, and the bytes the stream keeps for them (envelopes, subjects, headers). */
-  async stored(): Promise<{ messages: number; bytes: number }> {
-    const { messages, bytes } = (await this.conn.jsm.streams.info(this.name)).state;
-    return { messages, bytes };
+  /**
+   * Messages not yet acked (ready + unacked), and what the stream keeps per message (envelope, subject and
+   * headers with the body). The count is the consumer's, not the stream's: its leader applies an ack before it
+   * answers it, while the stream removes the acked message a moment later (an R3 stream's info can still
+   * count it). `settled` says the two agreed; they differ while acks or publishes are on their way.
+   */
+  async stored(): Promise<{ messages: number; bytesPerMessage: number; settled: boolean }> {
+    const [stream, consumer] = await Promise.all([
+      this.conn.jsm.streams.info(this.name),
+      this.conn.jsm.consumers.info(this.name, CONSUMER_NAME),
+    ]);
+    const { messages: stored, bytes } = stream.state;
+    const messages = consumer.num_pending + consumer.num_ack_pending;
+    return { messages, bytesPerMessage: stored > 0 ? bytes / stored : 0, settled: messages === stored };
   }
 
   /** Messages not yet handed to any node: a queue's ready count (RabbitMQ's messages_ready). */

@@ -53,7 +53,10 @@ const COUNT_REFRESH_MS = 1000;
 const PULL_EXPIRES_MS = 1000;
 /** How long a count waits for the server to confirm this node's acks before it reads anyway. */
 const ACKED_WAIT_MS = 1000;
-/** A drop-head trim that could not pull all of the excess tries again after this long, this many times. */
+/**
+ * A drop-head trim that may not have been the last word (see dropHeads) tries again after this long, this
+ * many times in a row without dropping anything.
+ */
 const TRIM_RETRY_MS = 100;
 const TRIM_TRIES = 20;
 /** How long basic.get waits between two pulls while the count says a message is on its way back. */
@@ -83,6 +86,8 @@ export class ReplicatedQueue extends Queue {
   private readonly deliveries = new Map<QueueEntry, Delivery>();
   /** The stream's messages as last read, plus what was published here since, less what was acked here since. */
   private streamMessages = 0;
+  /** The stream and its consumer agreed on the count when it was last read (nothing on its way). */
+  private countsSettled = true;
   /** What the stream keeps per message on average, as last read (x-max-length-bytes counts with it). */
   private storedPerMessage = 0;
   /** Deliveries held unacked on the other nodes, as last counted. */
@@ -170,7 +175,8 @@ export class ReplicatedQueue extends Queue {
       this.replica.remoteState(this.vhost.name, this.name),
     ]);
     this.streamMessages = stored.messages;
-    if (stored.messages > 0) this.storedPerMessage = stored.bytes / stored.messages;
+    this.countsSettled = stored.settled;
+    if (stored.bytesPerMessage > 0) this.storedPerMessage = stored.bytesPerMessage;
     this.unackedElsewhere = elsewhere.unacked;
     this.countReadAt = this.vhost.now();
     this.elsewhere = elsewhere.consumers;
@@ -422,11 +428,14 @@ export class ReplicatedQueue extends Queue {
     }
     this.trimming = true;
     this.trimAgain = false;
-    const trim = async (): Promise<{ dropped: number; short: boolean }> => {
+    // `again`: the trim may not have been the last word. It pulled less than the excess (a message on its way
+    // back, other pulls waiting), or the stream and its consumer disagreed on the count (a publish the consumer
+    // has not seen yet would make it low).
+    const trim = async (): Promise<{ dropped: number; again: boolean }> => {
       const s = await this.streamReady;
       await this.refresh();
       const excess = this.messageCount - this.keepAtMost();
-      if (excess <= 0) return { dropped: 0, short: false };
+      if (excess <= 0) return { dropped: 0, again: !this.countsSettled };
       const got = await s.pull(excess, { noWait: true });
       let dropped = 0;
       for (const d of got) {
@@ -445,16 +454,15 @@ export class ReplicatedQueue extends Queue {
         this.lastAcked = d;
         if (this.streamMessages > 0) this.streamMessages--;
       }
-      return { dropped, short: got.length < excess };
+      return { dropped, again: got.length < excess || !this.countsSettled };
     };
     trim().then(
-      ({ dropped, short }) => {
+      ({ dropped, again }) => {
         this.trimming = false;
         if (this.trimAgain) return this.dropHeads();
-        // Over the limit but not all of the excess could be pulled at once (a message on its way back, other
-        // pulls waiting): try again shortly, for as long as tries keep finding something or a few times more.
-        this.trimMisses = dropped > 0 || !short ? 0 : this.trimMisses + 1;
-        if (short && this.trimMisses < TRIM_TRIES) {
+        // Try again shortly, for as long as tries keep finding something, or a few times more.
+        this.trimMisses = dropped > 0 || !again ? 0 : this.trimMisses + 1;
+        if (again && this.trimMisses < TRIM_TRIES) {
           setTimeout(() => this.guarded('x-max-length', () => this.dropHeads()), TRIM_RETRY_MS).unref();
         }
       },
