@@ -26,6 +26,7 @@ import { ReplicatedQueue, type ReplicaState } from './replicated-queue';
 import { ReplicatedStream } from './replicated-stream';
 import { DEFAULT_HEARTBEAT_MS, Peers } from './peers';
 import { TopologyBucket, TopologyConflict, type TopologyWatch } from './topology-bucket';
+import { TopologyMirror } from './topology-mirror';
 
 export interface ClusterNodeOptions {
   conn: ClusterConnection;
@@ -67,15 +68,14 @@ export function defaultNodeName(amqpPort: number): string {
 export class ClusterNode implements TopologyAuthority {
   private bucket!: TopologyBucket;
   private watch: TopologyWatch | undefined;
-  private applied = 0;
-  private readonly appliedWaiters: { revision: number; resolve: () => void }[] = [];
+  /** The bucket's records as last applied here. */
+  private readonly mirror: TopologyMirror;
+  /** The streams of replicated queues, opened once per node. */
   private readonly streams = new Map<string, Promise<QueueStream>>();
   /** Stand-ins for other nodes' direct reply-to queues this node has routed replies to. */
   private readonly replyQueues = new Map<string, RemoteQueue>();
   /** The logs of stream queues, opened once per node. */
   private readonly logs = new Map<string, Promise<LogStream>>();
-  /** The bucket's records as last applied here, by key. */
-  private readonly known = new Map<string, TopologyRecord>();
   /** Node-local queues of this node whose records are being taken out of the topology. */
   private readonly dropping = new WeakMap<HomeQueue, Promise<number>>();
   /** The other nodes: heartbeats, barrier and queue-state answers. */
@@ -85,12 +85,13 @@ export class ClusterNode implements TopologyAuthority {
   running = false;
 
   private constructor(private readonly o: ClusterNodeOptions) {
+    this.mirror = new TopologyMirror({ broker: o.broker, node: o.name, nc: o.conn.nc, logger: o.logger });
     this.peers = new Peers({
       nc: o.conn.nc,
       name: o.name,
       heartbeatMs: o.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
       alarms: o.broker.alarms,
-      appliedThrough: (revision) => this.appliedThrough(revision),
+      appliedThrough: (revision) => this.mirror.appliedThrough(revision),
       localState: (vhost, queue) => {
         const q = o.broker.getVhost(vhost)?.queues.get(queue);
         return q instanceof ReplicatedQueue ? q.localState() : { consumers: 0, unacked: 0 };
@@ -144,12 +145,15 @@ export class ClusterNode implements TopologyAuthority {
     const local = this.o.localRecords;
     const seeding = await this.claimSeed();
     this.watch = await this.bucket.watch(
-      (change) => this.applyChange(change.key, change.record, change.revision),
+      (change) =>
+        change.key === SEEDED_KEY
+          ? this.mirror.pass(change.revision)
+          : this.mirror.apply(change.key, change.record, change.revision),
       (err) => this.o.logger.error({ err }, 'a topology record from the cluster could not be applied'),
     );
     await this.watch.caughtUp;
     // Node-local queues of this node's previous life went with it.
-    for (const [key, record] of [...this.known]) {
+    for (const [key, record] of this.mirror.records()) {
       if (record.kind === 'queue' && record.home === this.name) await this.bucket.delete(key);
     }
     if (seeding) {
@@ -191,38 +195,27 @@ export class ClusterNode implements TopologyAuthority {
 
   /** The stream of one queue, opened once per node. */
   stream(vhost: string, queue: string): Promise<QueueStream> {
-    const key = queueKey(vhost, queue);
-    let s = this.streams.get(key);
-    if (s === undefined) {
-      s = QueueStream.ensure(this.o.conn, {
+    return openOnce(this.streams, queueKey(vhost, queue), () =>
+      QueueStream.ensure(this.o.conn, {
         vhost,
         queue,
         replicas: this.o.replicas,
         ackWaitMs: this.o.ackWaitMs,
-      });
-      // A failed open is tried again by the next caller.
-      s.catch(() => this.streams.delete(key));
-      this.streams.set(key, s);
-    }
-    return s;
+      }),
+    );
   }
 
   /** The log of one stream queue, opened once per node (created with `settings`' retention if new). */
   log(vhost: string, queue: string, settings: QueueSettings): Promise<LogStream> {
-    const key = queueKey(vhost, queue);
-    let log = this.logs.get(key);
-    if (log === undefined) {
-      log = LogStream.ensure(this.o.conn, {
+    return openOnce(this.logs, queueKey(vhost, queue), () =>
+      LogStream.ensure(this.o.conn, {
         vhost,
         queue,
         replicas: this.o.replicas,
         ...(settings.maxLengthBytes !== undefined ? { maxBytes: settings.maxLengthBytes } : {}),
         ...(settings.maxAge !== undefined ? { maxAgeMs: settings.maxAge } : {}),
-      });
-      log.catch(() => this.logs.delete(key));
-      this.logs.set(key, log);
-    }
-    return log;
+      }),
+    );
   }
 
   /**
@@ -240,7 +233,7 @@ export class ClusterNode implements TopologyAuthority {
       arguments: q.options.arguments,
       home: this.name,
     };
-    if (this.known.has(recordKey(record)) || replyQueueNode(q.name) !== undefined || !this.running) return;
+    if (this.mirror.has(recordKey(record)) || replyQueueNode(q.name) !== undefined || !this.running) return;
     this.bucket
       .put(recordKey(record), record)
       .catch((err: unknown) =>
@@ -311,7 +304,7 @@ export class ClusterNode implements TopologyAuthority {
   async claim(change: TopologyChange): Promise<void> {
     const revision = await this.store(change);
     if (revision === undefined) return;
-    await this.appliedThrough(revision);
+    await this.mirror.appliedThrough(revision);
     await this.peers.barrier(revision);
   }
 
@@ -491,72 +484,7 @@ export class ClusterNode implements TopologyAuthority {
 
   /** Deletes the bindings whose destination (or, for an exchange, source) is the named queue or exchange. */
   private async dropBindings(vhost: string, kind: 'queue' | 'exchange', name: string): Promise<void> {
-    for (const [key, r] of [...this.known]) {
-      if (r.kind !== 'binding' || r.vhost !== vhost) continue;
-      const into = r.destinationKind === kind && r.destination === name;
-      if (into || (kind === 'exchange' && r.source === name)) await this.bucket.delete(key);
-    }
-  }
-
-  /** Another node's node-local queue (or its deletion), as this node routes to it. */
-  private applyHomed(record: TopologyRecord & { kind: 'queue' }, op: 'put' | 'delete'): void {
-    const home = record.home;
-    if (home === undefined || home === this.name) return;
-    const v = this.o.broker.getVhost(record.vhost);
-    if (v === undefined) return;
-    const existing = v.queues.get(record.name);
-    if (op === 'delete') {
-      if (existing instanceof RemoteQueue) v.removeQueue(existing, true);
-      return;
-    }
-    if (existing !== undefined) return;
-    const options = {
-      durable: record.durable,
-      exclusive: true,
-      autoDelete: record.autoDelete,
-      arguments: record.arguments,
-    };
-    const settings = parseQueueArguments(record.arguments, record.name, v.name, options);
-    v.queues.set(record.name, new RemoteQueue(v, record.name, options, settings, home, this.o.conn.nc));
-  }
-
-  /** A change from the bucket (any node's, this one's included) applied to this broker. */
-  private applyChange(key: string, record: TopologyRecord | undefined, revision: number): void {
-    try {
-      if (key === SEEDED_KEY) return;
-      if (record !== undefined) {
-        this.known.set(key, record);
-        if (record.kind === 'queue' && record.home !== undefined) this.applyHomed(record, 'put');
-        else this.o.broker.applyRecord('put', record);
-      } else {
-        // A deletion names only the key; what it deletes is the record last seen under it.
-        const gone = this.known.get(key);
-        this.known.delete(key);
-        if (gone?.kind === 'queue' && gone.home !== undefined) this.applyHomed(gone, 'delete');
-        else if (gone !== undefined) this.o.broker.applyRecord('delete', gone);
-      }
-    } catch (err) {
-      this.o.logger.error({ err, key, revision }, 'a topology change from the cluster could not be applied');
-    } finally {
-      this.advance(revision);
-    }
-  }
-
-  private advance(revision: number): void {
-    if (revision <= this.applied) return;
-    this.applied = revision;
-    for (let i = this.appliedWaiters.length - 1; i >= 0; i--) {
-      const w = this.appliedWaiters[i]!;
-      if (w.revision <= revision) {
-        this.appliedWaiters.splice(i, 1);
-        w.resolve();
-      }
-    }
-  }
-
-  private appliedThrough(revision: number): Promise<void> {
-    if (this.applied >= revision) return Promise.resolve();
-    return new Promise((resolve) => this.appliedWaiters.push({ revision, resolve }));
+    for (const key of this.mirror.bindingKeys(vhost, kind, name)) await this.bucket.delete(key);
   }
 
   /** What the other live nodes have of a queue: its consumers there, and the deliveries they hold unacked. */
@@ -624,4 +552,15 @@ export class ClusterNode implements TopologyAuthority {
 
 function isTopologyRecord(r: ClaimedRecord): r is TopologyRecord {
   return r.kind !== 'policy' && r.kind !== 'parameter';
+}
+
+/** What `open` makes for `key`, made once and shared by every caller; a failed open is tried again by the next. */
+function openOnce<T>(opened: Map<string, Promise<T>>, key: string, open: () => Promise<T>): Promise<T> {
+  let p = opened.get(key);
+  if (p === undefined) {
+    p = open();
+    p.catch(() => opened.delete(key));
+    opened.set(key, p);
+  }
+  return p;
 }
