@@ -44,6 +44,20 @@ export class ChannelAccess {
       this.checkTopic(this.topicPermissions, 'write', exchange, routingKey);
   }
 
+  /** queue.bind and queue.unbind: write on the queue, read on the exchange, and its topic read pattern. */
+  checkQueueBind(queue: string, exchange: string, routingKey: string): void {
+    this.check('write', 'queue', queue);
+    this.check('read', 'exchange', exchange);
+    this.checkTopicRead(exchange, routingKey);
+  }
+
+  /** exchange.bind and exchange.unbind: write on the destination, read on the source, and its topic pattern. */
+  checkExchangeBind(destination: string, source: string, routingKey: string): void {
+    this.check('write', 'exchange', destination);
+    this.check('read', 'exchange', source);
+    this.checkTopicRead(source, routingKey);
+  }
+
   /** A bind or unbind on a topic exchange: RabbitMQ checks the binding key against the topic read pattern. */
   checkTopicRead(exchange: string, bindingKey: string): void {
     const topics = this.users.topicPermissionsFor(this.user, this.vhost.name);

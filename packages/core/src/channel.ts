@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ChannelAccess } from './channel-access';
+import { ChannelClaims } from './channel-claims';
 import { ConfirmTracker, type ConfirmSink } from './confirm-tracker';
 import type { Connection } from './connection';
 import { Consumer, type ConsumeOptions, type ConsumerSink } from './consumer';
@@ -10,13 +11,7 @@ import { fieldInteger, type FieldTable } from './field-table';
 import type { Message } from './message';
 import type { Queue, QueueOptions } from './queue';
 import type { QueueEntry } from './queue-entry';
-import {
-  queueNameFor,
-  serverName,
-  type QueueOwnerRef,
-  type TopologyAuthority,
-  type TopologyChange,
-} from './topology-authority';
+import { queueNameFor, serverName } from './topology-authority';
 import { Transaction, TransactionBudget, type SettleKind, type TransactionTarget } from './transaction';
 import type { PublishResult, Vhost } from './vhost';
 
@@ -78,7 +73,10 @@ export class Channel implements TransactionTarget {
   private syncBatch: number[] | undefined = undefined;
   private syncBatchId = -1;
 
-  private readonly access: ChannelAccess;
+  /** What this channel's user may do (claims check through it too). */
+  readonly access: ChannelAccess;
+  /** The topology operations as claims, for a broker that may be one node of a cluster. */
+  readonly claims = new ChannelClaims(this);
 
   constructor(
     readonly connection: Connection,
@@ -134,20 +132,14 @@ export class Channel implements TransactionTarget {
   }
 
   exchangeBind(destination: string, source: string, routingKey: string, args: FieldTable = {}): void {
-    this.checkExchangeBindAccess(destination, source, routingKey);
+    this.access.checkExchangeBind(destination, source, routingKey);
     this.vhost.bind(source, this.vhost.getExchange(destination), routingKey, args);
   }
 
   exchangeUnbind(destination: string, source: string, routingKey: string, args: FieldTable = {}): void {
-    this.checkExchangeBindAccess(destination, source, routingKey);
+    this.access.checkExchangeBind(destination, source, routingKey);
     const d = this.vhost.exchanges.get(destination);
     if (d !== undefined) this.vhost.unbind(source, d, routingKey, args);
-  }
-
-  private checkExchangeBindAccess(destination: string, source: string, routingKey: string): void {
-    this.access.check('write', 'exchange', destination);
-    this.access.check('read', 'exchange', source);
-    this.access.checkTopicRead(source, routingKey);
   }
 
   // ---- queues ---------------------------------------------------------------------------------------
@@ -155,14 +147,15 @@ export class Channel implements TransactionTarget {
   /** queue.declare; an empty name asks for a server-named queue (amq.gen-...). */
   queueDeclare(name: string, options: QueueOptions, passive = false): DeclaredQueue {
     const queueName = queueNameFor(name, options.arguments, passive);
-    this.checkQueueDeclareAccess(queueName, options, passive);
+    this.checkQueueDeclare(queueName, options, passive);
     const q = this.vhost.declareQueue(queueName, options, this.connection, passive);
     if (options.exclusive && !passive && q.owner === this.connection) this.connection.ownQueue(q);
     this.lastQueue = q.name;
     return { queue: q.name, messageCount: q.messageCount, consumerCount: q.consumerCount };
   }
 
-  private checkQueueDeclareAccess(queueName: string, options: QueueOptions, passive: boolean): void {
+  /** queue.declare's checks of this channel's rights and room (claims.queueDeclare runs them too). */
+  checkQueueDeclare(queueName: string, options: QueueOptions, passive: boolean): void {
     if (!passive) this.access.check('configure', 'queue', queueName);
     if (options.exclusive && !passive && !this.vhost.queues.has(queueName)) this.checkQueueRoom();
   }
@@ -175,7 +168,7 @@ export class Channel implements TransactionTarget {
    */
   declareReplyQueue(): string {
     this.checkQueueRoom();
-    const node = this.authority !== undefined ? this.vhost.broker.nodeName : undefined;
+    const node = this.vhost.broker.topologyAuthority !== undefined ? this.vhost.broker.nodeName : undefined;
     const home = node !== undefined ? `${Buffer.from(node).toString('base64url')}.` : '';
     const name = REPLY_TO_PREFIX + home + randomBytes(16).toString('base64url');
     const q = this.vhost.declareQueue(
@@ -190,251 +183,29 @@ export class Channel implements TransactionTarget {
   }
 
   queueBind(queue: string, exchange: string, routingKey: string, args: FieldTable = {}): void {
-    const name = this.queueName(queue);
+    const name = this.resolveQueue(queue);
     // AMQP: an empty queue name and an empty routing key both mean the last declared queue.
     const key = queue === '' && routingKey === '' ? name : routingKey;
-    this.checkQueueBindAccess(name, exchange, key);
+    this.access.checkQueueBind(name, exchange, key);
     this.vhost.bind(exchange, this.vhost.useQueue(name, this.connection), key, args);
   }
 
   queueUnbind(queue: string, exchange: string, routingKey: string, args: FieldTable = {}): void {
-    const name = this.queueName(queue);
-    this.checkQueueBindAccess(name, exchange, routingKey);
+    const name = this.resolveQueue(queue);
+    this.access.checkQueueBind(name, exchange, routingKey);
     this.vhost.unbind(exchange, this.vhost.useQueue(name, this.connection), routingKey, args);
   }
 
-  private checkQueueBindAccess(queue: string, exchange: string, routingKey: string): void {
-    this.access.check('write', 'queue', queue);
-    this.access.check('read', 'exchange', exchange);
-    this.access.checkTopicRead(exchange, routingKey);
-  }
-
   queuePurge(queue: string): number | Promise<number> {
-    const name = this.queueName(queue);
+    const name = this.resolveQueue(queue);
     this.access.check('read', 'queue', name);
     return this.vhost.useQueue(name, this.connection).purge();
   }
 
   queueDelete(queue: string, ifUnused = false, ifEmpty = false): number {
-    const name = this.queueName(queue);
+    const name = this.resolveQueue(queue);
     this.access.check('configure', 'queue', name);
     return this.vhost.deleteQueue(name, this.connection, ifUnused, ifEmpty);
-  }
-
-  // ---- topology claims (see TopologyAuthority) -----------------------------------------------------------
-  //
-  // Each claimX runs the same local checks as X, synchronously, and throws as X would. Without an authority
-  // (a single node) it then is X: applied now, nothing returned (or X's own result), no promise. With one it
-  // returns the claim's promise, which settles after the cluster has the change and this channel has applied
-  // it locally too (idempotently: the authority applied it here already), with X's result.
-
-  private get authority(): TopologyAuthority | undefined {
-    return this.vhost.broker.topologyAuthority;
-  }
-
-  claimDeclareExchange(
-    name: string,
-    type: string,
-    options: ExchangeOptions,
-    passive = false,
-  ): Promise<void> | undefined {
-    const authority = this.authority;
-    if (authority === undefined) {
-      this.exchangeDeclare(name, type, options, passive);
-      return undefined;
-    }
-    if (!passive) this.access.check('configure', 'exchange', name);
-    this.vhost.checkDeclareExchange(name, type, options, passive);
-    const change: TopologyChange = {
-      kind: 'declare-exchange',
-      vhost: this.vhost.name,
-      name,
-      type,
-      durable: options.durable,
-      autoDelete: options.autoDelete,
-      internal: options.internal,
-      arguments: options.arguments,
-      passive,
-    };
-    return this.afterClaim(authority.claim(change), () => {
-      this.exchangeDeclare(name, type, options, passive);
-    });
-  }
-
-  claimDeleteExchange(name: string, ifUnused = false): Promise<void> | undefined {
-    const authority = this.authority;
-    if (authority === undefined) {
-      this.exchangeDelete(name, ifUnused);
-      return undefined;
-    }
-    this.access.check('configure', 'exchange', name);
-    this.vhost.checkDeleteExchange(name, ifUnused);
-    const change: TopologyChange = { kind: 'delete-exchange', vhost: this.vhost.name, name, ifUnused };
-    return this.afterClaim(authority.claim(change), () => this.exchangeDelete(name, ifUnused));
-  }
-
-  /**
-   * queue.declare as a claim. The result comes back at once without an authority, else through the promise:
-   * a declare-ok needs the queue's counts either way. A server-named queue's name is chosen before the claim.
-   */
-  claimDeclareQueue(
-    name: string,
-    options: QueueOptions,
-    passive = false,
-  ): DeclaredQueue | Promise<DeclaredQueue> {
-    const authority = this.authority;
-    if (authority === undefined) return this.queueDeclare(name, options, passive);
-    const queueName = queueNameFor(name, options.arguments, passive);
-    this.checkQueueDeclareAccess(queueName, options, passive);
-    this.vhost.checkDeclareQueue(queueName, options, this.connection, passive);
-    const change: TopologyChange = {
-      kind: 'declare-queue',
-      vhost: this.vhost.name,
-      name: queueName,
-      durable: options.durable,
-      exclusive: options.exclusive,
-      autoDelete: options.autoDelete,
-      arguments: options.arguments,
-      passive,
-      owner: this.ownerRef(),
-    };
-    return this.afterClaim(authority.claim(change), () => this.queueDeclare(queueName, options, passive));
-  }
-
-  /** queue.delete as a claim: the count of dropped messages at once without an authority, else via the promise. */
-  claimDeleteQueue(queue: string, ifUnused = false, ifEmpty = false): number | Promise<number> {
-    const authority = this.authority;
-    if (authority === undefined) return this.queueDelete(queue, ifUnused, ifEmpty);
-    const name = this.queueName(queue);
-    this.access.check('configure', 'queue', name);
-    this.vhost.checkDeleteQueue(name, this.connection, ifUnused, ifEmpty);
-    const change: TopologyChange = {
-      kind: 'delete-queue',
-      vhost: this.vhost.name,
-      name,
-      ifUnused,
-      ifEmpty,
-      owner: this.ownerRef(),
-    };
-    const q = this.vhost.queues.get(name);
-    // The authority may have applied the delete here already (a cluster's watcher runs before the claim
-    // resolves); delete-ok's count is then the one the queue kept.
-    return this.afterClaim(authority.claim(change), () =>
-      q?.deleted === true ? q.droppedOnDelete : this.queueDelete(name, ifUnused, ifEmpty),
-    );
-  }
-
-  claimQueueBind(
-    queue: string,
-    exchange: string,
-    routingKey: string,
-    args: FieldTable = {},
-  ): Promise<void> | undefined {
-    const authority = this.authority;
-    if (authority === undefined) {
-      this.queueBind(queue, exchange, routingKey, args);
-      return undefined;
-    }
-    const name = this.queueName(queue);
-    const key = queue === '' && routingKey === '' ? name : routingKey;
-    this.checkQueueBindAccess(name, exchange, key);
-    this.vhost.useQueue(name, this.connection);
-    this.vhost.checkBind(exchange, args);
-    const change = this.bindingChange('bind', exchange, name, 'queue', key, args);
-    return this.afterClaim(authority.claim(change), () => this.queueBind(name, exchange, key, args));
-  }
-
-  claimQueueUnbind(
-    queue: string,
-    exchange: string,
-    routingKey: string,
-    args: FieldTable = {},
-  ): Promise<void> | undefined {
-    const authority = this.authority;
-    if (authority === undefined) {
-      this.queueUnbind(queue, exchange, routingKey, args);
-      return undefined;
-    }
-    const name = this.queueName(queue);
-    this.checkQueueBindAccess(name, exchange, routingKey);
-    this.vhost.useQueue(name, this.connection);
-    this.vhost.checkUnbind(exchange);
-    const change = this.bindingChange('unbind', exchange, name, 'queue', routingKey, args);
-    return this.afterClaim(authority.claim(change), () => this.queueUnbind(name, exchange, routingKey, args));
-  }
-
-  claimExchangeBind(
-    destination: string,
-    source: string,
-    routingKey: string,
-    args: FieldTable = {},
-  ): Promise<void> | undefined {
-    const authority = this.authority;
-    if (authority === undefined) {
-      this.exchangeBind(destination, source, routingKey, args);
-      return undefined;
-    }
-    this.checkExchangeBindAccess(destination, source, routingKey);
-    this.vhost.getExchange(destination);
-    this.vhost.checkBind(source, args);
-    const change = this.bindingChange('bind', source, destination, 'exchange', routingKey, args);
-    return this.afterClaim(authority.claim(change), () =>
-      this.exchangeBind(destination, source, routingKey, args),
-    );
-  }
-
-  claimExchangeUnbind(
-    destination: string,
-    source: string,
-    routingKey: string,
-    args: FieldTable = {},
-  ): Promise<void> | undefined {
-    const authority = this.authority;
-    if (authority === undefined) {
-      this.exchangeUnbind(destination, source, routingKey, args);
-      return undefined;
-    }
-    this.checkExchangeBindAccess(destination, source, routingKey);
-    this.vhost.checkUnbind(source);
-    const change = this.bindingChange('unbind', source, destination, 'exchange', routingKey, args);
-    return this.afterClaim(authority.claim(change), () =>
-      this.exchangeUnbind(destination, source, routingKey, args),
-    );
-  }
-
-  private bindingChange(
-    kind: 'bind' | 'unbind',
-    source: string,
-    destination: string,
-    destinationKind: 'queue' | 'exchange',
-    routingKey: string,
-    args: FieldTable,
-  ): TopologyChange {
-    return {
-      kind,
-      vhost: this.vhost.name,
-      source,
-      destination,
-      destinationKind,
-      routingKey,
-      arguments: args,
-    };
-  }
-
-  private ownerRef(): QueueOwnerRef {
-    return { connection: this.connection.id, node: this.vhost.broker.nodeName };
-  }
-
-  /**
-   * The local apply once a claim has resolved. A channel closed meanwhile (its connection went) applies
-   * nothing: an exclusive queue for a connection that is gone must not appear here.
-   */
-  private afterClaim<T>(claim: Promise<void>, apply: () => T): Promise<T> {
-    return claim.then(() => {
-      if (this.closed)
-        throw new WarrenError('CHANNEL_ERROR', `channel ${this.id} closed during a topology claim`);
-      return apply();
-    });
   }
 
   // ---- consuming ------------------------------------------------------------------------------------
@@ -447,7 +218,7 @@ export class Channel implements TransactionTarget {
   }
 
   consume(queue: string, options: ConsumeOptions, sink: ConsumerSink): Consumer {
-    const name = this.queueName(queue);
+    const name = this.resolveQueue(queue);
     this.access.check('read', 'queue', name);
     const q = this.vhost.useQueue(name, this.connection);
     const tag =
@@ -504,7 +275,7 @@ export class Channel implements TransactionTarget {
    * a missing queue) are thrown before anything waits.
    */
   get(queue: string, noAck: boolean, reply: (result: GetResult | undefined) => void): void {
-    const name = this.queueName(queue);
+    const name = this.resolveQueue(queue);
     this.access.check('read', 'queue', name);
     const q = this.vhost.useQueue(name, this.connection);
     const attempt = (): void => {
@@ -814,7 +585,8 @@ export class Channel implements TransactionTarget {
     return this.tx;
   }
 
-  private queueName(name: string): string {
+  /** A queue name as AMQP means it on this channel: the empty name is the last queue declared here. */
+  resolveQueue(name: string): string {
     if (name !== '') return name;
     if (this.lastQueue === undefined) throw new WarrenError('NOT_FOUND', 'no previously declared queue');
     return this.lastQueue;

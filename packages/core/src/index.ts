@@ -15,6 +15,7 @@ export { parseStreamOffset, type StreamOffsetSpec } from './stream-offset';
 export { QueueEntry, type Delivery } from './queue-entry';
 export * from './consumer';
 export * from './channel';
+export { ChannelClaims } from './channel-claims';
 export * from './connection';
 export * from './vhost';
 export * from './users';

@@ -44,17 +44,17 @@ describe('topology claims', () => {
   describe('without an authority (a single node)', () => {
     test('every claim helper applies at once and returns no promise', () => {
       expect(broker.topologyAuthority).toBeUndefined();
-      expect(ch.claimDeclareExchange('x', 'direct', xopts)).toBeUndefined();
-      const declared = ch.claimDeclareQueue('q', plain);
+      expect(ch.claims.exchangeDeclare('x', 'direct', xopts)).toBeUndefined();
+      const declared = ch.claims.queueDeclare('q', plain);
       expect(declared).toEqual({ queue: 'q', messageCount: 0, consumerCount: 0 });
-      expect(ch.claimQueueBind('q', 'x', 'k')).toBeUndefined();
+      expect(ch.claims.queueBind('q', 'x', 'k')).toBeUndefined();
       expect(vhost().queues.get('q')?.bindings.size).toBe(1);
-      expect(ch.claimExchangeBind('amq.fanout', 'x', 'k')).toBeUndefined();
-      expect(ch.claimExchangeUnbind('amq.fanout', 'x', 'k')).toBeUndefined();
-      expect(ch.claimQueueUnbind('q', 'x', 'k')).toBeUndefined();
+      expect(ch.claims.exchangeBind('amq.fanout', 'x', 'k')).toBeUndefined();
+      expect(ch.claims.exchangeUnbind('amq.fanout', 'x', 'k')).toBeUndefined();
+      expect(ch.claims.queueUnbind('q', 'x', 'k')).toBeUndefined();
       expect(vhost().queues.get('q')?.bindings.size).toBe(0);
-      expect(ch.claimDeleteQueue('q')).toBe(0);
-      expect(ch.claimDeleteExchange('x')).toBeUndefined();
+      expect(ch.claims.queueDelete('q')).toBe(0);
+      expect(ch.claims.exchangeDelete('x')).toBeUndefined();
       expect(vhost().exchanges.has('x')).toBe(false);
       expect(broker.topologyClaim({ kind: 'delete-exchange', vhost: '/', name: 'x', ifUnused: false })).toBe(
         undefined,
@@ -63,9 +63,9 @@ describe('topology claims', () => {
     });
 
     test('errors are thrown as before, synchronously', () => {
-      ch.claimDeclareQueue('q', { ...plain, durable: true });
-      expect(() => ch.claimDeclareQueue('q', plain)).toThrow("inequivalent arg 'durable'");
-      expect(() => ch.claimDeclareQueue('nope', plain, true)).toThrow("no queue 'nope'");
+      ch.claims.queueDeclare('q', { ...plain, durable: true });
+      expect(() => ch.claims.queueDeclare('q', plain)).toThrow("inequivalent arg 'durable'");
+      expect(() => ch.claims.queueDeclare('nope', plain, true)).toThrow("no queue 'nope'");
     });
   });
 
@@ -77,7 +77,7 @@ describe('topology claims', () => {
     });
 
     test('a queue declare claims the change, applies nothing until it resolves, then declares locally', async () => {
-      const pending = ch.claimDeclareQueue('q', {
+      const pending = ch.claims.queueDeclare('q', {
         ...plain,
         durable: true,
         arguments: { 'x-max-length': 5 },
@@ -103,8 +103,8 @@ describe('topology claims', () => {
     });
 
     test('the local apply after the claim is idempotent: the authority may have applied it here already', async () => {
-      const pending = ch.claimDeclareQueue('q', plain);
-      const bind = () => ch.claimQueueBind('q', 'amq.direct', 'k');
+      const pending = ch.claims.queueDeclare('q', plain);
+      const bind = () => ch.claims.queueBind('q', 'amq.direct', 'k');
       // What a cluster's authority does on every node before it resolves: the change is made here too.
       const mine = vhost().declareQueue('q', plain, undefined);
       authority.resolve();
@@ -115,39 +115,39 @@ describe('topology claims', () => {
       authority.resolve();
       await bound;
       expect(mine.bindings.size).toBe(1);
-      expect(() => ch.claimQueueBind('missing', 'amq.direct', 'k')).toThrow("no queue 'missing'");
+      expect(() => ch.claims.queueBind('missing', 'amq.direct', 'k')).toThrow("no queue 'missing'");
     });
 
     test('local checks still throw synchronously, before any claim', () => {
-      expect(() => ch.claimDeclareQueue('amq.mine', plain)).toThrow("reserved prefix 'amq.*'");
-      expect(() => ch.claimDeclareExchange('x', 'nonsense', xopts)).toThrow(
+      expect(() => ch.claims.queueDeclare('amq.mine', plain)).toThrow("reserved prefix 'amq.*'");
+      expect(() => ch.claims.exchangeDeclare('x', 'nonsense', xopts)).toThrow(
         "unknown exchange type 'nonsense'",
       );
-      expect(() => ch.claimDeclareQueue('q', { ...plain, arguments: { 'x-max-length': 'ten' } })).toThrow(
+      expect(() => ch.claims.queueDeclare('q', { ...plain, arguments: { 'x-max-length': 'ten' } })).toThrow(
         /x-max-length/,
       );
-      expect(() => ch.claimQueueBind('missing', 'amq.direct', 'k')).toThrow("no queue 'missing'");
-      expect(() => ch.claimDeleteExchange('amq.direct')).toThrow('operation not permitted');
+      expect(() => ch.claims.queueBind('missing', 'amq.direct', 'k')).toThrow("no queue 'missing'");
+      expect(() => ch.claims.exchangeDelete('amq.direct')).toThrow('operation not permitted');
       expect(authority.changes).toEqual([]);
     });
 
     test('equivalence with the locally known queue is checked before the claim', async () => {
-      const made = ch.claimDeclareQueue('q', { ...plain, durable: true });
+      const made = ch.claims.queueDeclare('q', { ...plain, durable: true });
       authority.resolve();
       await made;
-      expect(() => ch.claimDeclareQueue('q', plain)).toThrow("inequivalent arg 'durable'");
+      expect(() => ch.claims.queueDeclare('q', plain)).toThrow("inequivalent arg 'durable'");
       expect(authority.changes).toHaveLength(1);
     });
 
     test('a rejection propagates as the WarrenError the authority gave, and nothing is applied', async () => {
-      const pending = ch.claimDeclareExchange('x', 'topic', xopts);
+      const pending = ch.claims.exchangeDeclare('x', 'topic', xopts);
       authority.reject(new WarrenError('PRECONDITION_FAILED', "inequivalent arg 'type' for exchange 'x'"));
       await expect(pending).rejects.toMatchObject({ code: 'PRECONDITION_FAILED', replyCode: 406 });
       expect(vhost().exchanges.has('x')).toBe(false);
     });
 
     test('a server-named queue is named before its claim, and the claim and the declare name the same', async () => {
-      const pending = ch.claimDeclareQueue('', { ...plain, exclusive: true });
+      const pending = ch.claims.queueDeclare('', { ...plain, exclusive: true });
       const change = authority.changes[0] as Extract<TopologyChange, { kind: 'declare-queue' }>;
       expect(change.name).toMatch(/^amq\.gen-/);
       authority.resolve();
@@ -161,7 +161,7 @@ describe('topology claims', () => {
       ch.queueDeclare('q', plain);
       ch.exchangeDeclare('x', 'direct', xopts);
       broker.topologyAuthority = authority;
-      const bound = ch.claimQueueBind('q', 'x', 'rk', { a: 1 });
+      const bound = ch.claims.queueBind('q', 'x', 'rk', { a: 1 });
       expect(authority.changes.at(-1)).toEqual({
         kind: 'bind',
         vhost: '/',
@@ -174,11 +174,11 @@ describe('topology claims', () => {
       authority.resolve();
       await bound;
       expect(vhost().queues.get('q')?.bindings.size).toBe(1);
-      const xb = ch.claimExchangeBind('amq.fanout', 'x', 'rk');
+      const xb = ch.claims.exchangeBind('amq.fanout', 'x', 'rk');
       expect(authority.changes.at(-1)).toMatchObject({ kind: 'bind', destinationKind: 'exchange' });
       authority.resolve();
       await xb;
-      const deleted = ch.claimDeleteQueue('q', true, false);
+      const deleted = ch.claims.queueDelete('q', true, false);
       expect(authority.changes.at(-1)).toMatchObject({ kind: 'delete-queue', name: 'q', ifUnused: true });
       authority.resolve();
       await expect(deleted).resolves.toBe(0);
@@ -186,7 +186,7 @@ describe('topology claims', () => {
     });
 
     test('a channel closed while its claim is pending applies nothing', async () => {
-      const pending = ch.claimDeclareQueue('lonely', { ...plain, exclusive: true });
+      const pending = ch.claims.queueDeclare('lonely', { ...plain, exclusive: true });
       ch.connection.close();
       authority.resolve();
       await expect(pending).rejects.toMatchObject({ code: 'CHANNEL_ERROR' });

@@ -275,7 +275,7 @@ export class AmqpChannel implements ConsumerSink {
         core.recover();
         return;
       case QUEUE_DECLARE: {
-        const r = core.claimDeclareQueue(
+        const r = core.claims.queueDeclare(
           m.queue,
           { durable: m.durable, exclusive: m.exclusive, autoDelete: m.autoDelete, arguments: m.arguments },
           m.passive,
@@ -285,12 +285,12 @@ export class AmqpChannel implements ConsumerSink {
       }
       case QUEUE_BIND:
         return this.replyAfter(
-          core.claimQueueBind(m.queue, m.exchange, m.routingKey, m.arguments),
+          core.claims.queueBind(m.queue, m.exchange, m.routingKey, m.arguments),
           m,
           m.noWait ? undefined : { id: QUEUE_BIND_OK },
         );
       case QUEUE_UNBIND:
-        return this.replyAfter(core.claimQueueUnbind(m.queue, m.exchange, m.routingKey, m.arguments), m, {
+        return this.replyAfter(core.claims.queueUnbind(m.queue, m.exchange, m.routingKey, m.arguments), m, {
           id: QUEUE_UNBIND_OK,
         });
       case QUEUE_PURGE: {
@@ -302,7 +302,7 @@ export class AmqpChannel implements ConsumerSink {
         return ok(r);
       }
       case QUEUE_DELETE: {
-        const r = core.claimDeleteQueue(m.queue, m.ifUnused, m.ifEmpty);
+        const r = core.claims.queueDelete(m.queue, m.ifUnused, m.ifEmpty);
         const ok = (n: number): void => {
           if (!m.noWait) this.reply({ id: QUEUE_DELETE_OK, messageCount: n });
         };
@@ -311,7 +311,7 @@ export class AmqpChannel implements ConsumerSink {
       }
       case EXCHANGE_DECLARE:
         return this.replyAfter(
-          core.claimDeclareExchange(
+          core.claims.exchangeDeclare(
             m.exchange,
             m.type,
             { durable: m.durable, autoDelete: m.autoDelete, internal: m.internal, arguments: m.arguments },
@@ -322,19 +322,19 @@ export class AmqpChannel implements ConsumerSink {
         );
       case EXCHANGE_DELETE:
         return this.replyAfter(
-          core.claimDeleteExchange(m.exchange, m.ifUnused),
+          core.claims.exchangeDelete(m.exchange, m.ifUnused),
           m,
           m.noWait ? undefined : { id: EXCHANGE_DELETE_OK },
         );
       case EXCHANGE_BIND:
         return this.replyAfter(
-          core.claimExchangeBind(m.destination, m.source, m.routingKey, m.arguments),
+          core.claims.exchangeBind(m.destination, m.source, m.routingKey, m.arguments),
           m,
           m.noWait ? undefined : { id: EXCHANGE_BIND_OK },
         );
       case EXCHANGE_UNBIND:
         return this.replyAfter(
-          core.claimExchangeUnbind(m.destination, m.source, m.routingKey, m.arguments),
+          core.claims.exchangeUnbind(m.destination, m.source, m.routingKey, m.arguments),
           m,
           m.noWait ? undefined : { id: EXCHANGE_UNBIND_OK },
         );

@@ -73,7 +73,7 @@ export function topologyRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const existed = v.exchanges.has(name);
       return withChannel(broker, req.caller.user, v.name, async ({ channel }) => {
         // A claim in a cluster (the reply waits until every node has the exchange); at once on one node.
-        await channel.claimDeclareExchange(name, str(body, 'type'), {
+        await channel.claims.exchangeDeclare(name, str(body, 'type'), {
           durable: bool(body, 'durable', true),
           autoDelete: bool(body, 'auto_delete', false),
           internal: bool(body, 'internal', false),
@@ -87,7 +87,7 @@ export function topologyRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const name = exchangeParam(req.params['exchange']);
       if (!v.exchanges.has(name)) throw notFound();
       return withChannel(broker, req.caller.user, v.name, async ({ channel }) => {
-        await channel.claimDeleteExchange(name, req.query['if-unused'] === 'true');
+        await channel.claims.exchangeDelete(name, req.query['if-unused'] === 'true');
         return NO_CONTENT;
       });
     },
@@ -151,7 +151,7 @@ export function topologyRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const v = writableVhost(ctx, req.caller, req.params['vhost']);
       const existed = v.queues.has(name);
       return withChannel(broker, req.caller.user, v.name, async ({ channel }) => {
-        await channel.claimDeclareQueue(name, {
+        await channel.claims.queueDeclare(name, {
           durable: bool(body, 'durable', true),
           autoDelete: bool(body, 'auto_delete', false),
           // An exclusive queue would die with the API's own connection at the end of this request.
@@ -166,7 +166,7 @@ export function topologyRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const name = req.params['queue'] ?? '';
       if (!v.queues.has(name)) throw notFound();
       return withChannel(broker, req.caller.user, v.name, async ({ channel }) => {
-        await channel.claimDeleteQueue(
+        await channel.claims.queueDelete(
           name,
           req.query['if-unused'] === 'true',
           req.query['if-empty'] === 'true',
@@ -256,8 +256,8 @@ export function topologyRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const routingKey = str(body, 'routing_key', '');
       const args = table(body, 'arguments');
       return withChannel(broker, req.caller.user, v.name, async ({ channel }) => {
-        if (dest.kind === 'queue') await channel.claimQueueBind(dest.name, source.name, routingKey, args);
-        else await channel.claimExchangeBind(dest.name, source.name, routingKey, args);
+        if (dest.kind === 'queue') await channel.claims.queueBind(dest.name, source.name, routingKey, args);
+        else await channel.claims.exchangeBind(dest.name, source.name, routingKey, args);
         const location = `${encodeURIComponent(dest.name)}/${propertiesKey(routingKey, args)}`;
         return new Answer(201, undefined, { Location: location });
       });
@@ -287,8 +287,8 @@ export function topologyRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const b = bindingAt(source, dest, req.params['props']);
       return withChannel(broker, req.caller.user, v.name, async ({ channel }) => {
         if (dest.kind === 'queue')
-          await channel.claimQueueUnbind(dest.name, source.name, b.routingKey, b.arguments);
-        else await channel.claimExchangeUnbind(dest.name, source.name, b.routingKey, b.arguments);
+          await channel.claims.queueUnbind(dest.name, source.name, b.routingKey, b.arguments);
+        else await channel.claims.exchangeUnbind(dest.name, source.name, b.routingKey, b.arguments);
         return NO_CONTENT;
       });
     },

@@ -88,7 +88,7 @@ export class MessagingCommands {
     // /queue/x is declared (durable) on first SEND, with the SEND's x-* headers as its arguments as a
     // SUBSCRIBE's would be, so a later AMQP declare with the same arguments is equivalent (as RabbitMQ).
     if (dest.kind === 'queue' && !this.channel.vhost.queues.has(dest.name)) {
-      const declared = this.channel.claimDeclareQueue(dest.name, {
+      const declared = this.channel.claims.queueDeclare(dest.name, {
         durable: true,
         exclusive: false,
         autoDelete: false,
@@ -114,7 +114,7 @@ export class MessagingCommands {
     if (temp === undefined || this.tempQueues.has(temp)) return undefined;
     propertiesFromSend(frame.headers, () => '');
     this.checkRoom();
-    const declared = this.channel.claimDeclareQueue('', tempQueueOptions());
+    const declared = this.channel.claims.queueDeclare('', tempQueueOptions());
     if (!(declared instanceof Promise)) {
       this.openTempQueue(temp, declared.queue);
       return undefined;
@@ -234,7 +234,7 @@ export class MessagingCommands {
       durableQueue !== undefined &&
       (booleanHeader(h, 'durable') === true || booleanHeader(h, 'persistent') === true)
     ) {
-      const deleted = this.channel.claimDeleteQueue(durableQueue);
+      const deleted = this.channel.claims.queueDelete(durableQueue);
       if (deleted instanceof Promise) return deleted.then(() => undefined);
     }
     return undefined;

@@ -71,13 +71,13 @@ export function runTopology(
 function claimStep(channel: Channel, step: TopologyStep): Promise<unknown> | undefined {
   switch (step.op) {
     case 'declare-exchange':
-      return channel.claimDeclareExchange(step.name, step.type, step.options, step.passive);
+      return channel.claims.exchangeDeclare(step.name, step.type, step.options, step.passive);
     case 'declare-queue': {
-      const r = channel.claimDeclareQueue(step.name, step.options);
+      const r = channel.claims.queueDeclare(step.name, step.options);
       return r instanceof Promise ? r : undefined;
     }
     case 'bind':
-      return channel.claimQueueBind(step.queue, step.exchange, step.key);
+      return channel.claims.queueBind(step.queue, step.exchange, step.key);
   }
 }
 
