@@ -27,11 +27,21 @@ describeWith(['python3-stomp', 'openssl'], 'STOMP over TLS and WSS', () => {
     STOMP_PORT: String(b.stompsPort),
   });
 
+  // Room for stomp_tls.py's three connects: a try lost to stomp.py's own TLS race may wait out the broker's
+  // 10 s handshake timeout.
+  const STOMP_PY_PROGRAM_MS = 40_000;
+  const STOMP_PY_MS = STOMP_PY_PROGRAM_MS + 5_000;
+
   /** Runs a stomp.py program; a failure says what the broker logged for the stomps listener meanwhile. */
   async function runStompPy(args: string[], env: Record<string, string>): Promise<ChildProgram> {
     const from = b.log.lines.length;
     try {
-      return await runPython(`${PROGRAMS}/stomp_tls.py`, { host: '127.0.0.1', amqpPort: 0 }, { args, env });
+      return await runPython(
+        `${PROGRAMS}/stomp_tls.py`,
+        { host: '127.0.0.1', amqpPort: 0 },
+        { args, env },
+        STOMP_PY_PROGRAM_MS,
+      );
     } catch (err) {
       const lines = b.log.lines
         .slice(from)
@@ -52,22 +62,30 @@ describeWith(['python3-stomp', 'openssl'], 'STOMP over TLS and WSS', () => {
       expect(b.log.find('listening', { protocol: 'stomps', port: b.stompsPort })).toHaveLength(1);
     });
 
-    test('stomp.py sends and receives over TLS with a login', async () => {
-      const program = await runStompPy(['/queue/tls.stomp-py'], stompsEnv());
-      expect(program.stdout).toContain('got hello over TLS');
-    });
+    test(
+      'stomp.py sends and receives over TLS with a login',
+      async () => {
+        const program = await runStompPy(['/queue/tls.stomp-py'], stompsEnv());
+        expect(program.stdout).toContain('got hello over TLS');
+      },
+      STOMP_PY_MS,
+    );
 
-    test('with ssl_cert_login, stomp.py without a login is logged in as the certificate CN', async () => {
-      const asUser = { listener: 'stomps', user: USER };
-      const before = b.log.find('connection opened', asUser).length;
-      const program = await runStompPy(['/queue/tls.cert-login', 'cert-login'], {
-        ...stompsEnv(),
-        STOMP_PASSWORD: 'unused',
-      });
-      expect(program.stdout).toContain('got hello over TLS');
-      // As alice, not as the default user guest/guest a CONNECT without login would otherwise get.
-      expect(b.log.find('connection opened', asUser)).toHaveLength(before + 1);
-    });
+    test(
+      'with ssl_cert_login, stomp.py without a login is logged in as the certificate CN',
+      async () => {
+        const asUser = { listener: 'stomps', user: USER };
+        const before = b.log.find('connection opened', asUser).length;
+        const program = await runStompPy(['/queue/tls.cert-login', 'cert-login'], {
+          ...stompsEnv(),
+          STOMP_PASSWORD: 'unused',
+        });
+        expect(program.stdout).toContain('got hello over TLS');
+        // As alice, not as the default user guest/guest a CONNECT without login would otherwise get.
+        expect(b.log.find('connection opened', asUser)).toHaveLength(before + 1);
+      },
+      STOMP_PY_MS,
+    );
   });
 
   describe('STOMP over secure WebSocket (wss)', () => {
