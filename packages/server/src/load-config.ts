@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { ConfigError, defaultConfig, type WarrenConfig } from './config';
 import { applyRabbitConf, type IgnoredKey } from './rabbitmq-conf';
-import { InvalidValue, SETTINGS } from './settings';
+import { InvalidValue } from './setting-kinds';
+import { SETTINGS } from './settings';
 
 /** Names the config file through `--config FILE` or this variable. */
 export const CONFIG_FILE_ENV = 'WARREN_CONFIG';

@@ -22,7 +22,8 @@
  */
 import { totalmem } from 'node:os';
 import { ConfigError, type WarrenConfig } from './config';
-import { InvalidValue, SETTINGS } from './settings';
+import { InvalidValue } from './setting-kinds';
+import { SETTINGS } from './settings';
 
 /** One `key = value` line. */
 export interface ConfEntry {
