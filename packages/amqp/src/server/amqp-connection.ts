@@ -1,9 +1,7 @@
 import {
   AccessRefused,
   brokerShutdown,
-  certificateUser,
   isWarrenError,
-  loginRefused,
   WarrenError,
   type Broker,
   type Connection,
@@ -40,7 +38,7 @@ import { clipShortstr } from '../codec/primitives';
 import { AmqpChannel } from './amqp-channel';
 import type { ChannelHost } from './channel-host';
 import { FrameKind, type ParkedFrame } from './parked-frames';
-import { DEFAULT_MECHANISMS, offeredMechanisms, parseCredentials, unknownMechanism } from './auth';
+import { DEFAULT_MECHANISMS, login, offeredMechanisms } from './auth';
 import { clientCapabilities, serverProperties, type ClientCapabilities } from './server-properties';
 
 /** Connection states, in handshake order (spec 2.2.4). */
@@ -324,7 +322,7 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
         this.capabilities = clientCapabilities(m.clientProperties);
         const name = connectionName(m.clientProperties);
         if (name !== undefined) this.log = this.log.child({ connectionName: name });
-        this.user = this.login(m.mechanism, m.response);
+        this.user = login(this.broker, this.transport, this.mechanisms, m.mechanism, m.response, this.log);
         this.state = State.Tune;
         this.send(0, {
           id: CONNECTION_TUNE,
@@ -339,21 +337,7 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
         throw new WarrenError('COMMAND_INVALID', 'unexpected connection.secure-ok');
       case CONNECTION_TUNE_OK: {
         this.expect(State.Tune, m);
-        const max = this.limits.frameMax;
-        // RabbitMQ's checks: frame-max within [4096, ours]; 0 would mean "no limit", which we did not offer.
-        if (m.frameMax !== 0 && m.frameMax < FRAME_MIN_SIZE) {
-          throw new WarrenError('NOT_ALLOWED', `frame_max=${m.frameMax} < ${FRAME_MIN_SIZE} min size`);
-        }
-        if (m.frameMax === 0 || m.frameMax > max) {
-          throw new WarrenError('NOT_ALLOWED', `frame_max=${m.frameMax} > ${max} max size`);
-        }
-        // RabbitMQ reads 0 as "no limit", which is above what it offered, and refuses it the same way.
-        if (m.channelMax === 0 || m.channelMax > this.limits.channelMax) {
-          throw new WarrenError(
-            'NOT_ALLOWED',
-            `negotiated channel_max = ${m.channelMax}${m.channelMax === 0 ? ' (no limit)' : ''} is higher than the maximum allowed value (${this.limits.channelMax})`,
-          );
-        }
+        checkTuneOk(m, this.limits);
         this.channelMax = m.channelMax;
         this.reader.setFrameMax(m.frameMax);
         this.writer.setFrameMax(m.frameMax);
@@ -567,7 +551,6 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
     process.nextTick(this.flushNow);
   }
 
-  /** Writes the batch in one corked burst (one writev). Pauses deliveries while the socket is backed up. */
   /**
    * Runs `fn` (guarded) once everything this connection's vhost was given so far is stored, or after
    * CLOSE_STORE_WAIT_MS if the store does not say so by then (it failed, or a cluster node lost NATS): a
@@ -588,6 +571,7 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
     persistence.afterSync(once);
   }
 
+  /** Writes the batch in one corked burst (one writev). Pauses deliveries while the socket is backed up. */
   flush(): void {
     this.flushScheduled = false;
     const out = this.out;
@@ -616,30 +600,6 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
   }
 
   // ---- heartbeats and the memory alarm ----------------------------------------------------------------
-
-  /** start-ok: the user its mechanism proves, or ACCESS_REFUSED (the reason goes to the log only). */
-  private login(mechanism: string, response: Buffer): User {
-    if (!this.mechanisms.includes(mechanism)) throw unknownMechanism(mechanism);
-    const fromLoopback = isLoopback(this.transport.remoteAddress);
-    let username: string | undefined;
-    try {
-      if (mechanism !== 'EXTERNAL') {
-        const credentials = parseCredentials(mechanism, response);
-        username = credentials.username;
-        return this.broker.authenticate(username, credentials.password, fromLoopback);
-      }
-      // Offered only with a verified certificate: its CN is the user; start-ok's response is ignored.
-      username = certificateUser(this.transport);
-      if (username === undefined) throw loginRefused(mechanism, 'no client certificate');
-      return this.broker.authenticateExternal(username, fromLoopback);
-    } catch (e) {
-      if (!(e instanceof AccessRefused)) throw e;
-      this.log.warn({ user: username ?? null, mechanism, reason: e.reason }, 'login refused');
-      // The loopback refusal names its cause, as RabbitMQ's does; any other is one generic answer, worded
-      // with the mechanism the client chose.
-      throw e.reason === 'loopback-only user from a remote address' ? e : loginRefused(mechanism, e.reason);
-    }
-  }
 
   private startHeartbeat(seconds: number): void {
     if (seconds === 0) return;
@@ -698,7 +658,22 @@ function connectionName(clientProperties: FieldTable): string | undefined {
   return typeof text === 'string' && text !== '' ? text.slice(0, CONNECTION_NAME_MAX) : undefined;
 }
 
-function isLoopback(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+/**
+ * tune-ok, checked as RabbitMQ does: frame-max within [4096, ours] (0 would mean "no limit", which was not
+ * offered), and channel-max at most ours (0, "no limit", is above what was offered, and refused the same way).
+ */
+function checkTuneOk(m: { frameMax: number; channelMax: number }, limits: Limits): void {
+  const max = limits.frameMax;
+  if (m.frameMax !== 0 && m.frameMax < FRAME_MIN_SIZE) {
+    throw new WarrenError('NOT_ALLOWED', `frame_max=${m.frameMax} < ${FRAME_MIN_SIZE} min size`);
+  }
+  if (m.frameMax === 0 || m.frameMax > max) {
+    throw new WarrenError('NOT_ALLOWED', `frame_max=${m.frameMax} > ${max} max size`);
+  }
+  if (m.channelMax === 0 || m.channelMax > limits.channelMax) {
+    throw new WarrenError(
+      'NOT_ALLOWED',
+      `negotiated channel_max = ${m.channelMax}${m.channelMax === 0 ? ' (no limit)' : ''} is higher than the maximum allowed value (${limits.channelMax})`,
+    );
+  }
 }

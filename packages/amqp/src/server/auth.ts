@@ -1,4 +1,13 @@
-import { loginRefused, WarrenError, type Transport } from '@warren/core';
+import {
+  AccessRefused,
+  certificateUser,
+  loginRefused,
+  WarrenError,
+  type Broker,
+  type Logger,
+  type Transport,
+  type User,
+} from '@warren/core';
 import { decodeFieldTableBuffer } from '../codec/field-table';
 
 /**
@@ -66,4 +75,43 @@ export function parseCredentials(mechanism: string, response: Buffer): Credentia
     return { username: u, password: p };
   }
   throw unknownMechanism(mechanism);
+}
+
+/**
+ * start-ok: the user its mechanism proves, or ACCESS_REFUSED (the reason goes to the log only). PLAIN and
+ * AMQPLAIN check the credentials; EXTERNAL, offered only with a verified certificate, takes its CN as the
+ * user and ignores start-ok's response.
+ */
+export function login(
+  broker: Broker,
+  transport: Transport,
+  offered: readonly string[],
+  mechanism: string,
+  response: Buffer,
+  log: Logger,
+): User {
+  if (!offered.includes(mechanism)) throw unknownMechanism(mechanism);
+  const fromLoopback = isLoopback(transport.remoteAddress);
+  let username: string | undefined;
+  try {
+    if (mechanism !== 'EXTERNAL') {
+      const credentials = parseCredentials(mechanism, response);
+      username = credentials.username;
+      return broker.authenticate(username, credentials.password, fromLoopback);
+    }
+    username = certificateUser(transport);
+    if (username === undefined) throw loginRefused(mechanism, 'no client certificate');
+    return broker.authenticateExternal(username, fromLoopback);
+  } catch (e) {
+    if (!(e instanceof AccessRefused)) throw e;
+    log.warn({ user: username ?? null, mechanism, reason: e.reason }, 'login refused');
+    // The loopback refusal names its cause, as RabbitMQ's does; any other is one generic answer, worded with
+    // the mechanism the client chose.
+    throw e.reason === 'loopback-only user from a remote address' ? e : loginRefused(mechanism, e.reason);
+  }
+}
+
+function isLoopback(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
