@@ -1,6 +1,19 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
 import { AccessRefused, WarrenError, type RefusalReason } from './errors';
 import type { TopologyRecord } from './store';
+
+/**
+ * Whether a peer's address is a loopback one (127.0.0.0/8, ::1, or 127.x mapped into IPv6): a user of
+ * RabbitMQ's loopback_users (guest by default) may log in only from there. Undefined (an in-memory transport)
+ * is not.
+ */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
+  if (a === '::1') return true;
+  return isIP(a) === 4 && a.startsWith('127.');
+}
 
 export interface Permission {
   configure: string;

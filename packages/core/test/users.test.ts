@@ -1,4 +1,4 @@
-import { checkPassword, hashPassword, type Broker } from '@warren/core';
+import { checkPassword, hashPassword, isLoopbackAddress, type Broker } from '@warren/core';
 import { CoreClient, startBroker } from '@warren/testkit';
 
 describe('users and permissions', () => {
@@ -118,4 +118,19 @@ test('an invalid permission regex is refused with a clear error', async () => {
     broker.users.setPermissions('guest', '/', { configure: '(', write: '.*', read: '.*' }),
   ).toThrow("invalid permission regular expression '('");
   await broker.close();
+});
+
+describe('isLoopbackAddress (loopback_users may log in only from there)', () => {
+  test.each(['127.0.0.1', '127.10.20.30', '::1', '::ffff:127.0.0.1'])('%s is loopback', (address) => {
+    expect(isLoopbackAddress(address)).toBe(true);
+  });
+  test.each(['10.0.0.1', '::ffff:10.0.0.1', '::2', '1270.0.0.1', '127.0.0.1.example.com', ''])(
+    '%s is not',
+    (address) => {
+      expect(isLoopbackAddress(address)).toBe(false);
+    },
+  );
+  test('an in-memory transport (no address) is not', () => {
+    expect(isLoopbackAddress(undefined)).toBe(false);
+  });
 });

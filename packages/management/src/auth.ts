@@ -1,4 +1,4 @@
-import { isWarrenError, type Broker, type User } from '@warren/core';
+import { isLoopbackAddress, isWarrenError, type Broker, type User } from '@warren/core';
 import { forbidden, notAuthorised, notFound } from './errors';
 
 /**
@@ -35,7 +35,7 @@ export function authenticate(
   if (credentials === undefined) throw notAuthorised('Login failed');
   let user: User;
   try {
-    user = broker.authenticate(credentials.name, credentials.password, isLoopback(remoteAddress));
+    user = broker.authenticate(credentials.name, credentials.password, isLoopbackAddress(remoteAddress));
   } catch (err) {
     if (isWarrenError(err)) throw notAuthorised('Login failed');
     throw err;
@@ -78,9 +78,4 @@ export function requireVhostAccess(broker: Broker, caller: Caller, vhost: string
   if (!broker.users.canAccessVhost(caller.user.name, vhost)) {
     throw notAuthorised('User not authorised to access virtual host');
   }
-}
-
-export function isLoopback(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }

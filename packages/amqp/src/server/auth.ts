@@ -1,6 +1,7 @@
 import {
   AccessRefused,
   certificateUser,
+  isLoopbackAddress,
   loginRefused,
   WarrenError,
   type Broker,
@@ -91,7 +92,7 @@ export function login(
   log: Logger,
 ): User {
   if (!offered.includes(mechanism)) throw unknownMechanism(mechanism);
-  const fromLoopback = isLoopback(transport.remoteAddress);
+  const fromLoopback = isLoopbackAddress(transport.remoteAddress);
   let username: string | undefined;
   try {
     if (mechanism !== 'EXTERNAL') {
@@ -109,9 +110,4 @@ export function login(
     // the mechanism the client chose.
     throw e.reason === 'loopback-only user from a remote address' ? e : loginRefused(mechanism, e.reason);
   }
-}
-
-function isLoopback(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }

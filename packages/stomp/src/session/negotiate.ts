@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import { STOMP_VERSIONS, type StompVersion } from '../codec/frame';
 
 /**
@@ -26,11 +25,4 @@ export function parseHeartBeat(header: string | undefined): HeartBeat | undefine
   const m = HEART_BEAT.exec(header);
   if (m === null) return undefined;
   return { clientSends: Number(m[1]), clientWants: Number(m[2]) };
-}
-
-/** Whether a peer address is loopback (guest may log in only from there, as in RabbitMQ). */
-export function isLoopback(address: string): boolean {
-  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
-  if (a === '::1') return true;
-  return isIP(a) === 4 && a.startsWith('127.');
 }

@@ -4,6 +4,7 @@ import {
   brokerShutdown,
   certificateUser,
   DEFAULT_VHOST,
+  isLoopbackAddress,
   silentLogger,
   type Broker,
   type Channel,
@@ -18,7 +19,7 @@ import { StompParser, type StompParserHandler } from '../codec/parser';
 import type { StompProtocolError } from '../codec/protocol-error';
 import { serializeFrame } from '../codec/serializer';
 import { Heartbeats, type HeartbeatHost } from './heartbeat';
-import { chooseVersion, isLoopback, parseHeartBeat } from './negotiate';
+import { chooseVersion, parseHeartBeat } from './negotiate';
 import { Receipts, type ReceiptSink } from './receipts';
 import { MessagingCommands, type PreparedSubscription, type SendOutcome } from './messaging-commands';
 import { StompFailure, toFailure } from './stomp-failure';
@@ -520,7 +521,7 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
    */
   private login(frame: StompFrame): User {
     const h = frame.headers;
-    const fromLoopback = isLoopback(this.transport.remoteAddress);
+    const fromLoopback = isLoopbackAddress(this.transport.remoteAddress);
     // ssl_cert_login: with no login header, a verified client certificate names the user, not the default.
     const certLogin =
       this.options.sslCertLogin === true && !h.has('login') ? certificateUser(this.transport) : undefined;
