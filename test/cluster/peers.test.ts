@@ -69,37 +69,52 @@ describeWith(['nats-server'], 'the nodes of a two-node cluster', () => {
     expect(await waitForGet(onB, later)).toBe('sent while a was low on memory');
   });
 
-  // The guarantee behind "a binding made through a routes a publish through b right after bind-ok": -ok waits
-  // until every live node has applied the change. A third node that applies it late, here one played over raw
-  // NATS that answers the barrier 300 ms after it is asked, is waited for; the asker's own answer (a subscriber
-  // to the barrier subject like every node) never stands in for it.
-  test('declare-ok and bind-ok on a wait for every live node, a slow one too', async () => {
-    const slow = await connectCluster({ servers: cluster.nats.urls, name: 'slow' });
+  /**
+   * A third node played over raw NATS that answers every barrier request 300 ms after it is asked, and beats as
+   * nodes do; resolves once a has heard of it (its disk alarm shows on a, then clears).
+   */
+  async function slowPeer(
+    name: string,
+  ): Promise<{ asked: string[]; answered: string[]; close(): Promise<void> }> {
+    const conn = await connectCluster({ servers: cluster.nats.urls, name });
     const beat = (alarms: string[]): void =>
-      slow.nc.publish(HEARTBEAT_SUBJECT, JSON.stringify({ node: 'slow', alarms }));
-    let beating: NodeJS.Timeout | undefined;
-    try {
-      const asked: string[] = [];
-      const answered: string[] = [];
-      slow.nc.subscribe(BARRIER_SUBJECT, {
-        callback: (err, msg) => {
-          if (err !== null || msg.reply === undefined) return;
-          const request = msg.string();
-          asked.push(request);
-          setTimeout(() => {
-            answered.push(request);
-            msg.respond('slow');
-          }, 300);
-        },
-      });
-      await slow.nc.flush();
-      // a has heard of "slow" once its disk alarm shows on a; then "slow" is well, and beats as nodes do.
-      beat(['disk']);
-      await waitFor(() => a.server!.broker.alarms.remoteNodes.includes('slow'), 10_000, 'a hearing of slow');
-      beat([]);
-      await waitFor(() => !a.server!.broker.alarms.blocked, 10_000, "slow's alarm cleared on a");
-      beating = setInterval(() => beat([]), 500);
+      conn.nc.publish(HEARTBEAT_SUBJECT, JSON.stringify({ node: name, alarms }));
+    const asked: string[] = [];
+    const answered: string[] = [];
+    conn.nc.subscribe(BARRIER_SUBJECT, {
+      callback: (err, msg) => {
+        if (err !== null || msg.reply === undefined) return;
+        const request = msg.string();
+        asked.push(request);
+        setTimeout(() => {
+          answered.push(request);
+          msg.respond(name);
+        }, 300);
+      },
+    });
+    await conn.nc.flush();
+    beat(['disk']);
+    await waitFor(() => a.server!.broker.alarms.remoteNodes.includes(name), 10_000, `a hearing of ${name}`);
+    beat([]);
+    await waitFor(() => !a.server!.broker.alarms.blocked, 10_000, `${name}'s alarm cleared on a`);
+    const beating = setInterval(() => beat([]), 500);
+    return {
+      asked,
+      answered,
+      close: async () => {
+        clearInterval(beating);
+        await conn.close();
+      },
+    };
+  }
 
+  // The guarantee behind "a binding made through a routes a publish through b right after bind-ok": -ok waits
+  // until every live node has applied the change. A third node that applies it late is waited for; the asker's
+  // own answer (a subscriber to the barrier subject like every node) never stands in for it.
+  test('declare-ok and bind-ok on a wait for every live node, a slow one too', async () => {
+    const slow = await slowPeer('slow');
+    try {
+      const { asked, answered } = slow;
       const ch = await (await connectTo(a)).createChannel();
       await ch.assertQueue('waited-for', { durable: true });
       expect(asked.length).toBeGreaterThan(0);
@@ -108,7 +123,6 @@ describeWith(['nats-server'], 'the nodes of a two-node cluster', () => {
       expect(asked.length).toBeGreaterThan(1);
       expect(answered).toEqual(asked);
     } finally {
-      clearInterval(beating);
       await slow.close();
     }
   });
@@ -117,37 +131,10 @@ describeWith(['nats-server'], 'the nodes of a two-node cluster', () => {
   // another node, so the request goes out only once every node knows that queue: the same barrier, waited for
   // before the SEND is routed (else a reply through a slower node would find no queue and be dropped).
   test("a SEND's new /temp-queue/ reply queue is known to every live node before the request is routed", async () => {
-    const slow = await connectCluster({ servers: cluster.nats.urls, name: 'slow-stomp' });
-    const beat = (alarms: string[]): void =>
-      slow.nc.publish(HEARTBEAT_SUBJECT, JSON.stringify({ node: 'slow-stomp', alarms }));
-    let beating: NodeJS.Timeout | undefined;
+    const slow = await slowPeer('slow-stomp');
     const client = await RawClient.open(a.stompPort);
     try {
-      const asked: string[] = [];
-      const answered: string[] = [];
-      slow.nc.subscribe(BARRIER_SUBJECT, {
-        callback: (err, msg) => {
-          if (err !== null || msg.reply === undefined) return;
-          const request = msg.string();
-          asked.push(request);
-          setTimeout(() => {
-            answered.push(request);
-            msg.respond('slow-stomp');
-          }, 300);
-        },
-      });
-      await slow.nc.flush();
-      // a has heard of it once its disk alarm shows on a; then it is well, and beats as nodes do.
-      beat(['disk']);
-      await waitFor(
-        () => a.server!.broker.alarms.remoteNodes.includes('slow-stomp'),
-        10_000,
-        'a hearing of it',
-      );
-      beat([]);
-      await waitFor(() => !a.server!.broker.alarms.blocked, 10_000, 'its alarm cleared on a');
-      beating = setInterval(() => beat([]), 500);
-
+      const { asked, answered } = slow;
       const ch = await (await connectTo(a)).createChannel();
       await ch.assertQueue('stomp-requests', { durable: true });
       const before = asked.length;
@@ -171,7 +158,6 @@ describeWith(['nats-server'], 'the nodes of a two-node cluster', () => {
       expect(seenAt!.asked).toBeGreaterThan(before);
       expect(seenAt!.answered).toBe(seenAt!.asked);
     } finally {
-      clearInterval(beating);
       await client.close();
       await slow.close();
     }
