@@ -102,6 +102,7 @@ export class ClusterNode implements TopologyAuthority {
       },
       // The queues it trimmed may have taken publishes since it went silent that nobody trimmed.
       peerLeft: () => this.trimChosen(),
+      failed: (err, what) => o.logger.warn({ err, what }, 'a cluster peer event could not be handled'),
     });
   }
 

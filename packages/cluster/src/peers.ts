@@ -53,6 +53,8 @@ export interface PeersOptions {
   trim(vhost: string, queue: string): void;
   /** A node went silent: queues it was chosen to trim may now be this node's. */
   peerLeft(node: string): void;
+  /** What trim or peerLeft threw: they run in NATS callbacks and timers, where nothing may escape. */
+  failed(err: unknown, what: string): void;
 }
 
 /** This node's view of the others: who is alive, what they answer, and this node's answers to them. */
@@ -110,7 +112,7 @@ export class Peers {
           const ask = parseStrings(msg.string(), 2);
           if (ask === undefined) return;
           const [vhost, queue] = ask as [string, string];
-          if (this.chosenFor(vhost, queue) === me) this.o.trim(vhost, queue);
+          if (this.chosenFor(vhost, queue) === me) this.safely('trim', () => this.o.trim(vhost, queue));
         },
       }),
     );
@@ -127,7 +129,7 @@ export class Peers {
       // A node gone silent no longer blocks anyone, and what it was chosen to do passes to others.
       const live = new Set(this.live);
       for (const node of alarms.remoteNodes) if (!live.has(node)) alarms.setRemote(node);
-      for (const node of wasLive) if (!live.has(node)) this.o.peerLeft(node);
+      for (const node of wasLive) if (!live.has(node)) this.safely('peer left', () => this.o.peerLeft(node));
       wasLive = live;
     };
     this.heartbeat = setInterval(beat, this.o.heartbeatMs);
@@ -210,6 +212,14 @@ export class Peers {
     this.stopAlarmBeats?.();
     for (const s of this.subscriptions.splice(0)) s.unsubscribe();
     for (const node of this.o.alarms.remoteNodes) this.o.alarms.setRemote(node);
+  }
+
+  private safely(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.o.failed(err, what);
+    }
   }
 
   private answer(msg: { respond(data: string): boolean }, data: string): void {
