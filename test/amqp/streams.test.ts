@@ -62,7 +62,7 @@ async function read(queue: string, offset: unknown, prefetch = 100, autoAckEach 
   return { ch, got, tag: consumerTag };
 }
 
-async function until(predicate: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+async function until(predicate: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -6,7 +6,8 @@
  *            max_bytes x-max-length-bytes (or none), max_age x-max-age (or none), discard old
  *   offset   the stream sequence less one (RabbitMQ's offsets start at 0, JetStream's sequences at 1)
  *   reader   one ephemeral pull consumer per AMQP or STOMP consumer, started where its x-stream-offset says:
- *              first -> deliver all       last -> deliver last       next -> deliver new
+ *              first -> deliver all       last -> the last sequence when it subscribed (lastOffset)
+ *              next  -> a start time: when it subscribed (ReplicatedStream)
  *              N     -> by start sequence N + 1                       a time -> by start time
  *            acked explicitly and never redelivered (max_deliver 1); credit is the consumer's prefetch,
  *            pulled exactly by a ConsumeLoop, and an ack gives one back, as a RabbitMQ stream consumer's does.
@@ -80,6 +81,15 @@ export class LogStream {
   /** Messages in the log now (RabbitMQ counts a stream's messages so). */
   async messageCount(): Promise<number> {
     return (await this.conn.jsm.streams.info(this.name)).state.messages;
+  }
+
+  /**
+   * Where 'last' is now, as an offset: the last message's, or the next one's if the log holds none. Asked when
+   * the consumer subscribes, so a reader made later still starts there, not at whatever is last by then.
+   */
+  async lastOffset(): Promise<StreamOffsetSpec> {
+    const { state } = await this.conn.jsm.streams.info(this.name);
+    return { kind: 'offset', offset: state.messages > 0 ? state.last_seq - 1 : state.last_seq };
   }
 
   /** A reader from `start`, pulling no more than its credit (see ConsumeLoop). */

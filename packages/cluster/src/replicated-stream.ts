@@ -133,7 +133,8 @@ export class ReplicatedStream extends Queue {
     const now = this.vhost.now();
     const parsed = parseStreamOffset(consumer.args['x-stream-offset'], this.where, now);
     // 'next' (and a time still to come, which RabbitMQ treats alike) is what is appended from now on; the reader
-    // is made after consume-ok, so it starts at this time rather than at whatever the log's end is by then.
+    // is made after consume-ok, so it starts at this time rather than at whatever the log's end is by then
+    // ('last' likewise, below).
     const fromNow = parsed.kind === 'next' || (parsed.kind === 'timestamp' && parsed.ms > now);
     const start: StreamOffsetSpec = fromNow ? { kind: 'timestamp', ms: now } : parsed;
     if (consumer.prefetch === 0) {
@@ -152,8 +153,9 @@ export class ReplicatedStream extends Queue {
     const reading: Reading = { reader: undefined, waiting: [], closed: false };
     this.readings.set(consumer, reading);
     this.logReady
-      .then((log) =>
-        log.read(start, {
+      // 'last' is looked up at once, before consume-ok reaches the client and it publishes again.
+      .then(async (log) =>
+        log.read(start.kind === 'last' ? await log.lastOffset() : start, {
           credit: consumer.prefetch,
           onDelivery: (d) => this.guarded('stream delivery', () => this.arrived(consumer, reading, d)),
           onError: (err) =>

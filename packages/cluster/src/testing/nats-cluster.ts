@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,17 +68,46 @@ export function natsServerBinary(): string {
   return existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server';
 }
 
-/** A port nobody listens on now (bound to port 0, then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A port nobody listens on now, below the kernel's ephemeral range. A port in that range (what binding port 0
+ * hands out) may be taken by any outgoing connection in the moment between this probe and the server's own
+ * bind, and a whole test run makes thousands of those; below the range only another listener can take it.
+ */
+export async function freePort(): Promise<number> {
+  const below = await ephemeralLow();
+  const lowest = Math.min(10_000, below - 1000);
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = lowest + Math.floor(Math.random() * (below - lowest));
+    if (RESERVED_PORTS.has(port)) continue;
+    if (await bindable(port)) return port;
+  }
+  throw new Error(`no free port found between ${lowest} and ${below}`);
+}
+
+/** Ports that are a broker's or NATS's standard ones, or the reference RabbitMQ's: never handed out. */
+const RESERVED_PORTS = new Set([
+  4222, 5671, 5672, 6222, 8222, 15671, 15672, 15674, 15685, 15686, 15692, 25672,
+]);
+
+/** The first port of the kernel's ephemeral range (Linux: /proc/sys/net/ipv4/ip_local_port_range). */
+async function ephemeralLow(): Promise<number> {
+  try {
+    const low = Number(
+      (await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')).trim().split(/\s+/)[0],
+    );
+    if (Number.isInteger(low) && low > 12_000) return low;
+  } catch {
+    // Not Linux: IANA's dynamic range starts here.
+  }
+  return 49_152;
+}
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
     srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
 
@@ -133,15 +162,21 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
   const children: (ChildProcess | undefined)[] = new Array<ChildProcess | undefined>(n).fill(undefined);
   const exited: (Promise<void> | undefined)[] = new Array<Promise<void> | undefined>(n).fill(undefined);
 
+  // A server that exited without kill() (a port taken after all, a bad store): ready() says so at once.
+  const died: (string | undefined)[] = new Array<string | undefined>(n).fill(undefined);
+  const killing = new Set<ChildProcess>();
+  const logOf = (i: number): string => join(dir, names[i] as string, 'server.log');
+
   const launch = (i: number): Promise<void> =>
     new Promise((resolve, reject) => {
-      const log = join(dir, names[i] as string, 'server.log');
-      const child = spawn(binary, ['-c', configs[i] as string, '-l', log], { stdio: 'ignore' });
+      const child = spawn(binary, ['-c', configs[i] as string, '-l', logOf(i)], { stdio: 'ignore' });
       children[i] = child;
+      died[i] = undefined;
       live.add(child);
       exited[i] = new Promise<void>((done) => {
-        child.once('exit', () => {
+        child.once('exit', (code, signal) => {
           live.delete(child);
+          if (!killing.delete(child)) died[i] = `exited by itself (${signal ?? `code ${code}`})`;
           if (children[i] === child) children[i] = undefined;
           done();
         });
@@ -153,6 +188,7 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
   const kill = async (i: number): Promise<void> => {
     const child = children[i];
     if (child === undefined) return;
+    killing.add(child);
     child.kill('SIGKILL');
     await exited[i];
   };
@@ -166,6 +202,12 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
     const deadline = Date.now() + readyTimeoutMs;
     let last = 'no answer yet';
     for (;;) {
+      const dead = died.findIndex((d) => d !== undefined);
+      if (dead >= 0) {
+        throw new Error(
+          `nats-server ${names[dead]} ${died[dead]}; its log ends:\n${await logTail(logOf(dead))}`,
+        );
+      }
       const running = children.flatMap((c, i) => (c !== undefined ? [i] : []));
       try {
         const verdict = await clusterVerdict(
@@ -178,7 +220,11 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
         last = (err as Error).message;
       }
       if (Date.now() > deadline) {
-        throw new Error(`NATS cluster not ready after ${readyTimeoutMs} ms: ${last} (logs in ${dir})`);
+        // The directory goes with stop(): what the servers said travels in the error.
+        const tails = await Promise.all(
+          running.map(async (i) => `${names[i]}:\n${await logTail(logOf(i), 6)}`),
+        );
+        throw new Error(`NATS cluster not ready after ${readyTimeoutMs} ms: ${last}\n${tails.join('\n')}`);
       }
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -204,6 +250,14 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
     ready,
     stop,
   };
+}
+
+async function logTail(path: string, lines = 15): Promise<string> {
+  try {
+    return (await readFile(path, 'utf8')).trimEnd().split('\n').slice(-lines).join('\n');
+  } catch (err) {
+    return `(no log: ${(err as Error).message})`;
+  }
 }
 
 interface Jsz {
