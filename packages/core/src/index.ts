@@ -29,4 +29,5 @@ export * from './broker';
 export * from './metrics';
 export * from './definitions';
 export * from './transport';
+export { ReadPauses, type ReadPauseReason } from './read-pauses';
 export * from './topology-authority';

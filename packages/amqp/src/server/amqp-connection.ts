@@ -1,11 +1,10 @@
 import {
-  AccessRefused,
   brokerShutdown,
   isWarrenError,
+  ReadPauses,
   WarrenError,
   type Broker,
   type Connection,
-  type FieldTable,
   type Limits,
   type Logger,
   type Transport,
@@ -37,8 +36,10 @@ import { decodeMethodFrame, methodName } from '../codec/method-frame';
 import { clipShortstr } from '../codec/primitives';
 import { AmqpChannel } from './amqp-channel';
 import type { ChannelHost } from './channel-host';
+import { OutboundBatch } from './outbound-batch';
 import { FrameKind, type ParkedFrame } from './parked-frames';
 import { DEFAULT_MECHANISMS, login, offeredMechanisms } from './auth';
+import { checkTuneOk, connectionName, openCore } from './handshake';
 import { clientCapabilities, serverProperties, type ClientCapabilities } from './server-properties';
 
 /** Connection states, in handshake order (spec 2.2.4). */
@@ -91,12 +92,10 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
   log: Logger;
   core: Connection | undefined = undefined;
   capabilities: ClientCapabilities = { consumerCancelNotify: false, connectionBlocked: false };
-  /** Set while the memory alarm keeps this publishing connection from being read. */
-  blocked = false;
+  /** Why the socket is not read: a resource alarm (this connection publishes), frames parked past their cap. */
+  private readonly pauses: ReadPauses;
   /** Bytes of frames parked behind topology claims on this connection's channels (see AmqpChannel.parked). */
   private parkedBytes = 0;
-  /** Set while parked frames above maxParkedBytes keep this connection from being read. */
-  private parkPaused = false;
   private state = State.Header;
   private user: User | undefined = undefined;
   /** What connection.start offered; start-ok must pick one of them. */
@@ -108,15 +107,11 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
   /** Until connection.open-ok: a peer that never finishes its handshake is cut (RabbitMQ's handshake_timeout). */
   private handshakeTimer: NodeJS.Timeout | undefined = undefined;
   private lastRead = Date.now();
-  private wroteSinceTick = false;
-  private out: Buffer[] = [];
-  private flushScheduled = false;
+  /** What is written to the client, once per turn. */
+  private readonly batch: OutboundBatch;
   private unsubscribeAlarm: (() => void) | undefined = undefined;
   /** The client sent connection.close (not a vanished socket, an error or a shutdown): for the log. */
   private closedByClient = false;
-  /** The transport is gone: nothing more is written. */
-  private transportGone = false;
-  private readonly flushNow = (): void => this.guard(() => this.flush());
 
   constructor(
     readonly transport: Transport,
@@ -125,6 +120,15 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
     this.channelMax = options.limits.channelMax;
     this.mechanisms = offeredMechanisms(options.authMechanisms ?? DEFAULT_MECHANISMS, transport);
     this.reader = new FrameReader(this, { frameMax: FRAME_MIN_SIZE });
+    this.batch = new OutboundBatch(
+      transport,
+      (octets, ok) => this.written(octets, ok),
+      (fn) => this.guard(fn),
+    );
+    // Unread, the client's heartbeats are not seen: the monitor starts afresh once reading resumes.
+    this.pauses = new ReadPauses(transport, (paused) => {
+      if (!paused) this.lastRead = Date.now();
+    });
     this.log = options.logger.child({ client: `${transport.remoteAddress || '?'}:${transport.remotePort}` });
     const timeout = options.limits.handshakeTimeoutMs;
     if (timeout > 0) {
@@ -276,9 +280,7 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
   private park(parked: ParkedFrame[], kind: FrameKind, payload: Buffer): void {
     parked.push({ kind, payload: Buffer.from(payload) });
     this.parkedBytes += payload.length;
-    if (!this.parkPaused && this.parkedBytes > this.limits.maxParkedBytes) {
-      this.parkPaused = true;
-      this.transport.pauseReading();
+    if (this.parkedBytes > this.limits.maxParkedBytes && this.pauses.pause('parked')) {
       this.log.debug({ parkedBytes: this.parkedBytes }, 'reading paused behind topology claims');
     }
   }
@@ -301,11 +303,8 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
   }
 
   private resumeIfDrained(): void {
-    if (!this.parkPaused || this.parkedBytes > this.limits.maxParkedBytes) return;
-    this.parkPaused = false;
-    if (this.state === State.Closed || this.blocked) return;
-    this.lastRead = Date.now();
-    this.transport.resumeReading();
+    if (this.parkedBytes <= this.limits.maxParkedBytes && this.state !== State.Closed)
+      this.pauses.resume('parked');
   }
 
   failChannel(channel: number, e: unknown, m?: Method): void {
@@ -348,20 +347,7 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
       case CONNECTION_OPEN: {
         this.expect(State.Open, m);
         const user = this.user as User;
-        try {
-          this.core = this.broker.connect(user, m.virtualHost, {
-            protocol: this.transport.protocol,
-            remoteAddress: this.transport.remoteAddress,
-            remotePort: this.transport.remotePort,
-            localAddress: this.transport.localAddress ?? '',
-            localPort: this.transport.localPort ?? 0,
-          });
-        } catch (e) {
-          if (e instanceof AccessRefused) {
-            this.log.warn({ user: user.name, vhost: m.virtualHost, reason: e.reason }, 'login refused');
-          }
-          throw e;
-        }
+        this.core = openCore(this.broker, this.transport, user, m.virtualHost, this.log);
         // Deliveries, confirms and store callbacks the core runs for this connection fail into it, not the caller.
         this.core.onFault = (e) => this.fault(e);
         // An operator's close (management API, deleted user or vhost): RabbitMQ's 320 with the reason.
@@ -386,7 +372,7 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
         this.state = State.Closed;
         this.afterStored(() => {
           this.send(0, { id: CONNECTION_CLOSE_OK });
-          this.flush();
+          this.batch.flush();
           this.transport.end();
         });
         return;
@@ -435,7 +421,7 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
     if (m.id === CONNECTION_CLOSE_OK) this.transport.end();
     else if (m.id === CONNECTION_CLOSE) {
       this.send(0, { id: CONNECTION_CLOSE_OK });
-      this.flush();
+      this.batch.flush();
       this.transport.end();
     }
   }
@@ -474,7 +460,7 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
       classId: m === undefined ? 0 : m.id >>> 16,
       methodId: m === undefined ? 0 : m.id & 0xffff,
     });
-    this.flush();
+    this.batch.flush();
     this.closeTimer = setTimeout(() => this.transport.destroy(), CLOSE_TIMEOUT_MS);
     this.closeTimer.unref();
   }
@@ -489,7 +475,7 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
   }
 
   private onTransportClosed(): void {
-    this.transportGone = true;
+    this.batch.close();
     if (this.core !== undefined) {
       this.log.info({}, this.closedByClient ? 'connection closed by client' : 'connection closed');
     }
@@ -536,19 +522,16 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
 
   /** Appends a frame (or frames) to the outbound batch; the batch is written once per turn. */
   push(chunk: Buffer): void {
-    this.out.push(chunk);
-    this.scheduleFlush();
+    this.batch.push(chunk);
   }
 
   /** The outbound batch itself, for frame writers that append many chunks. Call scheduleFlush after. */
   get outbound(): Buffer[] {
-    return this.out;
+    return this.batch.chunks;
   }
 
   scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    process.nextTick(this.flushNow);
+    this.batch.schedule();
   }
 
   /**
@@ -571,26 +554,8 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
     persistence.afterSync(once);
   }
 
-  /** Writes the batch in one corked burst (one writev). Pauses deliveries while the socket is backed up. */
-  flush(): void {
-    this.flushScheduled = false;
-    const out = this.out;
-    if (out.length === 0 || this.transportGone) {
-      out.length = 0;
-      return;
-    }
-    this.out = [];
-    this.wroteSinceTick = true;
-    const t = this.transport;
-    let ok = true;
-    let octets = 0;
-    t.cork();
-    for (let i = 0; i < out.length; i++) {
-      const chunk = out[i] as Buffer;
-      octets += chunk.length;
-      ok = t.write(chunk) && ok;
-    }
-    t.uncork();
+  /** The management API's send figures; deliveries pause while the socket is backed up. */
+  private written(octets: number, ok: boolean): void {
     const stats = this.core?.stats;
     if (stats !== undefined) {
       stats.sendOct += octets;
@@ -612,7 +577,7 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
 
   private heartbeatTick(): void {
     // Blocked, the socket is not read, so the client's heartbeats are not seen: RabbitMQ pauses the monitor too.
-    if (!this.blocked && !this.parkPaused && Date.now() - this.lastRead > 2 * this.heartbeatMs) {
+    if (!this.pauses.paused && Date.now() - this.lastRead > 2 * this.heartbeatMs) {
       this.log.warn(
         { timeoutSeconds: (2 * this.heartbeatMs) / 1000 },
         'missed heartbeats from client, closing',
@@ -620,60 +585,22 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
       this.transport.destroy();
       return;
     }
-    if (!this.wroteSinceTick && this.out.length === 0 && !this.transportGone) {
-      this.transport.write(HEARTBEAT_FRAME);
-    }
-    this.wroteSinceTick = false;
+    if (this.batch.quiet()) this.transport.write(HEARTBEAT_FRAME);
   }
 
   /** A publish arrived while a resource alarm is on: stop reading this connection (RabbitMQ's blocking). */
   blockIfAlarm(): void {
     const alarms = this.broker.alarms;
-    if (!alarms.blocked || this.blocked) return;
-    this.blocked = true;
-    this.transport.pauseReading();
+    if (!alarms.blocked || !this.pauses.pause('alarm')) return;
     this.log.info({ reason: alarms.reason }, 'connection blocked by a resource alarm');
     if (this.capabilities.connectionBlocked) this.send(0, { id: CONNECTION_BLOCKED, reason: alarms.reason });
   }
 
   private onAlarm(blocked: boolean): void {
-    if (blocked || !this.blocked || this.state === State.Closed) return;
-    this.blocked = false;
-    this.lastRead = Date.now();
-    if (!this.parkPaused) this.transport.resumeReading();
+    if (blocked || this.state === State.Closed || !this.pauses.resume('alarm')) return;
     if (this.capabilities.connectionBlocked) this.send(0, { id: CONNECTION_UNBLOCKED });
   }
 }
 
 /** How long connection.close-ok waits for what the connection published to be stored. */
 const CLOSE_STORE_WAIT_MS = 5000;
-
-/** Long enough for any name a person gives a connection; a client cannot make every log line huge. */
-const CONNECTION_NAME_MAX = 256;
-
-/** The client's connection_name property (pika, amqplib, the Java client), shown in every log line. */
-function connectionName(clientProperties: FieldTable): string | undefined {
-  const value = clientProperties['connection_name'];
-  const text = Buffer.isBuffer(value) ? value.toString('utf8') : value;
-  return typeof text === 'string' && text !== '' ? text.slice(0, CONNECTION_NAME_MAX) : undefined;
-}
-
-/**
- * tune-ok, checked as RabbitMQ does: frame-max within [4096, ours] (0 would mean "no limit", which was not
- * offered), and channel-max at most ours (0, "no limit", is above what was offered, and refused the same way).
- */
-function checkTuneOk(m: { frameMax: number; channelMax: number }, limits: Limits): void {
-  const max = limits.frameMax;
-  if (m.frameMax !== 0 && m.frameMax < FRAME_MIN_SIZE) {
-    throw new WarrenError('NOT_ALLOWED', `frame_max=${m.frameMax} < ${FRAME_MIN_SIZE} min size`);
-  }
-  if (m.frameMax === 0 || m.frameMax > max) {
-    throw new WarrenError('NOT_ALLOWED', `frame_max=${m.frameMax} > ${max} max size`);
-  }
-  if (m.channelMax === 0 || m.channelMax > limits.channelMax) {
-    throw new WarrenError(
-      'NOT_ALLOWED',
-      `negotiated channel_max = ${m.channelMax}${m.channelMax === 0 ? ' (no limit)' : ''} is higher than the maximum allowed value (${limits.channelMax})`,
-    );
-  }
-}

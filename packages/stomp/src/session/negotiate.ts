@@ -1,5 +1,8 @@
 import { STOMP_VERSIONS, type StompVersion } from '../codec/frame';
 
+/** The 1.0..1.2 header RabbitMQ puts on every ERROR, so a client learns what the server speaks. */
+export const SUPPORTED = '1.0,1.1,1.2';
+
 /**
  * STOMP 1.1/1.2 "Protocol Negotiation": the highest version both sides speak. No accept-version at all is a
  * 1.0 client (Net::Stomp sends none). Returns undefined when nothing is in common.

@@ -1,10 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
-  AccessRefused,
   brokerShutdown,
-  certificateUser,
-  DEFAULT_VHOST,
-  isLoopbackAddress,
+  ReadPauses,
   silentLogger,
   type Broker,
   type Channel,
@@ -12,14 +9,15 @@ import {
   type Connection,
   type Limits,
   type Logger,
-  type User,
 } from '@warren/core';
 import { FRAME_END, HEARTBEAT, type StompFrame, type StompVersion } from '../codec/frame';
 import { StompParser, type StompParserHandler } from '../codec/parser';
 import type { StompProtocolError } from '../codec/protocol-error';
 import { serializeFrame } from '../codec/serializer';
 import { Heartbeats, type HeartbeatHost } from './heartbeat';
-import { chooseVersion, parseHeartBeat } from './negotiate';
+import { acceptConnect } from './handshake';
+import { ParkedFrames } from './parked-frames';
+import { SUPPORTED } from './negotiate';
 import { Receipts, type ReceiptSink } from './receipts';
 import { MessagingCommands, type PreparedSubscription, type SendOutcome } from './messaging-commands';
 import { StompFailure, toFailure } from './stomp-failure';
@@ -70,9 +68,6 @@ const NO_CHANNEL_EVENTS: ChannelEvents = { returned: () => {}, confirmed: () => 
 /** STOMP 1.2 "Connecting": the first frame; STOMP is the 1.1+ synonym of CONNECT. */
 const CONNECT_COMMANDS: readonly string[] = ['CONNECT', 'STOMP'];
 
-/** The 1.0..1.2 header RabbitMQ puts on every ERROR, so a client learns what the server speaks. */
-const SUPPORTED = '1.0,1.1,1.2';
-
 /**
  * One STOMP connection: CONNECT negotiation, the frames of STOMP 1.0-1.2, heart-beats and errors, over any
  * Transport. Frame handlers run synchronously from the parser callback, so one chunk's frames are handled in
@@ -96,16 +91,10 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
   private closingReceipt: string | undefined = undefined;
   /** The client ended the session with DISCONNECT (not a dropped socket, an error or a shutdown). */
   private disconnected = false;
-  /** Not reading: this session published while a resource alarm was raised. */
-  private blocked = false;
-  /**
-   * Set while a frame's topology claim is pending (clustered brokers only): the frames that arrived since,
-   * handled in order once it settles. Undefined on a single node, always.
-   */
-  private parked: StompFrame[] | undefined = undefined;
-  private parkedBytes = 0;
-  /** Not reading: parked frames passed maxParkedBytes. */
-  private parkPaused = false;
+  /** Why reading is paused: a resource alarm, frames parked past their cap. */
+  private readonly pauses: ReadPauses;
+  /** Frames waiting behind a topology claim (clustered brokers only). */
+  private readonly parked: ParkedFrames;
   private unsubscribeAlarm: (() => void) | undefined = undefined;
   /** Until CONNECTED: a peer that never logs in is cut (RabbitMQ's handshake_timeout). */
   private handshakeTimer: NodeJS.Timeout | undefined = undefined;
@@ -127,6 +116,12 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     const connectCommands = options.implicitConnect === true ? undefined : CONNECT_COMMANDS;
     this.parser = new StompParser(this, { limits: this.limits, connectCommands });
     this.heartbeats = new Heartbeats(this);
+    // Unread, the peer's heart-beats are not heard: the check stops, and what it sent counts once read again.
+    this.pauses = new ReadPauses(transport, (paused) => {
+      this.heartbeats.paused = paused;
+      if (!paused) this.heartbeats.heard = true;
+    });
+    this.parked = new ParkedFrames(this.limits.maxParkedBytes, this.pauses);
     const timeout = this.limits.handshakeTimeoutMs;
     if (timeout > 0) {
       this.handshakeTimer = setTimeout(() => this.guard(() => this.handshakeTimedOut(timeout)), timeout);
@@ -219,7 +214,7 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
   // ---- parser events --------------------------------------------------------------------------------
 
   onFrame(frame: StompFrame): void {
-    if (this.parked !== undefined) return this.park(frame);
+    if (this.parked.active) return this.parked.add(frame);
     try {
       this.handle(frame);
     } catch (error) {
@@ -229,24 +224,13 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
 
   // ---- parking behind topology claims ---------------------------------------------------------------
 
-  /** A frame that arrived while an earlier one waits for its claim; past maxParkedBytes reading stops. */
-  private park(frame: StompFrame): void {
-    (this.parked as StompFrame[]).push(frame);
-    this.parkedBytes += frameSize(frame);
-    if (!this.parkPaused && this.parkedBytes > this.limits.maxParkedBytes) {
-      this.parkPaused = true;
-      this.heartbeats.paused = true;
-      this.transport.pauseReading();
-    }
-  }
-
   /**
    * `frame` waits for `claim` (a declare or bind it implies): the session parks, and its later frames wait in
    * order. Resolved: `then` finishes the frame (its receipt included), and the parked frames are handled.
    * Rejected: the usual ERROR for that frame; a fatal one ends the session and the parked frames with it.
    */
   private parkOn<T>(claim: Promise<T>, frame: StompFrame, then: (result: T) => void): void {
-    this.parked = [];
+    this.parked.begin();
     claim.then(
       (result) =>
         this.guard(() => {
@@ -268,24 +252,12 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
   }
 
   private unpark(): void {
-    const frames = this.parked ?? [];
-    this.parked = undefined;
-    this.parkedBytes = 0;
-    for (let i = 0; i < frames.length; i++) {
-      if (this.state === CLOSED) break;
-      const frame = frames[i] as StompFrame;
+    for (const frame of this.parked.take()) {
+      if (this.state === CLOSED) return;
       // A frame handled here may park the session again: the rest wait behind it, still in order.
-      if (this.parked !== undefined) this.park(frame);
-      else this.onFrame(frame);
+      this.onFrame(frame);
     }
-    if (this.parkPaused && this.parkedBytes <= this.limits.maxParkedBytes && this.state !== CLOSED) {
-      this.parkPaused = false;
-      if (!this.blocked) {
-        this.heartbeats.paused = false;
-        this.heartbeats.heard = true;
-        this.transport.resumeReading();
-      }
-    }
+    if (this.state !== CLOSED) this.parked.settle();
   }
 
   onHeartbeat(): void {
@@ -411,66 +383,26 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
    * Deliveries to its subscriptions carry on.
    */
   private block(): void {
-    if (this.blocked) return;
-    this.blocked = true;
-    this.heartbeats.paused = true;
-    this.transport.pauseReading();
+    if (this.pauses.has('alarm')) return;
+    this.pauses.pause('alarm');
     this.logger.info({ reason: this.broker.alarms.reason }, 'STOMP publisher blocked by a resource alarm');
   }
 
   private unblock(): void {
-    if (!this.blocked || this.state === CLOSED) return;
-    this.blocked = false;
-    if (this.parkPaused) return; // still over maxParkedBytes: unpark resumes
-    this.heartbeats.paused = false;
-    this.heartbeats.heard = true;
-    this.transport.resumeReading();
+    if (this.state !== CLOSED) this.pauses.resume('alarm');
   }
 
   /** `implicit`: no CONNECT was sent, so none is answered with CONNECTED. */
   private connect(frame: StompFrame, implicit: boolean): void {
-    const h = frame.headers;
-    // STOMP 1.2 "Protocol Negotiation": no accept-version is a 1.0 client; nothing in common is an ERROR.
-    const version = chooseVersion(h.get('accept-version'));
-    if (version === undefined) {
-      throw new StompFailure('Version mismatch', `Supported versions are ${SUPPORTED}\n`, true);
-    }
-    const beat = parseHeartBeat(h.get('heart-beat'));
-    if (beat === undefined) {
-      throw new StompFailure(
-        'Invalid header',
-        `Invalid heart-beat header '${h.get('heart-beat') ?? ''}'`,
-        true,
-      );
-    }
-    const user = this.login(frame);
-    // `host` names the vhost; one that names none (localhost, an IP, a DNS name) means the default vhost,
-    // unless the operator asked for RabbitMQ's refusal.
-    const host = h.get('host');
-    const fallbackVhost = this.options.defaultVhost ?? DEFAULT_VHOST;
-    const strict = this.options.unknownHost === 'refuse';
-    const vhost =
-      host !== undefined && (strict || this.broker.getVhost(host) !== undefined) ? host : fallbackVhost;
-    let connection: Connection;
-    try {
-      connection = this.broker.connect(user, vhost, {
-        protocol: this.transport.protocol,
-        remoteAddress: this.transport.remoteAddress,
-        remotePort: this.transport.remotePort,
-        localAddress: this.transport.localAddress ?? '',
-        localPort: this.transport.localPort ?? 0,
-        clientProperties: { version, host: host ?? '', 'client-id': h.get('client-id') ?? '' },
-      });
-    } catch (error) {
-      if (error instanceof AccessRefused) {
-        this.logger.warn({ user: user.name, vhost, reason: error.reason }, 'login refused');
-        // RabbitMQ's STOMP words it so for a vhost that is missing or not permitted alike.
-        if (error.reason === 'vhost not found' || error.reason === 'no access to vhost') {
-          throw new StompFailure('Bad CONNECT', `Virtual host '${vhost}' access denied`, true);
-        }
-      }
-      throw new StompFailure('Bad CONNECT', `${toFailure(error).detail}\n`, true);
-    }
+    const { version, beat, user, vhost, connection } = acceptConnect(frame, {
+      broker: this.broker,
+      transport: this.transport,
+      logger: this.logger,
+      defaultLogin: this.options.defaultLogin,
+      sslCertLogin: this.options.sslCertLogin === true,
+      defaultVhost: this.options.defaultVhost,
+      unknownHost: this.options.unknownHost,
+    });
     const channel: Channel = connection.openChannel(1, NO_CHANNEL_EVENTS);
     // Deliveries and store callbacks the core runs for this session fail into it, never into their caller.
     connection.onFault = (err) => this.fault(err);
@@ -512,44 +444,6 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
         version,
       ),
     );
-  }
-
-  /**
-   * The user of a CONNECT: the TLS client certificate's CN (sslCertLogin, no login header), else CONNECT's
-   * login and passcode, else the default user's. Every refusal gets RabbitMQ's one answer, which does not
-   * tell an unknown user from a bad password; the log says which it was.
-   */
-  private login(frame: StompFrame): User {
-    const h = frame.headers;
-    const fromLoopback = isLoopbackAddress(this.transport.remoteAddress);
-    // ssl_cert_login: with no login header, a verified client certificate names the user, not the default.
-    const certLogin =
-      this.options.sslCertLogin === true && !h.has('login') ? certificateUser(this.transport) : undefined;
-    if (certLogin !== undefined)
-      return this.admit(certLogin, () => this.broker.authenticateExternal(certLogin, fromLoopback));
-    const fallback =
-      this.options.defaultLogin === undefined
-        ? { login: 'guest', passcode: 'guest' }
-        : this.options.defaultLogin;
-    const login = h.get('login') ?? fallback?.login;
-    const passcode = h.get('passcode') ?? (h.has('login') ? undefined : fallback?.passcode);
-    if (login === undefined || passcode === undefined) {
-      const reason = login === undefined ? 'no login header' : 'no passcode header';
-      this.logger.warn({ user: login, reason }, 'login refused');
-      throw accessRefused(login);
-    }
-    return this.admit(login, () => this.broker.authenticate(login, passcode, fromLoopback));
-  }
-
-  /** Runs one login check; a refusal is logged with its reason and answered with the one generic ERROR. */
-  private admit(login: string, authenticate: () => User): User {
-    try {
-      return authenticate();
-    } catch (error) {
-      if (!(error instanceof AccessRefused)) throw error;
-      this.logger.warn({ user: login, reason: error.reason }, 'login refused');
-      throw accessRefused(login);
-    }
   }
 
   private disconnect(frame: StompFrame): void {
@@ -673,7 +567,7 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
     this.state = CLOSED;
     this.held = undefined;
     // Frames parked behind a claim go with the session.
-    this.parked = undefined;
+    this.parked.drop();
     if (this.handshakeTimer !== undefined) clearTimeout(this.handshakeTimer);
     this.heartbeats.stop();
     this.unsubscribeAlarm?.();
@@ -686,19 +580,7 @@ export class StompSession implements StompParserHandler, MessageWriter, Heartbea
   }
 }
 
-/** What a parked frame holds: its body and about what its headers take. */
-function frameSize(frame: StompFrame): number {
-  let n = frame.body.length + frame.command.length;
-  for (const [name, value] of frame.headers) n += name.length + value.length + 2;
-  return n;
-}
-
 /** The default grace: half the interval, at least a second (network jitter, a client busy in a GC pause). */
 function graceFor(interval: number): number {
   return Math.max(1000, interval >> 1);
-}
-
-/** RabbitMQ's one answer to every refused STOMP login: it does not tell an unknown user from a bad password. */
-function accessRefused(login: string | undefined): StompFailure {
-  return new StompFailure('Bad CONNECT', `Access refused for user '${login ?? ''}'\n`, true);
 }
