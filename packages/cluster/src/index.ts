@@ -73,4 +73,13 @@ export { ClusterNode, defaultNodeName, type ClusterNodeOptions } from './node';
 export { ReplicatedQueue, type ReplicaHost, type ReplicaState } from './replicated-queue';
 export { LogStream, LogReader, type LogStreamOptions } from './log-stream';
 export { ReplicatedStream, type LogHost } from './replicated-stream';
-export { BARRIER_SUBJECT, chosenNode, HEARTBEAT_SUBJECT, QUEUE_STATE_SUBJECT, TRIM_SUBJECT } from './peers';
+export {
+  ASK_SUBJECT,
+  BARRIER_SUBJECT,
+  chosenNode,
+  HEARTBEAT_SUBJECT,
+  QUEUE_STATE_SUBJECT,
+  TRIM_SUBJECT,
+  type PeerAnswer,
+  type PeerAnswerer,
+} from './peers';

@@ -24,7 +24,7 @@ import { HomeQueue, homeSubjects, parseHomeSubject, RemoteQueue } from './node-l
 import { LogStream } from './log-stream';
 import { ReplicatedQueue, type ReplicaState } from './replicated-queue';
 import { ReplicatedStream } from './replicated-stream';
-import { DEFAULT_HEARTBEAT_MS, Peers } from './peers';
+import { DEFAULT_HEARTBEAT_MS, Peers, type PeerAnswer, type PeerAnswerer } from './peers';
 import { TopologyBucket, TopologyConflict, type TopologyWatch } from './topology-bucket';
 import { TopologyMirror } from './topology-mirror';
 
@@ -113,6 +113,21 @@ export class ClusterNode implements TopologyAuthority {
   /** Names of the other nodes heard from recently. */
   get livePeers(): string[] {
     return this.peers.live;
+  }
+
+  /** Every node this one has heard of, itself first, and whether each is running. */
+  get knownNodes(): { name: string; running: boolean }[] {
+    return this.peers.known;
+  }
+
+  /** Asks every other live node a question (the management API's cluster-wide lists); see Peers.ask. */
+  ask(question: string, args: unknown): Promise<PeerAnswer[]> {
+    return this.peers.ask(question, args);
+  }
+
+  /** Answers a question for the other nodes from now on; returns how to stop. */
+  answerWith(question: string, answerer: PeerAnswerer): () => void {
+    return this.peers.answerWith(question, answerer);
   }
 
   /**

@@ -14,6 +14,9 @@ import type { ReplicaState } from './replicated-queue';
  *                             {node, consumers, unacked}
  *   warren.queue.trim         [vhost, queue], no answer: a publish landed in a queue with a drop-head limit;
  *                             the one node chosen for the queue (below) trims it
+ *   warren.node.ask           request [question, args, asker]; every other node answers
+ *                             {node, answer} (or {node, error}): what the management API gathers from the
+ *                             whole cluster, its connections, channels and consumers, which only their node has
  *
  * One node trims each bounded queue, so two trims never race for its head: the live node (this one among
  * them) whose name hashed with the queue's scores highest (rendezvous hashing). Every node picks from its
@@ -27,12 +30,17 @@ export const HEARTBEAT_SUBJECT = 'warren.node.heartbeat';
 export const BARRIER_SUBJECT = 'warren.topology.barrier';
 export const QUEUE_STATE_SUBJECT = 'warren.queue.state';
 export const TRIM_SUBJECT = 'warren.queue.trim';
+export const ASK_SUBJECT = 'warren.node.ask';
 
 export const DEFAULT_HEARTBEAT_MS = 2000;
 /** A node unheard of for this many heartbeats is not waited for by barriers. */
 export const MISSED_HEARTBEATS = 3;
 /** How long a count of other nodes' consumers waits for their answers. */
 const COUNT_WAIT_MS = 500;
+/** How long a question to the other nodes waits for their answers (the management API's lists). */
+const ASK_WAIT_MS = 1000;
+/** nats-server's max_payload unless configured otherwise. */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 /** How long a joining node waits for the first answer to its first beat (the first node of a cluster has none). */
 const JOIN_WAIT_MS = 500;
 /** ... and for more after the last one came. */
@@ -57,10 +65,21 @@ export interface PeersOptions {
   failed(err: unknown, what: string): void;
 }
 
+/** One other node's answer to a question asked with `Peers.ask`. */
+export interface PeerAnswer {
+  readonly node: string;
+  readonly answer: unknown;
+}
+
+/** Answers one question for the other nodes: JSON in, JSON out (a promise of it may do). */
+export type PeerAnswerer = (args: unknown) => unknown;
+
 /** This node's view of the others: who is alive, what they answer, and this node's answers to them. */
 export class Peers {
   /** When each other node was last heard from, by name. */
   private readonly heard = new Map<string, number>();
+  /** What this node answers on ASK_SUBJECT, by question. */
+  private readonly answerers = new Map<string, PeerAnswerer>();
   private readonly subscriptions: Subscription[] = [];
   private heartbeat: NodeJS.Timeout | undefined;
   private stopAlarmBeats: (() => void) | undefined;
@@ -71,6 +90,13 @@ export class Peers {
   get live(): string[] {
     const cutoff = Date.now() - this.o.heartbeatMs * MISSED_HEARTBEATS;
     return [...this.heard].filter(([, at]) => at >= cutoff).map(([name]) => name);
+  }
+
+  /** Every node this one has heard of, itself first, and whether each is running (heard from lately). */
+  get known(): { name: string; running: boolean }[] {
+    const live = new Set(this.live);
+    const others = [...this.heard.keys()].sort().map((name) => ({ name, running: live.has(name) }));
+    return [{ name: this.o.name, running: true }, ...others];
   }
 
   /** Subscribes, then beats, and resolves once the nodes already there have answered the first beat. */
@@ -104,6 +130,14 @@ export class Peers {
           if (ask === undefined || ask[2] === me) return;
           const [vhost, queue] = ask as [string, string];
           this.answer(msg, JSON.stringify({ node: me, ...this.o.localState(vhost, queue) }));
+        },
+      }),
+      nc.subscribe(ASK_SUBJECT, {
+        callback: (err, msg) => {
+          if (err !== null || msg.reply === undefined) return;
+          const ask = parseRequest(msg.string(), 3);
+          if (ask === undefined || ask[2] === me || typeof ask[0] !== 'string') return;
+          this.respondTo(msg, ask[0], ask[1]);
         },
       }),
       nc.subscribe(TRIM_SUBJECT, {
@@ -192,6 +226,55 @@ export class Peers {
     return total;
   }
 
+  /**
+   * Asks every other live node `question`: the answers that came within ASK_WAIT_MS, one per node. A node
+   * that does not answer in time, or cannot (an error, or an answer over NATS's max_payload), is left out.
+   */
+  async ask(question: string, args: unknown): Promise<PeerAnswer[]> {
+    const got: PeerAnswer[] = [];
+    const waiting = new Set(this.live);
+    if (waiting.size === 0) return got;
+    try {
+      const ask = JSON.stringify([question, args, this.o.name]);
+      const replies = await this.o.nc.requestMany(ASK_SUBJECT, ask, { maxWait: ASK_WAIT_MS });
+      for await (const r of replies) {
+        const a = parseAnswer(r.string());
+        if (a === undefined || !waiting.delete(a.node)) continue;
+        if ('answer' in a) got.push({ node: a.node, answer: a.answer });
+        if (waiting.size === 0) break;
+      }
+    } catch {
+      // The connection dropped meanwhile: what came is what there is.
+    }
+    return got;
+  }
+
+  /** Answers `question` for the other nodes from now on; returns how to stop. */
+  answerWith(question: string, answerer: PeerAnswerer): () => void {
+    this.answerers.set(question, answerer);
+    return () => {
+      if (this.answerers.get(question) === answerer) this.answerers.delete(question);
+    };
+  }
+
+  private respondTo(msg: { respond(data: string): boolean }, question: string, args: unknown): void {
+    const me = this.o.name;
+    const answerer = this.answerers.get(question);
+    if (answerer === undefined) return this.answer(msg, JSON.stringify({ node: me, error: 'no answerer' }));
+    void Promise.resolve()
+      .then(() => answerer(args))
+      .then((answer) => {
+        const text = JSON.stringify({ node: me, answer: answer ?? null });
+        const limit = this.o.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
+        if (Buffer.byteLength(text) > limit) throw new Error(`answer over max_payload (${limit} bytes)`);
+        this.answer(msg, text);
+      })
+      .catch((err: unknown) => {
+        this.o.failed(err, `answering ${question}`);
+        this.answer(msg, JSON.stringify({ node: me, error: String(err) }));
+      });
+  }
+
   /** Tells the node chosen to trim a queue that a publish has landed in it (this node too, if it is the one). */
   askTrim(vhost: string, queue: string): void {
     try {
@@ -240,6 +323,17 @@ function parseHeartbeat(text: string): { node: string; alarms: AlarmResource[] }
       ? v.alarms.filter((a): a is AlarmResource => a === 'memory' || a === 'disk')
       : [];
     return { node: v.node, alarms };
+  } catch {
+    return undefined;
+  }
+}
+
+/** An answer on ASK_SUBJECT: `{"node": name, "answer": ...}` or `{"node": name, "error": ...}`. */
+function parseAnswer(text: string): { node: string; answer?: unknown } | undefined {
+  try {
+    const v = JSON.parse(text) as { node?: unknown; answer?: unknown };
+    if (typeof v.node !== 'string') return undefined;
+    return 'answer' in v ? { node: v.node, answer: v.answer } : { node: v.node };
   } catch {
     return undefined;
   }

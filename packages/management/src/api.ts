@@ -1,6 +1,7 @@
 import type { Broker } from '@warren/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authenticate, type Caller } from './auth';
+import type { ClusterPeers } from './cluster';
 import { badRequest, methodNotAllowed } from './errors';
 import type { ListQuery } from './listing';
 import type { ShapeContext } from './shapes';
@@ -28,6 +29,8 @@ export interface ApiContext extends ShapeContext {
   readonly disk: () => Promise<{ free: number; limit: number } | undefined>;
   /** Whether the broker accepts clients now (false while it shuts down). */
   readonly serving: () => boolean;
+  /** The other nodes, on a cluster node: what its lists of connections, channels and consumers add. */
+  readonly cluster: ClusterPeers | undefined;
 }
 
 export interface ApiRequest {

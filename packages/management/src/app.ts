@@ -3,10 +3,12 @@ import { statfs } from 'node:fs/promises';
 import Fastify, { type FastifyInstance, type FastifyServerFactory } from 'fastify';
 import type { Broker, Logger } from '@warren/core';
 import { authenticateRequest, type ApiContext, type ListenerInfo } from './api';
+import type { ClusterPeers } from './cluster';
 import { consoleRoutes } from './console';
 import { badRequest, notFound, toApiError } from './errors';
 import { Rates } from './rates';
 import { accessRoutes } from './routes/access';
+import { connectionRoutes } from './routes/connections';
 import { overviewRoutes } from './routes/overview';
 import { topologyRoutes } from './routes/topology';
 import { addCounters, emptyCounters, queueCounters, type Counters } from './shapes';
@@ -30,6 +32,8 @@ export interface ManagementOptions {
   bodyLimit?: number;
   /** How often rates are sampled; RabbitMQ's collect_statistics_interval (5 s). */
   sampleIntervalMs?: number;
+  /** On a cluster node: the other nodes, whose connections, channels and consumers the lists include. */
+  cluster?: ClusterPeers;
 }
 
 const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
@@ -45,7 +49,7 @@ export function createManagementApp(
   serverFactory?: FastifyServerFactory,
 ): { app: FastifyInstance; rates: Rates<object> } {
   const { broker } = options;
-  const node = `warren@${hostname()}`;
+  const node = options.cluster?.node ?? `warren@${hostname()}`;
   const logger = options.logger;
   const rates = new Rates<object>(
     () => sampleAll(broker),
@@ -63,6 +67,7 @@ export function createManagementApp(
     listeners: options.listeners ?? (() => []),
     serving: options.serving ?? (() => true),
     disk: () => diskOf(options.dataDir, options.diskFreeLimit ?? 0),
+    cluster: options.cluster,
   };
   const app = Fastify({
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
@@ -94,6 +99,7 @@ export function createManagementApp(
   overviewRoutes(app, ctx);
   topologyRoutes(app, ctx);
   accessRoutes(app, ctx);
+  connectionRoutes(app, ctx);
   app.register(consoleRoutes);
   rates.start(options.sampleIntervalMs);
   app.addHook('onClose', async () => rates.stop());

@@ -3,3 +3,4 @@ export { listenManagement, type ManagementListener, type ManagementListenOptions
 export type { ListenerInfo } from './api';
 export { ApiError } from './errors';
 export { RABBITMQ_COMPATIBILITY } from './routes/overview';
+export type { ClusterPeers, Question as ClusterQuestion } from './cluster';

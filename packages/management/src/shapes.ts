@@ -179,8 +179,12 @@ export function connectionName(c: Connection): string {
 
 export function connectionShape(c: Connection, ctx: ShapeContext): Item {
   const { stats } = c;
+  const clientProperties = tableToJson((c.info.clientProperties ?? {}) as FieldTable);
+  const given = clientProperties['connection_name'];
   return {
     name: connectionName(c),
+    // RabbitMQ's name for the connection_name a client gave (pika, amqplib, the Java client).
+    ...(typeof given === 'string' && given !== '' ? { user_provided_name: given } : {}),
     node: ctx.node,
     vhost: c.vhost.name,
     user: c.user.name,
@@ -191,7 +195,7 @@ export function connectionShape(c: Connection, ctx: ShapeContext): Item {
     peer_port: c.info.remotePort,
     channels: c.channels.size,
     connected_at: c.connectedAt,
-    client_properties: c.info.clientProperties ?? {},
+    client_properties: clientProperties,
     recv_oct: stats.recvOct,
     send_oct: stats.sendOct,
     recv_cnt: stats.recvCnt,

@@ -1,8 +1,14 @@
 import { hostname } from 'node:os';
 import { listenAmqp, type AmqpListenerOptions } from '@warren/amqp';
+import type { ClusterNode } from '@warren/cluster';
 import type { Broker, Logger } from '@warren/core';
 import type { Journal } from '@warren/journal';
-import { listenManagement, type ListenerInfo, type ManagementListenOptions } from '@warren/management';
+import {
+  listenManagement,
+  type ClusterPeers,
+  type ListenerInfo,
+  type ManagementListenOptions,
+} from '@warren/management';
 import { clusterPermanentId, listenPrometheus } from '@warren/prometheus';
 import { listenStomp, type StompListenerOptions } from '@warren/stomp';
 import { listenStompWs, type StompWsListenerOptions } from '@warren/stomp-ws';
@@ -45,6 +51,8 @@ export interface ListenerContext {
   readonly serving: () => boolean;
   /** The broker's store, for the journal's metrics; undefined on a cluster node (its queues are streams). */
   readonly journal: Journal | undefined;
+  /** This process's node of a cluster; undefined on a single broker. */
+  readonly cluster: ClusterNode | undefined;
 }
 
 /**
@@ -89,12 +97,21 @@ const RABBITMQ_PROTOCOLS: Readonly<Record<string, string>> = {
   https: 'https',
 };
 
+/** What the management API asks the other nodes of a cluster through (see packages/management's cluster.ts). */
+const clusterPeers = (node: ClusterNode): ClusterPeers => ({
+  node: node.name,
+  nodes: () => node.knownNodes,
+  ask: (question, args) => node.ask(question, args),
+  answerWith: (question, answerer) => node.answerWith(question, answerer),
+});
+
 const managementOptions = ({
   broker,
   config,
   logger,
   listeners,
   serving,
+  cluster,
 }: ListenerContext): ManagementListenOptions => ({
   broker,
   host: config.http.host,
@@ -111,14 +128,16 @@ const managementOptions = ({
       ip_address: address.host,
       port: address.port,
     })),
+  ...(cluster === undefined ? {} : { cluster: clusterPeers(cluster) }),
 });
 
 /** The management API keeps answering while the broker drains: its health checks say 503 until the end. */
 const lastToClose = (listener: Listener): Listener => Object.assign(listener, { lastToClose: true });
 
-async function prometheusOptions({ broker, config, logger, serving, journal }: ListenerContext) {
+async function prometheusOptions(context: ListenerContext) {
+  const { broker, config, logger, serving, journal, cluster } = context;
   // RabbitMQ's default cluster name is its first node's name.
-  const node = `warren@${hostname()}`;
+  const node = cluster?.name ?? `warren@${hostname()}`;
   return {
     broker,
     host: config.prometheus.host,

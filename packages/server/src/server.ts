@@ -126,7 +126,7 @@ export async function startServer(config: WarrenConfig, options: StartOptions = 
     onStep('opening listeners');
     for (const open of factories) {
       const context = { broker, config, logger, tls, listeners: () => listeners, serving: () => serving };
-      const listener = await open({ ...context, journal });
+      const listener = await open({ ...context, journal, cluster: cluster?.node });
       if (listener === undefined) continue;
       listeners.push(listener);
       const { host, port } = listener.address;

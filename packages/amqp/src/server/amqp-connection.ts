@@ -5,6 +5,7 @@ import {
   WarrenError,
   type Broker,
   type Connection,
+  type FieldTable,
   type Limits,
   type Logger,
   type Transport,
@@ -92,6 +93,8 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
   log: Logger;
   core: Connection | undefined = undefined;
   capabilities: ClientCapabilities = { consumerCancelNotify: false, connectionBlocked: false };
+  /** What the client said of itself in start-ok: the management API shows it as client_properties. */
+  private clientProperties: FieldTable = {};
   /** Why the socket is not read: a resource alarm (this connection publishes), frames parked past their cap. */
   private readonly pauses: ReadPauses;
   /** Bytes of frames parked behind topology claims on this connection's channels (see AmqpChannel.parked). */
@@ -319,6 +322,7 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
       case CONNECTION_START_OK: {
         this.expect(State.Start, m);
         this.capabilities = clientCapabilities(m.clientProperties);
+        this.clientProperties = m.clientProperties;
         const name = connectionName(m.clientProperties);
         if (name !== undefined) this.log = this.log.child({ connectionName: name });
         this.user = login(this.broker, this.transport, this.mechanisms, m.mechanism, m.response, this.log);
@@ -347,7 +351,14 @@ export class AmqpConnection implements FrameHandler, ChannelHost, TransportSessi
       case CONNECTION_OPEN: {
         this.expect(State.Open, m);
         const user = this.user as User;
-        this.core = openCore(this.broker, this.transport, user, m.virtualHost, this.log);
+        this.core = openCore(
+          this.broker,
+          this.transport,
+          user,
+          m.virtualHost,
+          this.clientProperties,
+          this.log,
+        );
         // Deliveries, confirms and store callbacks the core runs for this connection fail into it, not the caller.
         this.core.onFault = (e) => this.fault(e);
         // An operator's close (management API, deleted user or vhost): RabbitMQ's 320 with the reason.

@@ -54,10 +54,12 @@ export function openCore(
   transport: Transport,
   user: User,
   vhost: string,
+  clientProperties: FieldTable,
   log: Logger,
 ): Connection {
   try {
     return broker.connect(user, vhost, {
+      clientProperties,
       protocol: transport.protocol,
       remoteAddress: transport.remoteAddress,
       remotePort: transport.remotePort,

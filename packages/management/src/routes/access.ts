@@ -1,15 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { hashPassword, isHashingAlgorithm, type ClaimedRecord, type Connection } from '@warren/core';
+import { hashPassword, isHashingAlgorithm, type ClaimedRecord } from '@warren/core';
 import { NO_CONTENT, objectBody, putAnswer, resource, type ApiContext, type ApiRequest } from '../api';
-import { canSeeVhost, requireTag, requireVhostRead, seesAll } from '../auth';
+import { canSeeVhost, requireTag, requireVhostRead } from '../auth';
 import { badRequest, notFound } from '../errors';
 import { str, tags } from '../fields';
 import { applyListQuery, projectOne, type Item } from '../listing';
 import {
   addCounters,
-  channelShape,
-  connectionName,
-  connectionShape,
   DEFAULT_HASHING,
   emptyCounters,
   messageStats,
@@ -18,10 +15,7 @@ import {
   userShape,
 } from '../shapes';
 
-/** RabbitMQ's default reason for a connection closed from the management UI. */
-const CLOSED_VIA_API = 'Closed via management plugin';
-
-/** Vhosts, users, permissions, definitions, and the connections and channels clients hold. */
+/** Vhosts, users, permissions and definitions. */
 export function accessRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const { broker } = ctx;
   const users = broker.users;
@@ -330,65 +324,4 @@ export function accessRoutes(app: FastifyInstance, ctx: ApiContext): void {
   };
   resource(app, '/api/definitions', { GET: exportDefs, POST: importDefs });
   resource(app, '/api/definitions/:vhost', { GET: exportDefs, POST: importDefs });
-
-  // ---- connections and channels ----------------------------------------------------------------------
-  const visibleConnections = (req: ApiRequest): Connection[] =>
-    [...broker.connections.values()].filter(
-      (c) => c.info.protocol !== 'direct' && (seesAll(req.caller) || c.user.name === req.caller.user.name),
-    );
-  const connections = (req: ApiRequest) =>
-    applyListQuery(
-      visibleConnections(req)
-        .filter((c) => req.params['vhost'] === undefined || c.vhost.name === req.params['vhost'])
-        .map((c) => connectionShape(c, ctx)),
-      req.query,
-    );
-  resource(app, '/api/connections', { GET: connections });
-  resource(app, '/api/vhosts/:vhost/connections', { GET: connections });
-  const findConnection = (req: ApiRequest): Connection => {
-    const name = req.params['connection'] ?? '';
-    const c = visibleConnections(req).find((c) => connectionName(c) === name);
-    if (c === undefined) throw notFound();
-    return c;
-  };
-  resource(app, '/api/connections/:connection', {
-    GET: (req) => projectOne(connectionShape(findConnection(req), ctx), req.query.columns),
-    DELETE: (req) => {
-      const c = findConnection(req);
-      // RabbitMQ lets an administrator close any connection and others only their own.
-      if (c.user.name !== req.caller.user.name) requireTag(req.caller, 'administrator');
-      // RabbitMQ takes the reason from an X-Reason header (rabbitmqctl close_connection's explanation).
-      const reason = req.headers['x-reason'];
-      c.forceClose(typeof reason === 'string' && reason !== '' ? reason : CLOSED_VIA_API);
-      return NO_CONTENT;
-    },
-  });
-  resource(app, '/api/connections/:connection/channels', {
-    GET: (req) =>
-      applyListQuery(
-        [...findConnection(req).channels.values()].map((ch) => channelShape(ch, ctx)),
-        req.query,
-      ),
-  });
-  const channels = (req: ApiRequest) =>
-    applyListQuery(
-      visibleConnections(req)
-        .filter((c) => req.params['vhost'] === undefined || c.vhost.name === req.params['vhost'])
-        .flatMap((c) => [...c.channels.values()].map((ch) => channelShape(ch, ctx))),
-      req.query,
-    );
-  resource(app, '/api/channels', { GET: channels });
-  resource(app, '/api/vhosts/:vhost/channels', { GET: channels });
-  resource(app, '/api/channels/:channel', {
-    GET: (req) => {
-      const name = req.params['channel'];
-      for (const c of visibleConnections(req)) {
-        for (const ch of c.channels.values()) {
-          const shape = channelShape(ch, ctx);
-          if (shape['name'] === name) return projectOne(shape, req.query.columns);
-        }
-      }
-      throw notFound();
-    },
-  });
 }

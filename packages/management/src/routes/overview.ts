@@ -5,7 +5,8 @@ import { DEFAULT_VHOST, Message } from '@warren/core';
 import { Answer, resource, type ApiContext, type ApiRequest } from '../api';
 import { canSeeVhost, requireTag, requireVhostAccess } from '../auth';
 import { notFound } from '../errors';
-import { projectOne } from '../listing';
+import { answerWhileOpen, askEach, isItem } from '../cluster';
+import { projectOne, type Item } from '../listing';
 import { addCounters, emptyCounters, messageStats, messageTotals, queueCounters } from '../shapes';
 import { withChannel } from '../session';
 
@@ -23,8 +24,10 @@ export function overviewRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const { broker } = ctx;
 
   resource(app, '/api/overview', {
-    GET: (req) => projectOne(overview(ctx, req), req.query.columns),
+    GET: async (req) => projectOne(await overview(ctx, req), req.query.columns),
   });
+  answerWhileOpen(app, ctx.cluster, 'overview', () => overviewPart(ctx));
+  answerWhileOpen(app, ctx.cluster, 'node', () => node(ctx));
   resource(app, '/api/cluster-name', {
     GET: () => ({ name: ctx.clusterName }),
   });
@@ -35,14 +38,15 @@ export function overviewRoutes(app: FastifyInstance, ctx: ApiContext): void {
   resource(app, '/api/nodes', {
     GET: async (req) => {
       requireTag(req.caller, 'monitoring');
-      return [projectOne(await node(ctx), req.query.columns)];
+      return (await nodes(ctx)).map((n) => projectOne(n, req.query.columns));
     },
   });
   resource(app, '/api/nodes/:name', {
     GET: async (req) => {
       requireTag(req.caller, 'monitoring');
-      if (req.params['name'] !== ctx.node) throw notFound();
-      return projectOne(await node(ctx), req.query.columns);
+      const found = (await nodes(ctx)).find((n) => n['name'] === req.params['name']);
+      if (found === undefined) throw notFound();
+      return projectOne(found, req.query.columns);
     },
   });
 
@@ -105,7 +109,33 @@ function alarmFailure({ broker }: ApiContext): string | undefined {
   return broker.alarms.blocked ? `resource alarm in effect: ${broker.alarms.reason}` : undefined;
 }
 
-function overview(ctx: ApiContext, req: ApiRequest): Record<string, unknown> {
+/**
+ * Every node of the cluster: this one, each running one as it describes itself, and the ones it has heard of
+ * that no longer answer, as RabbitMQ lists a stopped member (`running: false`). Only this one outside a cluster.
+ */
+async function nodes(ctx: ApiContext): Promise<Item[]> {
+  const here = await node(ctx);
+  if (ctx.cluster === undefined) return [here];
+  const answered = new Map((await askEach(ctx.cluster, 'node')).map((a) => [a.node, a.answer]));
+  return ctx.cluster
+    .nodes()
+    .map(({ name }) =>
+      name === ctx.node ? here : (answered.get(name) ?? { name, type: 'disc', running: false }),
+    );
+}
+
+/** This node's part of a cluster's /api/overview: its listeners, and its connections and channels by vhost. */
+function overviewPart(ctx: ApiContext): Item {
+  const vhosts: Record<string, [number, number]> = {};
+  for (const c of ctx.broker.connections.values()) {
+    const counts = (vhosts[c.vhost.name] ??= [0, 0]);
+    counts[0]++;
+    counts[1] += c.channels.size;
+  }
+  return { listeners: ctx.listeners().map((l) => ({ node: ctx.node, ...l })), vhosts };
+}
+
+async function overview(ctx: ApiContext, req: ApiRequest): Promise<Record<string, unknown>> {
   const { broker } = ctx;
   let queues = 0;
   let exchanges = 0;
@@ -122,10 +152,15 @@ function overview(ctx: ApiContext, req: ApiRequest): Record<string, unknown> {
   }
   let connections = 0;
   let channels = 0;
-  for (const c of broker.connections.values()) {
-    if (!canSeeVhost(broker, req.caller, c.vhost.name)) continue;
-    connections++;
-    channels += c.channels.size;
+  const listeners = [];
+  for (const part of [overviewPart(ctx), ...(await askEach(ctx.cluster, 'overview')).map((a) => a.answer)]) {
+    if (Array.isArray(part['listeners'])) listeners.push(...(part['listeners'] as unknown[]));
+    if (!isItem(part['vhosts'])) continue;
+    for (const [vhost, counts] of Object.entries(part['vhosts'])) {
+      if (!canSeeVhost(broker, req.caller, vhost) || !Array.isArray(counts)) continue;
+      connections += Number(counts[0]) || 0;
+      channels += Number(counts[1]) || 0;
+    }
   }
   return {
     management_version: RABBITMQ_COMPATIBILITY,
@@ -140,7 +175,7 @@ function overview(ctx: ApiContext, req: ApiRequest): Record<string, unknown> {
     queue_totals: messageTotals(broker, totals, ctx),
     object_totals: { channels, connections, consumers, exchanges, queues },
     node: ctx.node,
-    listeners: ctx.listeners().map((l) => ({ node: ctx.node, ...l })),
+    listeners,
     contexts: ctx
       .listeners()
       .filter((l) => l.protocol === 'http' || l.protocol === 'https')

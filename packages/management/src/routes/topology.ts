@@ -10,6 +10,7 @@ import {
   type ApiRequest,
 } from '../api';
 import { canSeeVhost, requireVhostAccess, requireVhostRead, type Caller } from '../auth';
+import { answerWhileOpen, isItem, remoteRows } from '../cluster';
 import { badRequest, notFound } from '../errors';
 import { bool, int, str, table } from '../fields';
 import { applyListQuery, projectOne, type Item } from '../listing';
@@ -295,12 +296,21 @@ export function topologyRoutes(app: FastifyInstance, ctx: ApiContext): void {
   });
 
   // ---- consumers -------------------------------------------------------------------------------------
-  const consumers = (req: ApiRequest) =>
-    applyListQuery(
-      vhostsOf(req).flatMap((v) => [...v.queues.values()].flatMap((q) => q.consumers.map(consumerShape))),
-      req.query,
-      ['queue.vhost', 'queue.name', 'consumer_tag'],
+  // A cluster's queues are on every node, each with that node's consumers: the other nodes answer for theirs.
+  const localConsumers = (vhosts: Iterable<Vhost>): Item[] =>
+    [...vhosts].flatMap((v) => [...v.queues.values()].flatMap((q) => q.consumers.map(consumerShape)));
+  answerWhileOpen(app, ctx.cluster, 'consumers', () => localConsumers(broker.vhosts.values()));
+  const consumers = async (req: ApiRequest) => {
+    const seen = new Set(vhostsOf(req).map((v) => v.name));
+    const remote = (await remoteRows(ctx.cluster, 'consumers')).filter(
+      (row) => isItem(row['queue']) && seen.has(row['queue']['vhost'] as string),
     );
+    return applyListQuery([...localConsumers(vhostsOf(req)), ...remote], req.query, [
+      'queue.vhost',
+      'queue.name',
+      'consumer_tag',
+    ]);
+  };
   resource(app, '/api/consumers', { GET: consumers });
   resource(app, '/api/consumers/:vhost', { GET: consumers });
 }
