@@ -178,7 +178,7 @@ describeWith(['nats-server'], 'the management API of a cluster', () => {
         const conn = await connectCluster({ servers: cluster.nats.urls, name });
         const beat = (): void =>
           conn.nc.publish(HEARTBEAT_SUBJECT, JSON.stringify({ node: name, alarms: [] }));
-        conn.nc.subscribe(BARRIER_SUBJECT, { callback: (_err, msg) => msg.respond(name) });
+        conn.nc.subscribe(BARRIER_SUBJECT, { callback: (_err, msg) => void msg.respond(name) });
         conn.nc.subscribe(ASK_SUBJECT, {
           callback: (_err, msg) => {
             if (name === 'mute') return;
